@@ -1,0 +1,100 @@
+# harvestbench build.
+#
+#   make            build/harvestbench (and the workload binaries under build/workloads/)
+#   make demo       install what is missing, build, run configs/demo.ini on the simulator
+#   make check      install what is missing, build, run every test, also under ASan+UBSan
+#   make bench      the simulator benchmark (harvestbench bench)
+#   make clean
+#
+# SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
+
+CC       ?= cc
+PKG      ?= pkg-config
+PKGS     := libcjson gsl inih
+ifeq ($(SAN),1)
+BUILD    ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      ?= -O1
+else
+BUILD    ?= build
+SANFLAGS :=
+OPT      ?= -O2
+endif
+
+PKG_CFLAGS := $(shell $(PKG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -Iinclude -Iharness -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS) \
+            -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"'
+CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lcsv -lm -lpthread
+
+VERSION    := 0.1.0
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# Every .c under harness/ and policies/ is part of the library; main.c is the program.
+LIB_SRC  := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c harness/*/*.c \
+                                                   policies/*.c policies/*/*.c)))
+LIB_ASM  := harness/embedded_data.S
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libharvestbench.a
+BIN      := $(BUILD)/harvestbench
+
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_CFLAGS := $(shell $(PKG) --cflags check 2>/dev/null)
+TEST_LIBS   := $(shell $(PKG) --libs check 2>/dev/null)
+
+WORKLOAD_BINS :=
+-include workloads/workloads.mk
+
+.PHONY: all demo check test test-san bench clean deps
+all: $(BIN) $(WORKLOAD_BINS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The predictor table is compiled in, so the binary runs from any directory.
+$(BUILD)/obj/harness/embedded_data.o: harness/embedded_data.S data/libra-artifact-predictors.csv
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/harness/main.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -Itests $< $(LIB) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS) -o $@
+
+# Unit tests, then the end-to-end tests against the built binary.
+test: all $(TEST_BIN)
+	@sh tests/run.sh $(BUILD)
+
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 test
+
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-san
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) run configs/demo.ini
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) bench
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

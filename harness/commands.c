@@ -1,0 +1,62 @@
+/* commands.c - the table of subcommands, `version` and `help`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#ifndef HB_VERSION
+#define HB_VERSION "0.0.0"
+#endif
+#ifndef HB_GIT_COMMIT
+#define HB_GIT_COMMIT "unknown"
+#endif
+
+const hb_command hb_commands[] = {
+    {"version", "", "print the version", cmd_version},
+    {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
+    {NULL, NULL, NULL, NULL},
+};
+
+int hb_usage_error(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "harvestbench %s: ", name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see: harvestbench %s --help)\n", name);
+    return 2;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: harvestbench version\nPrints the version and the git commit it was built from.\n");
+        return 0;
+    }
+    if (argc > 1)
+        return hb_usage_error("version", "unexpected argument '%s'", argv[1]);
+    printf("harvestbench %s (commit %s)\n", HB_VERSION, HB_GIT_COMMIT);
+    return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
+        for (const hb_command *c = hb_commands; c->name; c++)
+            if (strcmp(c->name, argv[1]) == 0) {
+                char *sub[] = {(char *)c->name, "--help", NULL};
+                return c->run(2, sub);
+            }
+        return hb_usage_error("help", "unknown command '%s'", argv[1]);
+    }
+    printf("usage: harvestbench COMMAND [ARGS]\n\n"
+           "A harness for resource-harvesting policies in serverless clusters.\n\ncommands:\n");
+    for (const hb_command *c = hb_commands; c->name; c++)
+        printf("  %-10s %s\n", c->name, c->summary);
+    printf("\n'harvestbench COMMAND --help' describes one. Exit status: 0 success, 1 a run or check\n"
+           "that failed, 2 bad usage or bad input. Documentation: docs/ in the source tree.\n");
+    return 0;
+}

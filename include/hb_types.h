@@ -1,0 +1,113 @@
+/* hb_types.h - the record types every part of harvestbench shares: time, resources, the ten
+ * benchmark functions, and one invocation's record from arrival to its outcome.
+ *
+ * Units, everywhere: time in microseconds of the experiment clock (hb_time), CPU in cores (may be
+ * fractional), memory in MB (the MiB of Docker's "m" suffix and of OpenWhisk's memory limit). */
+#ifndef HB_TYPES_H
+#define HB_TYPES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef int64_t hb_time;               /* microseconds since the start of the experiment */
+#define HB_SEC ((hb_time)1000000)
+#define HB_MS ((hb_time)1000)
+#define HB_TIME_NEVER INT64_MAX
+
+static inline double hb_time_s(hb_time t) { return (double)t / 1e6; }
+static inline double hb_time_ms(hb_time t) { return (double)t / 1e3; }
+
+#define HB_MEM_UNIT_MB 128             /* Libra's memory unit */
+
+typedef struct hb_res {
+    double cpu;                        /* cores */
+    double mem_mb;                     /* MB */
+} hb_res;
+
+/* ---- the ten benchmark functions (libra-harness spec section 6) ---- */
+
+#define HB_NFUNCS 10
+
+typedef struct hb_function {
+    const char *id;                    /* short id: "dh", "eg", ... */
+    const char *name;                  /* "dynamic-html" */
+    const char *description;           /* one line */
+    int user_cpu;                      /* the artifact's user configuration, cores */
+    int user_mem_units;                /* ... memory in 128 MB units */
+    int cpu_clip[2];                   /* the artifact's clip ranges of a decision: cores */
+    int mem_clip[2];                   /* ... and 128 MB units */
+    int64_t size_base;                 /* random sizes are uniform in [base*lo, base*hi - 1] */
+    int size_lo, size_hi;
+    int64_t size_multi;                /* the size of the artifact's "multi" (demo) traces */
+    int parallel;                      /* worker count the original deployed with */
+} hb_function;
+
+extern const hb_function hb_functions[HB_NFUNCS];
+
+/* Index of a function by short id, or -1. */
+int hb_function_find(const char *id);
+
+/* ---- one invocation ---- */
+
+typedef enum hb_outcome {
+    HB_PENDING = 0,                    /* not ended yet */
+    HB_SUCCESS,
+    HB_TIMEOUT,
+    HB_OOM,
+    HB_ERROR,
+    HB_LOST,
+} hb_outcome;
+
+const char *hb_outcome_name(hb_outcome o);
+
+/* The record of one invocation. The engine owns it from arrival until its row is written; policies
+ * and backends read it and fill the fields documented as theirs. */
+typedef struct hb_invocation {
+    /* identity (engine) */
+    uint64_t index;                    /* global event index, the trace's generation order */
+    char activation_id[33];            /* 32 hex digits, deterministic for (seed, index) */
+    int func;                          /* index into hb_functions */
+    int trace_func;                    /* row of the trace this call came from */
+    int64_t input_size;
+
+    /* user configuration of the function (engine, from the catalog and [function.ID]) */
+    hb_res user;
+    hb_time timeout;                   /* execution time limit */
+
+    /* the sizing decision (policy) */
+    hb_res pred;                       /* predicted peak; negative when the policy has none */
+    double pred_duration_s;            /* predicted duration; negative when none */
+    hb_res alloc_start;                /* allocation the invocation starts with */
+    hb_res reserve;                    /* capacity it holds on its invoker while it runs */
+    int cpu_hard;                      /* 1: CPU is a quota (--cpus); 0: CPU shares by memory */
+
+    /* placement (engine) */
+    int invoker;
+
+    /* execution (backend) */
+    hb_time arrival;                   /* when the call reached the controller */
+    hb_time start;                     /* when a container was assigned (end of queueing) */
+    hb_time exec_start;                /* when the code started running (after init) */
+    hb_time end;
+    int cold_start;
+    hb_outcome outcome;
+    hb_res alloc;                      /* current allocation; backends change it on resize */
+    double cpu_peak;                   /* max cores used over any 100 ms sample */
+    double mem_peak_mb;
+    /* resource x seconds below (harvested) and above (borrowed) the user allocation */
+    double harvested_cpu_s, harvested_mem_mb_s;
+    double borrowed_cpu_s, borrowed_mem_mb_s;
+    double dispatch_late_ms;           /* real-time backends: how late the call was sent */
+    char error_msg[96];                /* why it ended as error/lost, for the record */
+
+    /* invoker-side management (policy) */
+    int safeguard;                     /* 1 if a safeguard restored its user allocation */
+    double pool_idle_cpu_s;            /* harvested core x s that sat unlent in a pool */
+    double pool_idle_mem_mb_s;
+    char *history;                     /* Libra trajectory string (heap, freed by the engine) */
+    void *policy_data;                 /* the policy's per-invocation state */
+
+    void *backend_data;                /* the backend's per-invocation state */
+} hb_invocation;
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian packages harvestbench needs, and only those that are missing.
+# As root it runs apt-get (waiting up to 15 minutes for a held dpkg lock); otherwise it prints the
+# exact command to run and exits 1. Used by `make demo` and `make check`.
+set -eu
+
+# build and run: compiler front-end helpers and the libraries of the field
+PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl-dev
+      libmicrohttpd-dev libzip-dev gnuplot-nox fonts-dejavu-core"
+# tests
+PKGS="$PKGS check libsubunit-dev"
+
+missing=""
+for p in $PKGS; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+line="apt-get -o DPkg::Lock::Timeout=900 install -y$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "harvestbench: missing Debian packages:$missing" >&2
+    echo "run as root:  apt-get update && $line" >&2
+    exit 1
+fi
+
+echo "harvestbench: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists; refresh them once before installing.
+if ! apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $missing >/dev/null 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+    apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $missing
+fi
