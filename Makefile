@@ -46,7 +46,9 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_CFLAGS := $(shell $(PKG) --cflags check 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG) --libs check 2>/dev/null)
 
-WORKLOAD_BINS :=
+# workloads/workloads.mk adds the workload binaries and their own test binaries.
+WORKLOAD_BINS  :=
+EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
 .PHONY: all demo check test test-san bench clean deps
@@ -76,7 +78,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -Itests $< $(LIB) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS) -o $@
 
 # Unit tests, then the end-to-end tests against the built binary.
-test: all $(TEST_BIN)
+test: all $(TEST_BIN) $(EXTRA_TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
 test-san:
