@@ -20,7 +20,6 @@ struct hb_csv {
     int eof;
 
     /* fields of the row being built */
-    char **fields;
     size_t nfields, cap_fields;
     char *buf;                         /* field storage */
     size_t buf_len, buf_cap;
@@ -144,7 +143,7 @@ void hb_csv_close(hb_csv *c)
     free(c->buf);
     free(c->row);
     free(c->row_buf);
-    free(c->fields);
+
     free_strv(c->header, c->header_n);
     free(c);
 }
