@@ -17,6 +17,7 @@ const hb_command hb_commands[] = {
      "replay a trace under each policy and seed, write results", cmd_run},
     {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
      cmd_trace},
+    {"train", "POLICY CONFIG [OPTIONS]", "train a learning policy (freyr) in the simulator", cmd_train},
     {"version", "", "print the version", cmd_version},
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {NULL, NULL, NULL, NULL},

@@ -173,11 +173,16 @@ void freyr_state(const freyr_fstats *s, const hb_observation *obs, const freyr_n
 double freyr_slowdown(const freyr_fstats *s, const hb_func_config *fc, const hb_invocation *done)
 {
     double dur = duration_s(done);
+    /* the call's own duration alone at the user allocation when the backend knows it (the
+     * simulator), else Freyr's estimate: the function's last calibration */
+    double base = done->base_duration_ms > 0 ? done->base_duration_ms / 1e3 : s->baseline_s;
     if (done->outcome != HB_SUCCESS)
-        return s->baseline_s > 0 ? 1.0 + dur / s->baseline_s : 2.0;
-    if (at_user(fc, done->alloc_start) || s->baseline_s <= 0)
+        return base > 0 ? 1.0 + dur / base : 2.0;
+    if (done->base_duration_ms > 0)
+        return dur / base;
+    if (at_user(fc, done->alloc_start) || base <= 0)
         return 1.0;
-    return dur / s->baseline_s;
+    return dur / base;
 }
 
 double freyr_reward(double slo, long n_done, hb_res user)

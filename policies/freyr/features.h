@@ -70,10 +70,12 @@ int freyr_mask(const freyr_fstats *s, const hb_func_config *fc, unsigned char *m
 /* The 64 x FREYR_NFEAT normalised state of a call of the function at obs->now. */
 void freyr_state(const freyr_fstats *s, const hb_observation *obs, const freyr_norm *norm, double *x);
 
-/* The slowdown of an ended call: duration / baseline. 1 for a calibration call or when no
- * baseline is known; a call that did not succeed counts as rerun at the user allocation:
- * 1 + duration / baseline (2 without a baseline). s is the function's statistics before this call
- * is recorded. */
+/* The slowdown of an ended call: duration / baseline, where the baseline is the call's own duration
+ * alone at the user allocation when the backend reports it (hb_invocation.base_duration_ms, the
+ * simulator does), else Freyr's estimate, the function's last calibration (then a calibration call,
+ * or any call before the first calibration, has slowdown 1). A call that did not succeed counts as
+ * rerun at the user allocation: 1 + duration / baseline (2 without a baseline). s is the function's
+ * statistics before this call is recorded. */
 double freyr_slowdown(const freyr_fstats *s, const hb_func_config *fc, const hb_invocation *done);
 
 /* Freyr's reward for one ended call, the n_done-th of the episode (n_done >= 1):

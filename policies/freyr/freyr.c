@@ -22,7 +22,10 @@ struct freyr_policy {
     int sample;                        /* sample instead of argmax */
     gsl_rng *rng;
     freyr_traj *traj;                  /* training: where decisions go */
-    double pending;                    /* reward of calls ended since the last decision */
+    freyr_credit credit;
+    long *step_of;                     /* training, credit by call: decision of event index i */
+    size_t step_cap;
+    double pending;                    /* credit by step: reward of calls ended since the last decision */
     double episode_reward;
     long completed;
     long forced;
@@ -42,8 +45,9 @@ static int policy_alloc(const hb_policy_ctx *ctx, freyr_policy **out, hb_error *
     return 0;
 }
 
-int freyr_policy_open_training(const hb_policy_ctx *ctx, freyr_agent *agent, const freyr_norm *norm,
-                               freyr_traj *traj, freyr_policy **out, hb_error *err)
+int freyr_policy_bind(const hb_policy_ctx *ctx, freyr_agent *agent, const freyr_norm *norm,
+                      freyr_traj *traj, freyr_credit credit, int sample, freyr_policy **out,
+                      hb_error *err)
 {
     int rc = policy_alloc(ctx, out, err);
     if (rc)
@@ -51,7 +55,27 @@ int freyr_policy_open_training(const hb_policy_ctx *ctx, freyr_agent *agent, con
     (*out)->agent = agent;
     (*out)->norm = *norm;
     (*out)->traj = traj;
-    (*out)->sample = 1;
+    (*out)->credit = credit;
+    (*out)->sample = sample;
+    return 0;
+}
+
+/* Remembers that the call with event index `index` was sized by decision `step`. */
+static int remember_step(freyr_policy *p, uint64_t index, long step, hb_error *err)
+{
+    if (index >= p->step_cap) {
+        size_t cap = p->step_cap ? p->step_cap : 1024;
+        while (cap <= index)
+            cap *= 2;
+        long *a = realloc(p->step_of, cap * sizeof *a);
+        if (!a)
+            return hb_fail(err, HB_ENOMEM, "freyr: out of memory");
+        for (size_t i = p->step_cap; i < cap; i++)
+            a[i] = -1;
+        p->step_of = a;
+        p->step_cap = cap;
+    }
+    p->step_of[index] = step;
     return 0;
 }
 
@@ -126,6 +150,7 @@ static void freyr_destroy(void *state)
         freyr_agent_free(p->agent);
         free(p->agent);
     }
+    free(p->step_of);
     free(p);
 }
 
@@ -162,6 +187,8 @@ static int freyr_size(void *state, const hb_invocation *inv, const hb_observatio
             p->traj->reward[p->traj->n - 1] += p->pending;
         if (!rc)
             rc = freyr_traj_push(p->traj, p->x, p->mask, act, p->logp[act], v, err);
+        if (!rc && p->credit == FREYR_CREDIT_CALL)
+            rc = remember_step(p, inv->index, (long)p->traj->n - 1, err);
         if (rc)
             return rc;
         p->pending = 0.0;
@@ -191,8 +218,12 @@ static void freyr_observe(void *state, const hb_invocation *done)
     freyr_fstats *fs = &p->f[done->func];
     double slo = freyr_slowdown(fs, fc, done);
     double r = freyr_reward(slo, ++p->completed, fc->user);
-    p->pending += r;
     p->episode_reward += r;
+    if (p->traj && p->credit == FREYR_CREDIT_CALL && done->index < p->step_cap &&
+        p->step_of[done->index] >= 0 && (size_t)p->step_of[done->index] < p->traj->n)
+        p->traj->reward[p->step_of[done->index]] += r;
+    else
+        p->pending += r;
     freyr_stats_end(fs, fc, done);
 }
 

@@ -12,6 +12,7 @@ freyr_ppo_params freyr_ppo_defaults(void)
         .clip = 0.2,
         .epochs = 4,
         .gamma = 1.0,
+        .lambda = 1.0,
         .value_coef = 0.5,
         .entropy_coef = 0.01,
         .normalize_adv = 1,
@@ -174,13 +175,14 @@ oom:
 void freyr_ppo_targets(const freyr_agent *a, const freyr_traj *t, double *ret, double *adv)
 {
     size_t T = t->n;
-    double g = 0.0;
+    double gae = 0.0;
     for (size_t i = T; i-- > 0;) {
-        if (i == T - 1 || t->done[i])
-            g = 0.0;
-        g = t->reward[i] + a->hp.gamma * g;
-        ret[i] = g;
-        adv[i] = g - t->value[i];
+        int end = i == T - 1 || t->done[i];
+        double next_v = end ? 0.0 : t->value[i + 1];
+        double delta = t->reward[i] + a->hp.gamma * next_v - t->value[i];
+        gae = delta + (end ? 0.0 : a->hp.gamma * a->hp.lambda * gae);
+        adv[i] = gae;
+        ret[i] = gae + t->value[i];
     }
     if (a->hp.normalize_adv && T > 1) {
         double m = 0.0, v = 0.0;

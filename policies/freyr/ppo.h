@@ -29,6 +29,7 @@ typedef struct freyr_ppo_params {
     double clip;                       /* PPO ratio clip */
     int epochs;                        /* passes over a trajectory per update */
     double gamma;                      /* discount */
+    double lambda;                     /* GAE weight; 1: advantage = return - value */
     double value_coef;
     double entropy_coef;
     int normalize_adv;                 /* 1: advantages scaled to mean 0, std 1 per update */
