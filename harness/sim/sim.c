@@ -769,6 +769,7 @@ static void sim_close(void *state)
     sim *s = state;
     if (!s)
         return;
+    timer_heap_free(&s->heap);         /* first: it touches the timers inside calls */
     for (int i = 0; i < s->n; i++) {
         sim_invoker *iv = &s->iv[i];
         while (iv->lru_head) {
@@ -799,7 +800,6 @@ static void sim_close(void *state)
         s->free_calls = c->free_next;
         free(c);
     }
-    timer_heap_free(&s->heap);
     free(s->iv);
     free(s);
 }
