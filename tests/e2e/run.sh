@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end: `harvestbench run` on the demo configuration, determinism, bad input, interruption
 # and resume, and the other foundation subcommands.
-. tests/e2e/lib.inc
+. tests/e2e/lib.sh
 
 OUT="$TMP/demo"
 "$HB" run configs/demo.ini --out "$OUT" > "$TMP/run.log" 2>&1
