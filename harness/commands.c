@@ -17,6 +17,8 @@ const hb_command hb_commands[] = {
      "replay a trace under each policy and seed, write results", cmd_run},
     {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
      cmd_trace},
+    {"bench", "[--invocations N] [--policy P] [--json]",
+     "measure the simulator's speed on a synthetic trace", cmd_bench},
     {"train", "POLICY CONFIG [OPTIONS]", "train a learning policy (freyr) in the simulator", cmd_train},
     {"version", "", "print the version", cmd_version},
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
