@@ -3,10 +3,9 @@
  *
  * Each episode replays the configuration's trace once on the simulator with a Freyr instance in
  * training mode (it samples its decisions and records them), then one PPO update runs over that
- * episode's trajectory. Every episode uses the run seed hb_seed_derive(seed, "freyr:train") (the same
- * input sizes and run-to-run variation, so that episode rewards differ only by the policy), or with
- * --vary-seeds that seed + k for episode k; the policy's draws come from a new stream every episode,
- * hb_seed_derive(seed, "freyr:draws") + k. Every --eval-every episodes (and before the first) the
+ * episode's trajectory. Episode k (0-based) uses the run seed hb_seed_derive(seed, "freyr:train") + k
+ * (new input sizes and run-to-run variation each episode), or with --fixed-seed that seed every time;
+ * the policy's draws come from a new stream every episode, hb_seed_derive(seed, "freyr:draws") + k. Every --eval-every episodes (and before the first) the
  * current networks are evaluated, taking the most probable candidate, on three held-out seeds
  * hb_seed_derive(seed, "freyr:eval") + j: that is the learning curve. No training or evaluation
  * seed is a seed of `run` (those are small integers). The networks start from
@@ -40,7 +39,8 @@ static void on_signal(int sig)
 
 static const char HELP[] =
     "usage: harvestbench train freyr CONFIG --out FILE [--episodes N] [--seed S] [--lr X]\n"
-    "                                [--vary-seeds] [--eval-every K] [--curve CSV] [--quiet]\n"
+    "                                [--lambda L] [--credit call|step] [--fixed-seed]\n"
+    "                                [--eval-every K] [--curve CSV] [--quiet]\n"
     "\n"
     "Trains the Freyr policy with PPO in the simulator: each episode replays CONFIG's trace once\n"
     "with the policy sampling its decisions, then updates the networks on that episode. Prints one\n"
@@ -51,7 +51,10 @@ static const char HELP[] =
     "  --episodes N    episodes (default 50)\n"
     "  --seed S        training seed (default: [experiment] seed of CONFIG)\n"
     "  --lr X          Adam learning rate (default 0.001)\n"
-    "  --vary-seeds    a new simulation seed per episode (default: the same one every episode)\n"
+    "  --lambda L      GAE lambda (default 0.9; 1: advantage = return - value, the artifact's)\n"
+    "  --credit C      call: a call's reward goes to the decision that sized it (default);\n"
+    "                  step: to the last decision before it ended (the artifact's)\n"
+    "  --fixed-seed    the same simulation seed every episode (default: a new one each)\n"
     "  --eval-every K  evaluate the most-probable-candidate policy on 3 held-out seeds every K\n"
     "                  episodes and before the first (default 5; 0: never)\n"
     "  --curve CSV     also write the per-episode figures to CSV\n"
@@ -184,19 +187,20 @@ int hb_train_freyr(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},   {"episodes", required_argument, NULL, 'e'},
         {"seed", required_argument, NULL, 's'},  {"lr", required_argument, NULL, 'l'},
         {"curve", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
-        {"vary-seeds", no_argument, NULL, 'v'},  {"lambda", required_argument, NULL, 'L'},
+        {"fixed-seed", no_argument, NULL, 'v'},  {"lambda", required_argument, NULL, 'L'},
         {"credit", required_argument, NULL, 'C'},  {"eval-every", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *curve = NULL;
-    double episodes = 50, seed_flag = -1, lr = 1e-3, eval_every = 5, lambda = 1.0;
-    int quiet = 0, vary = 0, c;
+    double episodes = 50, seed_flag = -1, lr = 1e-3, eval_every = 5;
+    double lambda = freyr_ppo_defaults().lambda;
+    int quiet = 0, vary = 1, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:e:s:l:c:qvE:L:C:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'v': vary = 1; break;
+        case 'v': vary = 0; break;
         case 'C':
             if (strcmp(optarg, "call") == 0)
                 g_credit = FREYR_CREDIT_CALL;

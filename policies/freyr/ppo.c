@@ -12,7 +12,7 @@ freyr_ppo_params freyr_ppo_defaults(void)
         .clip = 0.2,
         .epochs = 4,
         .gamma = 1.0,
-        .lambda = 1.0,
+        .lambda = 0.9,
         .value_coef = 0.5,
         .entropy_coef = 0.01,
         .normalize_adv = 1,

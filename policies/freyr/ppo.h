@@ -29,13 +29,16 @@ typedef struct freyr_ppo_params {
     double clip;                       /* PPO ratio clip */
     int epochs;                        /* passes over a trajectory per update */
     double gamma;                      /* discount */
-    double lambda;                     /* GAE weight; 1: advantage = return - value */
+    double lambda;                     /* GAE weight; 1: advantage = return - value (the artifact's) */
     double value_coef;
     double entropy_coef;
     int normalize_adv;                 /* 1: advantages scaled to mean 0, std 1 per update */
 } freyr_ppo_params;
 
-/* clip 0.2, 4 epochs, discount 1, value 0.5, entropy 0.01, lr 1e-3, advantages normalised */
+/* clip 0.2, 4 epochs, discount 1, GAE lambda 0.9, value 0.5, entropy 0.01, lr 1e-3, advantages
+ * normalised. With discount 1 the return to go of an early step holds the whole rest of the episode,
+ * which the critic (it does not see how much of the episode is left) cannot predict; lambda 1 then
+ * leaves advantages dominated by that trend (docs/policies.md, "freyr"). */
 freyr_ppo_params freyr_ppo_defaults(void);
 
 typedef struct freyr_agent {
@@ -100,8 +103,9 @@ void freyr_ppo_targets(const freyr_agent *a, const freyr_traj *t, double *ret, d
 int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const double *ret, const double *adv,
                    freyr_ppo_stats *st, hb_error *err);
 
-/* Returns to go with discount gamma (reset after each done step; the last step ends an episode),
- * advantages = return - recorded value (normalised if hp.normalize_adv), then hp.epochs full-batch
+/* Advantages by GAE(gamma, lambda) over the recorded values (episodes end at done steps and at the
+ * last step; lambda 1 gives return to go - value), normalised if hp.normalize_adv; value targets =
+ * advantage + recorded value (before normalisation). Then hp.epochs full-batch
  * passes: loss = -mean(min(r A, clip(r) A)) + value_coef * mean SmoothL1(V, return)
  * - entropy_coef * mean entropy, one Adam step per pass for each network. */
 int freyr_ppo_update(freyr_agent *a, const freyr_traj *t, freyr_ppo_stats *st, hb_error *err);
