@@ -13,6 +13,10 @@
 #endif
 
 const hb_command hb_commands[] = {
+    {"compare", "DIR [--baseline POLICY] [--no-plots]", "statistics, tables and plots of a run",
+     cmd_compare},
+    {"check", "DIR --against BASELINE_DIR [--max-regression PCT]",
+     "fail on a significant regression against a stored run (CI)", cmd_check},
     {"version", "", "print the version", cmd_version},
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {NULL, NULL, NULL, NULL},
