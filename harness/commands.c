@@ -13,6 +13,10 @@
 #endif
 
 const hb_command hb_commands[] = {
+    {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
+     "replay a trace under each policy and seed, write results", cmd_run},
+    {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
+     cmd_trace},
     {"compare", "DIR [--baseline POLICY] [--no-plots]", "statistics, tables and plots of a run",
      cmd_compare},
     {"check", "DIR --against BASELINE_DIR [--max-regression PCT]",
