@@ -131,7 +131,8 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
     size_t at = 0;
     for (size_t k = 0; k < K; k++) {
         const hb_run *r = &pr->runs[k];
-        memcpy(s->pooled + at, r->lat, r->nlat * sizeof *r->lat);
+        if (r->nlat)
+            memcpy(s->pooled + at, r->lat, r->nlat * sizeof *r->lat);
         at += r->nlat;
         s->seed_means[k] = hb_mean(r->lat, r->nlat);
         s->seed_values[k] = r->seed;

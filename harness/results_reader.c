@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include <cJSON.h>
-#include <csv.h>
 
+#include "csv_reader.h"
 #include "stats.h"
 
 const char *const hb_outcome_names[HB_NOUTCOMES] = {"success", "timeout", "oom", "error", "lost"};
@@ -47,22 +47,15 @@ static int dvec_push(dvec *a, double x)
     return 0;
 }
 
-/* 0: a finite number in *out; 1: empty field; -1: not a number. */
+/* 0: a finite number in *out; 1: empty field; -1: not a finite number. */
 static int parse_num(const char *s, double *out)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    if (*s == '\0')
+    const char *p = s;
+    while (*p == ' ')
+        p++;
+    if (*p == '\0')
         return 1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t' || *end == '\r')
-        end++;
-    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    return hb_parse_double(s, out) == 0 && isfinite(*out) ? 0 : -1;
 }
 
 static int read_text(const char *path, char **out, hb_error *err)
@@ -123,7 +116,7 @@ static int read_json(const char *path, cJSON **out, hb_error *err)
             }
         }
         free(text);
-        return hb_fail_at(err, HB_EINPUT, path, line, NULL, "column %ld: malformed JSON", col);
+        return hb_fail_at(err, HB_EINPUT, path, line, NULL, "malformed JSON near column %ld", col);
     }
     free(text);
     *out = j;
@@ -142,162 +135,62 @@ static double json_num(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* ---- CSV by header name ---- */
+/* ---- CSV by header name (on hb_csv, libcsv) ---- */
 
-typedef int (*row_fn)(void *ctx, char *const *vals, const char *path, long line, hb_error *err);
+typedef int (*row_fn)(void *ctx, const char *const *vals, const char *path, long line,
+                      hb_error *err);
 
-typedef struct csv_state {
-    const char *path;
-    const char *const *cols;   /* the wanted columns; the first nreq are required */
-    size_t ncols, nreq;
-    int *map;                  /* header position -> wanted column or -1 */
-    size_t nheader, mapcap;
-    char **vals;               /* the current record's value per wanted column ("" if absent) */
-    size_t *valcap;
-    size_t field;
-    long line;
-    unsigned char *present;    /* out: which wanted columns the header has */
-    int in_header;
-    int rc;
-    hb_error *err;
-    row_fn fn;
-    void *ctx;
-} csv_state;
-
-static void csv_field(void *s, size_t len, void *data)
-{
-    csv_state *st = data;
-    if (st->rc)
-        return;
-    const char *f = s ? s : "";
-    if (!s)
-        len = 0;
-    size_t pos = st->field++;
-    if (st->in_header) {
-        if (pos == st->mapcap) {
-            size_t cap = st->mapcap ? 2 * st->mapcap : 64;
-            int *m = realloc(st->map, cap * sizeof *m);
-            if (!m) {
-                st->rc = hb_fail(st->err, HB_ENOMEM, "out of memory reading %s", st->path);
-                return;
-            }
-            st->map = m;
-            st->mapcap = cap;
-        }
-        st->map[pos] = -1;
-        for (size_t c = 0; c < st->ncols; c++)
-            if (strlen(st->cols[c]) == len && memcmp(st->cols[c], f, len) == 0) {
-                for (size_t q = 0; q < pos; q++)
-                    if (st->map[q] == (int)c) {
-                        st->rc = hb_fail_at(st->err, HB_EINPUT, st->path, st->line, st->cols[c],
-                                            "column appears twice in the header");
-                        return;
-                    }
-                st->map[pos] = (int)c;
-            }
-        st->nheader = pos + 1;
-        return;
-    }
-    if (pos >= st->nheader || st->map[pos] < 0)
-        return;
-    size_t c = (size_t)st->map[pos];
-    if (len + 1 > st->valcap[c]) {
-        char *v = realloc(st->vals[c], len + 1);
-        if (!v) {
-            st->rc = hb_fail(st->err, HB_ENOMEM, "out of memory reading %s", st->path);
-            return;
-        }
-        st->vals[c] = v;
-        st->valcap[c] = len + 1;
-    }
-    memcpy(st->vals[c], f, len);
-    st->vals[c][len] = '\0';
-}
-
-static void csv_record(int term, void *data)
-{
-    (void)term;
-    csv_state *st = data;
-    if (st->rc)
-        return;
-    size_t nfields = st->field;
-    st->field = 0;
-    if (st->in_header) {
-        st->in_header = 0;
-        for (size_t c = 0; c < st->ncols; c++) {
-            int found = 0;
-            for (size_t p = 0; p < st->nheader; p++)
-                found |= st->map[p] == (int)c;
-            st->present[c] = (unsigned char)found;
-            if (!found && c < st->nreq) {
-                st->rc = hb_fail_at(st->err, HB_EINPUT, st->path, st->line, st->cols[c],
-                                    "missing column (the header has no '%s')", st->cols[c]);
-                return;
-            }
-        }
-        return;
-    }
-    if (nfields != st->nheader) {
-        st->rc = hb_fail_at(st->err, HB_EINPUT, st->path, st->line, NULL,
-                            "%zu fields where the header has %zu", nfields, st->nheader);
-        return;
-    }
-    st->rc = st->fn(st->ctx, st->vals, st->path, st->line, st->err);
-    for (size_t c = 0; c < st->ncols; c++)
-        st->vals[c][0] = '\0';
-}
-
-/* Reads path record by record, calling fn with the wanted columns' values by name ("" where the
- * column is absent or the field empty). present[c] tells, from the header on, whether column c is
- * there. */
+/* Reads path row by row, calling fn with the wanted columns' values found by header name ("" where
+ * the column is absent or the field empty). The first nreq columns are required; present[c] tells
+ * whether column c is in the header. */
 static int csv_read(const char *path, const char *const *cols, size_t ncols, size_t nreq,
                     unsigned char *present, row_fn fn, void *ctx, hb_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return hb_fail_at(err, errno == ENOENT ? HB_EINPUT : HB_EIO, path, 0, NULL,
-                          "cannot open: %s", strerror(errno));
-    csv_state st = {.path = path, .cols = cols, .ncols = ncols, .nreq = nreq, .in_header = 1,
-                    .present = present, .err = err, .fn = fn, .ctx = ctx};
-    memset(present, 0, ncols);
-    st.vals = calloc(ncols, sizeof *st.vals);
-    st.valcap = calloc(ncols, sizeof *st.valcap);
-    int ok = st.vals && st.valcap;
-    for (size_t c = 0; ok && c < ncols; c++) {
-        st.vals[c] = calloc(1, 32);
-        st.valcap[c] = 32;
-        ok = st.vals[c] != NULL;
+    hb_csv *c;
+    int rc = hb_csv_open(path, &c, err);
+    if (rc)
+        return rc;
+    int *idx = calloc(ncols, sizeof *idx);
+    const char **vals = calloc(ncols, sizeof *vals);
+    if (!idx || !vals) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
+        goto out;
     }
-    struct csv_parser p;
-    if (!ok || csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
-        st.rc = hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-    } else {
-        char *line = NULL;
-        size_t linecap = 0;
-        ssize_t len;
-        while (!st.rc && (len = getline(&line, &linecap, f)) > 0) {
-            st.line++;
-            if (csv_parse(&p, line, (size_t)len, csv_field, csv_record, &st) != (size_t)len && !st.rc)
-                st.rc = hb_fail_at(err, HB_EINPUT, path, st.line, NULL, "malformed CSV: %s",
-                                   csv_strerror(csv_error(&p)));
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "empty file (no header line)");
+        goto out;
+    }
+    if ((rc = hb_csv_take_header(c, err)))
+        goto out;
+    size_t nheader = hb_csv_nfields(c);
+    for (size_t k = 0; k < ncols; k++) {
+        idx[k] = hb_csv_col(c, cols[k]);
+        present[k] = idx[k] >= 0;
+        if (idx[k] < 0 && k < nreq) {
+            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), cols[k],
+                            "missing column (the header has no '%s')", cols[k]);
+            goto out;
         }
-        if (!st.rc && ferror(f))
-            st.rc = hb_fail_at(err, HB_EIO, path, 0, NULL, "read error");
-        if (!st.rc && csv_fini(&p, csv_field, csv_record, &st) != 0 && !st.rc)
-            st.rc = hb_fail_at(err, HB_EINPUT, path, st.line, NULL, "malformed CSV: %s",
-                               csv_strerror(csv_error(&p)));
-        if (!st.rc && st.in_header)
-            st.rc = hb_fail_at(err, HB_EINPUT, path, 0, NULL, "empty file (no header line)");
-        free(line);
-        csv_free(&p);
     }
-    for (size_t c = 0; st.vals && c < ncols; c++)
-        free(st.vals[c]);
-    free(st.vals);
-    free(st.valcap);
-    free(st.map);
-    fclose(f);
-    return st.rc;
+    while ((r = hb_csv_next(c, err)) > 0) {
+        if (hb_csv_nfields(c) != nheader) {
+            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
+                            "%zu fields where the header has %zu", hb_csv_nfields(c), nheader);
+            goto out;
+        }
+        for (size_t k = 0; k < ncols; k++)
+            vals[k] = idx[k] >= 0 ? hb_csv_field(c, (size_t)idx[k]) : "";
+        if ((rc = fn(ctx, vals, path, hb_csv_line(c), err)))
+            goto out;
+    }
+    if (r < 0)
+        rc = -r;
+out:
+    free(idx);
+    free(vals);
+    hb_csv_close(c);
+    return rc;
 }
 
 /* ---- invocations.csv ---- */
@@ -314,7 +207,7 @@ typedef struct inv_ctx {
     unsigned char present[IC_N];
 } inv_ctx;
 
-static int num_field(char *const *vals, int c, const char *path, long line, int required,
+static int num_field(const char *const *vals, int c, const char *path, long line, int required,
                      double *out, hb_error *err)
 {
     int r = parse_num(vals[c], out);
@@ -327,7 +220,7 @@ static int num_field(char *const *vals, int c, const char *path, long line, int 
     return HB_OK;
 }
 
-static int inv_row(void *vctx, char *const *vals, const char *path, long line, hb_error *err)
+static int inv_row(void *vctx, const char *const *vals, const char *path, long line, hb_error *err)
 {
     inv_ctx *c = vctx;
     hb_run *run = c->run;
@@ -413,7 +306,7 @@ typedef struct usage_ctx {
     unsigned char present[UC_N];
 } usage_ctx;
 
-static int usage_row_cb(void *vctx, char *const *vals, const char *path, long line, hb_error *err)
+static int usage_row_cb(void *vctx, const char *const *vals, const char *path, long line, hb_error *err)
 {
     usage_ctx *c = vctx;
     if (c->n == c->cap) {

@@ -405,7 +405,8 @@ int hb_boot_mean_quantile(const hb_group *g, size_t K, size_t B, double q, gsl_r
         if (tail < 0.5) {
             size_t at = 0;
             for (size_t k = 0; k < K; k++) {
-                memcpy(buf + at, g[k].v, g[k].n * sizeof *buf);
+                if (g[k].n)
+                    memcpy(buf + at, g[k].v, g[k].n * sizeof *buf);
                 at += g[k].n;
             }
             tau = gsl_stats_select(buf, 1, total, (size_t)((1.0 - tail) * (double)(total - 1)));
