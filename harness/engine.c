@@ -32,6 +32,7 @@ typedef struct engine {
     hb_invocation *free_list;          /* recycled records (linked through policy_data) */
     rec_chunk *chunks;
     uint64_t sent, ended;
+    uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
     hb_time last_end;
 } engine;
 
@@ -226,7 +227,7 @@ static int dispatch(engine *e, const hb_event *ev, hb_error *err)
     if (!inv)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     inv->index = ev->index;
-    hb_activation_id(sp->seed, ev->index, inv->activation_id);
+    hb_activation_id(e->id_key, ev->index, inv->activation_id);
     inv->func = ev->func;
     inv->trace_func = ev->trace_func;
     inv->trace_name = sp->trace->funcs[ev->trace_func].name;
@@ -280,6 +281,7 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
     snprintf(stream, sizeof stream, "policy:%s", sp->policy->name);
     gsl_rng *r_pol = hb_rng_new(sp->seed, stream);
     e.rng_place = hb_rng_new(sp->seed, "placement");
+    e.id_key = hb_seed_derive(sp->seed, "activation");
     e.ctl = calloc((size_t)cfg->invokers, sizeof *e.ctl);
     hb_eventgen *gen = NULL;
     int rc = 0, policy_made = 0;

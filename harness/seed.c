@@ -2,7 +2,6 @@
  * of the stream name; a few lines, so written here rather than pulled from a library. */
 #include "seed.h"
 
-#include <stdio.h>
 
 static uint64_t splitmix64(uint64_t x)
 {
@@ -28,9 +27,20 @@ gsl_rng *hb_rng_new(uint64_t seed, const char *stream)
     return r;
 }
 
-void hb_activation_id(uint64_t seed, uint64_t index, char out[33])
+void hb_activation_id(uint64_t key, uint64_t index, char out[33])
 {
-    uint64_t a = splitmix64(hb_seed_derive(seed, "activation") ^ index);
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = splitmix64(key ^ index);
     uint64_t b = splitmix64(a ^ 0x5851f42d4c957f2dULL);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    for (int i = 0; i < 16; i++) {
+        out[15 - i] = hex[(a >> (4 * i)) & 15];
+        out[31 - i] = hex[(b >> (4 * i)) & 15];
+    }
+    out[32] = '\0';
+}
+
+double hb_index_uniform(uint64_t key, uint64_t index)
+{
+    uint64_t x = splitmix64(splitmix64(key) ^ index);
+    return ((double)(x >> 11) + 0.5) / 9007199254740992.0;   /* (x + 1/2) / 2^53: never 0 or 1 */
 }

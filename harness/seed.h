@@ -11,7 +11,10 @@
 uint64_t hb_seed_derive(uint64_t seed, const char *stream);
 /* A new mt19937 generator for the stream, or NULL when out of memory. */
 gsl_rng *hb_rng_new(uint64_t seed, const char *stream);
-/* The 32-hex-digit activation id of event `index` in a run with this seed. */
-void hb_activation_id(uint64_t seed, uint64_t index, char out[33]);
+/* The 32-hex-digit activation id of event `index`; key = hb_seed_derive(seed, "activation"). */
+void hb_activation_id(uint64_t key, uint64_t index, char out[33]);
+/* A uniform draw in (0, 1) that depends only on (key, index): the same call gets the same draw
+ * under every policy (common random numbers). */
+double hb_index_uniform(uint64_t key, uint64_t index);
 
 #endif

@@ -13,7 +13,10 @@
  * Rates are recomputed whenever the set of running calls or an allocation changes, and completion
  * times follow. Memory grows linearly from a start level to the call's peak over a ramp; a call
  * whose memory would exceed its limit is killed (oom). Calls over their timeout are killed
- * (timeout). Usage is integrated exactly into one-second bins per invoker (usage.csv).
+ * (timeout). Usage is integrated exactly into one-second bins per invoker (usage.csv): each
+ * invoker keeps the sums of its calls' allocations and usage as levels (memory as a level and a
+ * slope, since it ramps), integrated forward whenever a level changes, and every invoker's bin is
+ * closed in lockstep when the clock crosses a second.
  * Run-to-run variation of the work is drawn per event index, so every policy of a seed sees the
  * same draw for the same call (common random numbers). */
 #include <gsl/gsl_cdf.h>
@@ -26,13 +29,10 @@
 #include "seed.h"
 #include "timer_heap.h"
 
-#define BIN_RING 64                    /* seconds of usage bins kept per invoker */
-#define REFRESH_S 16                   /* open accounting segments are closed this often */
-#define FLUSH_LAG 24                   /* bins older than this many seconds are final */
 #define EPS 1e-9
 
 enum { PH_QUEUED, PH_INIT, PH_RUN };
-enum { TK_DONE, TK_OOM, TK_TIMEOUT, TK_TICK, TK_REFRESH };
+enum { TK_DONE, TK_OOM, TK_TIMEOUT, TK_TICK, TK_RAMP };
 enum { V_CPU_ALLOC, V_CPU_USED, V_MEM_ALLOC, V_MEM_USED, V_RUNNING, V_QUEUED,
        V_CPU_HARV, V_CPU_BORR, V_MEM_HARV, V_MEM_BORR, NV };
 
@@ -49,7 +49,7 @@ typedef struct sim_invoker sim_invoker;
 typedef struct sim_call {
     hb_invocation *inv;
     sim_invoker *iv;
-    sim_timer t_done, t_oom, t_timeout;
+    sim_timer t_done, t_oom, t_timeout, t_ramp;
     int phase;
     sim_container *ctr;
     double work_left;                  /* core-microseconds */
@@ -57,6 +57,8 @@ typedef struct sim_call {
     double par;                        /* most cores it can use */
     double rate;                       /* cores used now */
     hb_time seg_t0;                    /* start of the open accounting segment */
+    double contrib[NV];                /* what it adds to its invoker's levels (not V_MEM_USED) */
+    double mem_slope;                  /* MB per microsecond it adds while its memory ramps */
     double mem_start, mem_peak;        /* MB */
     hb_time exec_t0;
     double ramp_us;
@@ -81,12 +83,14 @@ struct sim_invoker {
     size_t n_run, cap_run;
     sim_call *q_head, *q_tail;
     size_t n_queued;
-    hb_time q_seg_t0;
     sim_container *lru_head, *lru_tail;
     sim_container *idle_by_fn[HB_NFUNCS];
     double idle_mem;
-    sim_timer tick, refresh;
-    double bins[BIN_RING][NV];
+    sim_timer tick;
+    double lv[NV];                     /* sums over calls, now (V_MEM_USED: at lv_t0) */
+    double mem_slope;
+    hb_time lv_t0;
+    double acc[NV];                    /* integrals over the current second */
     /* scratch for rate computation */
     double *caps, *weights, *rates;
     size_t *order;
@@ -108,7 +112,7 @@ struct sim {
     double noise_mu[HB_NFUNCS], noise_sigma[HB_NFUNCS];
     uint64_t noise_seed;
     int usage_rows;
-    int64_t flushed_bin;               /* last bin emitted (-1: none) */
+    int64_t cur_bin;                   /* the second being integrated */
     hb_time last_event;
     sim_call *free_calls;
     size_t live_calls;
@@ -117,8 +121,6 @@ struct sim {
 };
 
 /* ---- small helpers ---- */
-
-static int64_t bin_of(hb_time t) { return t / HB_SEC; }
 
 static int fail(sim *s, int code, const char *fmt, const char *what)
 {
@@ -143,76 +145,85 @@ static double mem_at_d(const sim_call *c, double t)
 
 static double mem_at(const sim_call *c, hb_time t) { return mem_at_d(c, (double)t); }
 
-/* Integral of memory (MB x microseconds) over [a, b]: linear on the ramp, flat after it. */
-static double mem_integral(const sim_call *c, hb_time a, hb_time b)
+/* Integrates an invoker's levels from lv_t0 to now (both inside the current second). */
+static void lv_advance(sim_invoker *iv, hb_time now)
 {
-    if (b <= a)
-        return 0;
-    double x = (double)a, y = (double)b;
-    if (c->phase != PH_RUN || c->ramp_us <= 0)
-        return mem_at_d(c, x) * (y - x);
-    double ramp_end = (double)c->exec_t0 + c->ramp_us, sum = 0;
-    if (x < ramp_end) {
-        double e = y < ramp_end ? y : ramp_end;
-        sum += 0.5 * (mem_at_d(c, x) + mem_at_d(c, e)) * (e - x);
-        x = e;
-    }
-    if (y > x)
-        sum += c->mem_peak * (y - x);
-    return sum;
+    hb_time dt = now - iv->lv_t0;
+    if (dt <= 0)
+        return;
+    double d = (double)dt;
+    for (int i = 0; i < NV; i++)
+        if (i != V_MEM_USED)
+            iv->acc[i] += iv->lv[i] * d;
+    double m1 = iv->lv[V_MEM_USED] + iv->mem_slope * d;
+    iv->acc[V_MEM_USED] += 0.5 * (iv->lv[V_MEM_USED] + m1) * d;
+    iv->lv[V_MEM_USED] = m1;
+    iv->lv_t0 = now;
 }
 
-static void bins_add(sim_invoker *iv, hb_time a, hb_time b, const double v[NV], const sim_call *c)
+/* Recomputes what a call adds to its invoker's levels and applies the difference. */
+static void contrib_update(sim_call *c, hb_time now)
 {
-    if (!iv->s->usage_rows || b <= a)
-        return;
-    for (int64_t k = bin_of(a); k * HB_SEC < b; k++) {
-        hb_time x = a > k * HB_SEC ? a : k * HB_SEC;
-        hb_time y = b < (k + 1) * HB_SEC ? b : (k + 1) * HB_SEC;
-        if (y <= x)
-            continue;
-        double *bin = iv->bins[k % BIN_RING];
-        double dt = (double)(y - x);
-        for (int i = 0; i < NV; i++)
-            if (i != V_MEM_USED)
-                bin[i] += v[i] * dt;
-        if (c)
-            bin[V_MEM_USED] += mem_integral(c, x, y);
-    }
-}
-
-/* Closes the open accounting segment of a call at `now`. */
-static void seg_close(sim_call *c, hb_time now)
-{
-    hb_time dt = now - c->seg_t0;
-    if (dt <= 0 || c->phase == PH_QUEUED)
-        return;
+    sim_invoker *iv = c->iv;
     hb_invocation *inv = c->inv;
-    double rate = c->phase == PH_RUN ? c->rate : 0;
     double v[NV] = {0};
     v[V_CPU_ALLOC] = inv->alloc.cpu;
-    v[V_CPU_USED] = rate;
+    v[V_CPU_USED] = c->phase == PH_RUN ? c->rate : 0;
     v[V_MEM_ALLOC] = inv->alloc.mem_mb;
     v[V_RUNNING] = 1;
-    /* lent and received, against the capacity the call holds (its user allocation for pools) */
+    /* lent and received against the user allocation; CPU only where CPU is a quota */
     if (inv->cpu_hard) {
         v[V_CPU_HARV] = fmax(0, inv->user.cpu - inv->alloc.cpu);
         v[V_CPU_BORR] = fmax(0, inv->alloc.cpu - inv->user.cpu);
     }
     v[V_MEM_HARV] = fmax(0, inv->user.mem_mb - inv->alloc.mem_mb);
     v[V_MEM_BORR] = fmax(0, inv->alloc.mem_mb - inv->user.mem_mb);
-    bins_add(c->iv, c->seg_t0, now, v, c);
+    lv_advance(iv, now);
+    for (int i = 0; i < NV; i++)
+        if (i != V_MEM_USED) {
+            iv->lv[i] += v[i] - c->contrib[i];
+            c->contrib[i] = v[i];
+        }
+}
+
+/* Removes a call from its invoker's levels. */
+static void contrib_remove(sim_call *c, hb_time now, double mem_now)
+{
+    sim_invoker *iv = c->iv;
+    lv_advance(iv, now);
+    for (int i = 0; i < NV; i++)
+        if (i != V_MEM_USED) {
+            iv->lv[i] -= c->contrib[i];
+            c->contrib[i] = 0;
+        }
+    iv->lv[V_MEM_USED] -= mem_now;
+    iv->mem_slope -= c->mem_slope;
+    c->mem_slope = 0;
+    if (iv->n_run == 0) {              /* no drift left behind */
+        memset(iv->lv, 0, sizeof iv->lv);
+        iv->lv[V_QUEUED] = (double)iv->n_queued;
+        iv->mem_slope = 0;
+    }
+}
+
+/* Closes the open accounting segment of a call at `now`: its own resource-seconds, work, peaks. */
+static void seg_close(sim_call *c, hb_time now)
+{
+    hb_time dt = now - c->seg_t0;
+    if (dt <= 0 || c->phase == PH_QUEUED)
+        return;
+    hb_invocation *inv = c->inv;
     double sec = (double)dt / 1e6;
-    inv->harvested_cpu_s += v[V_CPU_HARV] * sec;
-    inv->borrowed_cpu_s += v[V_CPU_BORR] * sec;
-    inv->harvested_mem_mb_s += v[V_MEM_HARV] * sec;
-    inv->borrowed_mem_mb_s += v[V_MEM_BORR] * sec;
+    inv->harvested_cpu_s += c->contrib[V_CPU_HARV] * sec;
+    inv->borrowed_cpu_s += c->contrib[V_CPU_BORR] * sec;
+    inv->harvested_mem_mb_s += c->contrib[V_MEM_HARV] * sec;
+    inv->borrowed_mem_mb_s += c->contrib[V_MEM_BORR] * sec;
     if (c->phase == PH_RUN) {
-        c->work_left -= rate * (double)dt;
+        c->work_left -= c->rate * (double)dt;
         c->run_alloc_cpu += inv->alloc.cpu * (double)dt;
         c->run_alloc_mem += inv->alloc.mem_mb * (double)dt;
-        if (rate > c->peak_cpu)
-            c->peak_cpu = rate;
+        if (c->rate > c->peak_cpu)
+            c->peak_cpu = c->rate;
     }
     double m = mem_at(c, now);
     if (m > c->peak_mem)
@@ -220,14 +231,11 @@ static void seg_close(sim_call *c, hb_time now)
     c->seg_t0 = now;
 }
 
-static void queue_close(sim_invoker *iv, hb_time now)
+static void queue_change(sim_invoker *iv, hb_time now, int delta)
 {
-    if (now > iv->q_seg_t0 && iv->n_queued) {
-        double v[NV] = {0};
-        v[V_QUEUED] = (double)iv->n_queued;
-        bins_add(iv, iv->q_seg_t0, now, v, NULL);
-    }
-    iv->q_seg_t0 = now;
+    lv_advance(iv, now);
+    iv->n_queued = (size_t)((long)iv->n_queued + delta);
+    iv->lv[V_QUEUED] = (double)iv->n_queued;
 }
 
 static int arm(sim *s, sim_timer *t, hb_time when)
@@ -340,6 +348,7 @@ static void recompute_rates(sim_invoker *iv)
             continue;
         seg_close(c, s->now);
         c->rate = iv->rates[i];
+        contrib_update(c, s->now);
         schedule_done(s, c);
     }
 }
@@ -408,7 +417,8 @@ static sim_call *call_new(sim *s)
     c->t_done.kind = TK_DONE;
     c->t_oom.kind = TK_OOM;
     c->t_timeout.kind = TK_TIMEOUT;
-    c->t_done.obj = c->t_oom.obj = c->t_timeout.obj = c;
+    c->t_ramp.kind = TK_RAMP;
+    c->t_done.obj = c->t_oom.obj = c->t_timeout.obj = c->t_ramp.obj = c;
     s->live_calls++;
     return c;
 }
@@ -418,6 +428,7 @@ static void call_free(sim *s, sim_call *c)
     timer_heap_cancel(&s->heap, &c->t_done);
     timer_heap_cancel(&s->heap, &c->t_oom);
     timer_heap_cancel(&s->heap, &c->t_timeout);
+    timer_heap_cancel(&s->heap, &c->t_ramp);
     c->free_next = s->free_calls;
     s->free_calls = c;
     s->live_calls--;
@@ -458,8 +469,6 @@ static void run_remove(sim_invoker *iv, sim_call *c)
 
 static void arm_invoker_timers(sim *s, sim_invoker *iv)
 {
-    if (!timer_scheduled(&iv->refresh))
-        arm(s, &iv->refresh, s->now + REFRESH_S * HB_SEC);
     if (s->hooks.tick_interval > 0 && s->hooks.on_tick && !timer_scheduled(&iv->tick)) {
         hb_time I = s->hooks.tick_interval;
         arm(s, &iv->tick, (s->now / I + 1) * I);
@@ -495,15 +504,21 @@ static void exec_begin(sim *s, sim_call *c)
     c->par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
     double exec_s = fmax(hb_profile_eval(&pf->exec_s, x), 0);
     /* common random numbers: the draw depends on the seed and the event index only */
-    char id[33];
-    hb_activation_id(s->noise_seed, inv->index, id);
-    double u = (double)(strtoull(id + 16, NULL, 16) >> 11) / 9007199254740992.0;
-    u = fmin(fmax(u, 1e-12), 1 - 1e-12);
+    double u = hb_index_uniform(s->noise_seed, inv->index);
     double noise = exp(s->noise_mu[inv->func] + s->noise_sigma[inv->func] * gsl_cdf_ugaussian_Pinv(u));
     c->work_total = c->work_left = exec_s * 1e6 * fmin(pf->ref_cores, c->par) * noise;
     inv->base_duration_ms = c->work_total / fmin(c->par, inv->user.cpu) / 1e3;
     double r0 = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
     c->ramp_us = r0 > 0 ? pf->mem_ramp_frac * c->work_total / r0 : 0;
+    if (c->ramp_us > 0 && c->mem_peak > c->mem_start) {
+        lv_advance(c->iv, s->now);
+        c->mem_slope = (c->mem_peak - c->mem_start) / c->ramp_us;
+        c->iv->mem_slope += c->mem_slope;
+        arm(s, &c->t_ramp, s->now + (hb_time)ceil(c->ramp_us));
+    } else if (c->mem_peak != c->mem_start) {
+        lv_advance(c->iv, s->now);     /* no ramp: at its peak at once */
+        c->iv->lv[V_MEM_USED] += c->mem_peak - c->mem_start;
+    }
     if (inv->timeout > 0)
         arm(s, &c->t_timeout, s->now + inv->timeout);
     schedule_oom(s, c);
@@ -545,6 +560,8 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
     c->seg_t0 = s->now;
     if (run_add(iv, c))
         return fail(s, HB_ENOMEM, "%s", "out of memory");
+    contrib_update(c, s->now);
+    iv->lv[V_MEM_USED] += c->mem_start;
     arm_invoker_timers(s, iv);
     if (s->hooks.on_start) {
         int rc = s->hooks.on_start(s->hooks.ctx, &iv->pub, inv, s->err);
@@ -568,11 +585,10 @@ static int admit_queued(sim *s, sim_invoker *iv)
 {
     while (iv->q_head && fits(iv, iv->q_head->inv) && !s->failed) {
         sim_call *c = iv->q_head;
-        queue_close(iv, s->now);
+        queue_change(iv, s->now, -1);
         iv->q_head = c->q_next;
         if (!iv->q_head)
             iv->q_tail = NULL;
-        iv->n_queued--;
         int rc = call_start(s, iv, c);
         if (rc)
             return rc;
@@ -599,6 +615,9 @@ static int call_end(sim *s, sim_call *c, hb_outcome outcome)
         snprintf(inv->error_msg, sizeof inv->error_msg, "memory %.0f MB over the %.0f MB limit",
                  mem_at(c, s->now), inv->alloc.mem_mb);
     run_remove(iv, c);
+    contrib_remove(c, s->now, mem_at(c, s->now));
+    if (iv->n_run == 0)
+        timer_heap_cancel(&s->heap, &iv->tick);
     iv->alloc_sum.cpu -= inv->alloc.cpu;
     iv->alloc_sum.mem_mb -= inv->alloc.mem_mb;
     /* a container that ran to completion stays warm; killed ones are removed, as OpenWhisk does */
@@ -662,27 +681,20 @@ static int tick(sim *s, sim_invoker *iv)
     return s->failed;
 }
 
-static void refresh(sim *s, sim_invoker *iv)
-{
-    for (size_t i = 0; i < iv->n_run; i++)
-        seg_close(iv->run[i], s->now);
-    queue_close(iv, s->now);
-    if (iv->n_run || iv->n_queued)
-        arm(s, &iv->refresh, s->now + REFRESH_S * HB_SEC);
-}
-
 /* ---- usage rows ---- */
 
-static int flush_bins(sim *s, int64_t upto)
+/* Closes every invoker's second when the clock crosses it, in lockstep: all seconds before the
+ * one holding `t` are emitted. */
+static int flush_upto(sim *s, hb_time t)
 {
-    static const double zero[NV] = {0};
-    while (s->flushed_bin < upto) {
-        int64_t b = ++s->flushed_bin;
+    while ((s->cur_bin + 1) * HB_SEC <= t) {
+        hb_time edge = (s->cur_bin + 1) * HB_SEC;
         for (int i = 0; i < s->n; i++) {
             sim_invoker *iv = &s->iv[i];
-            double *v = iv->bins[b % BIN_RING];
+            lv_advance(iv, edge);
+            double *v = iv->acc;
             hb_usage_row row = {
-                .t = b * HB_SEC, .invoker = i,
+                .t = s->cur_bin * HB_SEC, .invoker = i,
                 .cpu_capacity = iv->pub.capacity.cpu, .mem_capacity_mb = iv->pub.capacity.mem_mb,
                 .cpu_alloc = v[V_CPU_ALLOC] / 1e6, .cpu_used = v[V_CPU_USED] / 1e6,
                 .mem_alloc_mb = v[V_MEM_ALLOC] / 1e6, .mem_used_mb = v[V_MEM_USED] / 1e6,
@@ -690,13 +702,14 @@ static int flush_bins(sim *s, int64_t upto)
                 .cpu_harvested = v[V_CPU_HARV] / 1e6, .cpu_borrowed = v[V_CPU_BORR] / 1e6,
                 .mem_harvested_mb = v[V_MEM_HARV] / 1e6, .mem_borrowed_mb = v[V_MEM_BORR] / 1e6,
             };
-            memcpy(v, zero, sizeof zero);
-            if (s->hooks.on_usage) {
+            memset(v, 0, sizeof iv->acc);
+            if (s->usage_rows && s->hooks.on_usage) {
                 int rc = s->hooks.on_usage(s->hooks.ctx, &row, s->err);
                 if (rc)
                     return s->failed = rc;
             }
         }
+        s->cur_bin++;
     }
     return 0;
 }
@@ -735,6 +748,7 @@ static int inv_resize(void *impl, hb_invocation *inv, hb_res a, hb_error *err)
     iv->alloc_sum.cpu = cpu;
     iv->alloc_sum.mem_mb = mem;
     inv->alloc = a;
+    contrib_update(c, s->now);
     if (c->phase == PH_RUN) {
         schedule_oom(s, c);            /* a limit below usage kills it at once (timer at now) */
         if (cpu_changed && inv->cpu_hard)
@@ -811,7 +825,6 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
     s->funcs = a->funcs;
     s->keep_alive = a->keep_alive;
     s->usage_rows = a->usage_rows;
-    s->flushed_bin = -1;
     s->noise_seed = hb_seed_derive(a->seed, "variation");
     for (int f = 0; f < HB_NFUNCS; f++) {
         const hb_profile_func *pf = &a->profile->f[f];
@@ -827,7 +840,6 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
         iv->s = s;
         iv->pub = (hb_invoker){i, a->capacity, &SIM_INVOKER_OPS, iv};
         iv->tick = (sim_timer){.kind = TK_TICK, .obj = iv};
-        iv->refresh = (sim_timer){.kind = TK_REFRESH, .obj = iv};
     }
     *state = s;
     return 0;
@@ -862,13 +874,12 @@ static int sim_submit(void *state, hb_invocation *inv, hb_error *err)
     s->failed = 0;
     if (!iv->q_head && fits(iv, inv))
         return call_start(s, iv, c);
-    queue_close(iv, s->now);
+    queue_change(iv, s->now, +1);
     if (iv->q_tail)
         iv->q_tail->q_next = c;
     else
         iv->q_head = c;
     iv->q_tail = c;
-    iv->n_queued++;
     arm_invoker_timers(s, iv);
     return s->failed;
 }
@@ -890,11 +901,27 @@ static int fire(sim *s, sim_timer *t)
         return call_end(s, t->obj, HB_TIMEOUT);
     case TK_TICK:
         return tick(s, t->obj);
-    case TK_REFRESH:
-        refresh(s, t->obj);
-        return s->failed;
+    case TK_RAMP: {
+        sim_call *c = t->obj;          /* memory reached its peak: the slope ends */
+        seg_close(c, s->now);
+        lv_advance(c->iv, s->now);
+        c->iv->mem_slope -= c->mem_slope;
+        c->mem_slope = 0;
+        return 0;
+    }
     }
     return 0;
+}
+
+static int run_timer(sim *s, sim_timer *t)
+{
+    int rc = flush_upto(s, t->t);
+    if (rc)
+        return rc;
+    s->now = t->t;
+    if (t->kind == TK_DONE || t->kind == TK_OOM || t->kind == TK_TIMEOUT)
+        s->last_event = s->now;
+    return fire(s, t);
 }
 
 static int sim_advance(void *state, hb_time until, hb_error *err)
@@ -905,21 +932,16 @@ static int sim_advance(void *state, hb_time until, hb_error *err)
     sim_timer *t;
     while ((t = timer_heap_top(&s->heap)) && t->t <= until) {
         timer_heap_pop(&s->heap);
-        s->now = t->t;
-        if (t->kind != TK_TICK && t->kind != TK_REFRESH)
-            s->last_event = s->now;
-        int rc = fire(s, t);
+        int rc = run_timer(s, t);
         if (rc)
             return rc;
-        if (s->usage_rows && bin_of(s->now) - FLUSH_LAG > s->flushed_bin &&
-            (rc = flush_bins(s, bin_of(s->now) - FLUSH_LAG)))
-            return rc;
     }
+    int rc = flush_upto(s, until);
     if (until > s->now)
         s->now = until;
-    if (s->usage_rows && bin_of(s->now) - FLUSH_LAG > s->flushed_bin)
-        return flush_bins(s, bin_of(s->now) - FLUSH_LAG);
-    return 0;
+    if (s->now > s->last_event)
+        s->last_event = s->now;        /* an arrival is an event of the run too */
+    return rc;
 }
 
 static int sim_drain(void *state, hb_error *err)
@@ -928,23 +950,18 @@ static int sim_drain(void *state, hb_error *err)
     s->err = err;
     s->failed = 0;
     sim_timer *t;
-    /* ticks and refreshes only run while calls do, so the heap empties when the work is done */
+    /* ticks only run while calls do, so the heap empties when the work is done */
     while ((t = timer_heap_pop(&s->heap))) {
-        s->now = t->t;
-        if (t->kind != TK_TICK && t->kind != TK_REFRESH)
-            s->last_event = s->now;
-        int rc = fire(s, t);
+        int rc = run_timer(s, t);
         if (rc)
-            return rc;
-        if (s->usage_rows && bin_of(s->now) - FLUSH_LAG > s->flushed_bin &&
-            (rc = flush_bins(s, bin_of(s->now) - FLUSH_LAG)))
             return rc;
     }
     s->now = s->last_event;
-    if (!s->usage_rows)
-        return 0;
-    int64_t last = s->now > 0 ? (s->now - 1) / HB_SEC : -1;   /* the bin holding the end */
-    return flush_bins(s, last);
+    /* the last, partial second */
+    int rc = flush_upto(s, s->now);
+    if (!rc && s->now > s->cur_bin * HB_SEC)
+        rc = flush_upto(s, (s->cur_bin + 1) * HB_SEC);
+    return rc;
 }
 
 static hb_time sim_now(void *state) { return ((sim *)state)->now; }
