@@ -1,7 +1,8 @@
 # harvestbench build.
 #
 #   make            build/harvestbench (and the workload binaries under build/workloads/)
-#   make demo       install what is missing, build, run configs/demo.ini on the simulator
+#   make demo       install what is missing, build, run configs/demo.ini on the simulator and
+#                   compare its policies (results/demo/comparison.md, plots/)
 #   make check      install what is missing, build, run the CI gate and every test, also under
 #                   ASan+UBSan
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
@@ -95,6 +96,7 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) run configs/demo.ini
+	$(BIN) compare results/demo
 
 bench: deps
 	@$(MAKE) --no-print-directory all

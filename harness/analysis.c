@@ -179,6 +179,9 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
         *dest[i] = hb_boot_percentile_ci(tmp, B, o->level);
     }
     free(tmp);
+    /* Utilization is resampled over seeds only: one seed says nothing about its variation. */
+    if (K < 2)
+        s->cpu_util_alloc_ci = s->mem_util_alloc_ci = (hb_ci){NAN, NAN};
 out:
     if (sr)
         gsl_rng_free(sr);
@@ -227,6 +230,12 @@ int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int pai
            base->cpu_util_capacity, level, tmp, &v->cpu_util_capacity);
     change(a->rep[HB_REP_MEM_CAP], base->rep[HB_REP_MEM_CAP], B, a->mem_util_capacity,
            base->mem_util_capacity, level, tmp, &v->mem_util_capacity);
+    if (a->seeds < 2 || base->seeds < 2) {   /* no interval from a single seed's integral */
+        hb_change *u[4] = {&v->cpu_util_alloc, &v->mem_util_alloc, &v->cpu_util_capacity,
+                           &v->mem_util_capacity};
+        for (int i = 0; i < 4; i++)
+            u[i]->ci = (hb_ci){NAN, NAN};
+    }
     v->mwu = hb_mann_whitney(a->pooled, a->nlat, base->pooled, base->nlat);
     v->cliffs_delta = hb_cliffs_delta(a->pooled, a->nlat, base->pooled, base->nlat);
     v->wilcoxon.p = v->wilcoxon.w_plus = v->wilcoxon.w_minus = NAN;

@@ -37,7 +37,7 @@ typedef struct hb_policy_stats {
     double slowdown_mean;   /* over successful calls whose base duration is known */
     size_t nslowdown;
     double cpu_util_alloc, mem_util_alloc, cpu_util_capacity, mem_util_capacity;
-    hb_ci cpu_util_alloc_ci, mem_util_alloc_ci;
+    hb_ci cpu_util_alloc_ci, mem_util_alloc_ci;   /* over seeds; undefined with one seed */
     double *pooled;         /* successful latencies, ascending, nlat of them */
     double *seed_means;     /* mean latency per run (NAN if none), seeds of them */
     double *seed_values;    /* the seed of each run */
@@ -73,7 +73,8 @@ typedef struct hb_vs_baseline {
 } hb_vs_baseline;
 
 /* Compares a with base. Both must have been computed with the same B (and, when paired, with the
- * same seed_stream). Holm fields are set to NAN. HB_OK or HB_ENOMEM. */
+ * same seed_stream). Holm fields are set to NAN. Utilization changes have no interval unless both
+ * have at least two seeds. HB_OK or HB_ENOMEM. */
 int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int paired, double level,
                   hb_vs_baseline *out, hb_error *err);
 

@@ -83,6 +83,8 @@ static int judge(const char *policy, const metric *m, double base, double now, c
         if (worse > tol && sig) {
             verdict = "REGRESSION (worse beyond the tolerance, and significant)";
             regression = 1;
+        } else if (worse > tol && isnan(ch->ci.lo)) {
+            verdict = "ok (worse beyond the tolerance, but no interval: needs 2 or more seeds)";
         } else if (worse > tol) {
             verdict = "ok (worse beyond the tolerance, but not significant)";
         } else if (worse > 0 && sig) {

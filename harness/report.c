@@ -327,11 +327,11 @@ static void print_seeds(const hb_results *r, FILE *f)
 void hb_report_print(const hb_comparison *c, FILE *f)
 {
     const hb_results *r = c->res;
-    fprintf(f, "Comparison of %s (%s, %zu seeds), baseline %s; 95%% intervals: bootstrap (%zu "
+    fprintf(f, "Comparison of %s (%s, %zu seed%s), baseline %s; 95%% intervals: bootstrap (%zu "
                "resamples of seeds, then calls), median: Le Boudec.\n\nLatency of successful "
                "invocations (all seeds pooled):\n",
-            r->dir, *r->experiment ? r->experiment : "experiment", r->nseeds, c->st[c->base].name,
-            c->opts.resamples);
+            r->dir, *r->experiment ? r->experiment : "experiment", r->nseeds,
+            r->nseeds == 1 ? "" : "s", c->st[c->base].name, c->opts.resamples);
     table_latency(c, f);
     fprintf(f, "\nResources:\n");
     table_resources(c, f);

@@ -203,6 +203,31 @@ START_TEST(bootstrap_deterministic_and_seeded)
 }
 END_TEST
 
+START_TEST(one_seed_gives_no_utilization_interval)
+{
+    hb_results r;
+    hb_error err;
+    ck_assert_int_eq(hb_results_read(FIX "/tiny", 0, &r, &err), HB_OK);
+    const hb_policy_runs *d = hb_results_policy(&r, "default"), *f = hb_results_policy(&r, "fast");
+    hb_policy_runs d1 = {d->name, 1, d->runs}, f1 = {f->name, 1, f->runs};
+    hb_boot_opts o = {2000, 1, 0.95};
+    hb_policy_stats sd, sf;
+    ck_assert_int_eq(hb_policy_stats_compute(&d1, &o, 1, 2, &sd, &err), HB_OK);
+    ck_assert_int_eq(hb_policy_stats_compute(&f1, &o, 1, 3, &sf, &err), HB_OK);
+    ck_assert_double_eq_tol(sd.cpu_util_alloc, 0.5, EPS);   /* seed 1: 10 / 20 */
+    ck_assert(isnan(sd.cpu_util_alloc_ci.lo) && isnan(sd.mem_util_alloc_ci.hi));
+    ck_assert(!isnan(sd.mean_ci.lo));   /* latency still has its within-run interval */
+    hb_vs_baseline v;
+    ck_assert_int_eq(hb_vs_compute(&sf, &sd, 1, 0.95, &v, &err), HB_OK);
+    ck_assert_double_eq_tol(v.cpu_util_alloc.pct, 50.0, EPS);   /* 0.75 vs 0.5 */
+    ck_assert(isnan(v.cpu_util_alloc.ci.lo) && !hb_change_significant(&v.cpu_util_alloc));
+    ck_assert(!isnan(v.mean.ci.lo));
+    hb_policy_stats_free(&sd);
+    hb_policy_stats_free(&sf);
+    hb_results_free(&r);
+}
+END_TEST
+
 /* ---- a policy whose every call failed ---- */
 
 static void assert_no_nan_text(const char *path)
@@ -501,6 +526,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tiny_fixture_by_hand);
     tcase_add_test(tc, bootstrap_deterministic_and_seeded);
+    tcase_add_test(tc, one_seed_gives_no_utilization_interval);
     tcase_add_test(tc, every_call_failed);
     tcase_add_test(tc, json_has_the_brief_keys);
     tcase_add_test(tc, plots_are_valid_pngs);
