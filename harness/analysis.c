@@ -196,13 +196,13 @@ out:
     return rc;
 }
 
-static int change(const double *a, const double *b, size_t B, double pa, double pb, double level,
-                  double *tmp, hb_change *out)
+/* The change of point estimates pa vs pb, and the interval of the replicate-by-replicate changes. */
+static void change(const double *a, const double *b, size_t B, double pa, double pb, double level,
+                   double *tmp, hb_change *out)
 {
     out->pct = hb_change_pct1(pa, pb);
     hb_change_pct(a, b, B, tmp);
     out->ci = hb_boot_percentile_ci(tmp, B, level);
-    return 0;
 }
 
 int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int paired, double level,

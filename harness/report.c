@@ -121,8 +121,9 @@ static void tab_set(table *t, size_t r, size_t c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A Markdown table with padded columns: readable as text and rendered as a table. */
-static void tab_print(const table *t, FILE *f)
+/* Prints a Markdown table with padded columns (readable as text, rendered as a table), then frees
+ * it. */
+static void tab_print_free(table *t, FILE *f)
 {
     size_t w[TCOLS] = {0};
     for (size_t r = 0; r < t->rows; r++)
@@ -174,7 +175,7 @@ static void table_latency(const hb_comparison *c, FILE *f)
         tab_set(&t, i, 9, "%s", fmt_ms(a, sizeof a, s->lat_max));
         tab_set(&t, i, 10, "%s", fmt_num(a, sizeof a, s->slowdown_mean, "%.2f"));
     }
-    tab_print(&t, f);
+    tab_print_free(&t, f);
 }
 
 static void table_resources(const hb_comparison *c, FILE *f)
@@ -197,7 +198,7 @@ static void table_resources(const hb_comparison *c, FILE *f)
         tab_set(&t, i, 6, "%s", fmt_share(a, sizeof a, s->harvested_share));
         tab_set(&t, i, 7, "%s", fmt_share(a, sizeof a, s->accelerated_share));
     }
-    tab_print(&t, f);
+    tab_print_free(&t, f);
 }
 
 static void table_vs(const hb_comparison *c, FILE *f)
@@ -236,7 +237,7 @@ static void table_vs(const hb_comparison *c, FILE *f)
         tab_set(&t, r, 9, "%s", fmt_p(a, sizeof a, v->wilcoxon_p_holm));
         r++;
     }
-    tab_print(&t, f);
+    tab_print_free(&t, f);
 }
 
 static void table_outcomes(const hb_comparison *c, FILE *f)
@@ -253,7 +254,7 @@ static void table_outcomes(const hb_comparison *c, FILE *f)
         for (int o = 0; o < HB_NOUTCOMES; o++)
             tab_set(&t, i, 2 + (size_t)o, "%zu", s->outcomes[o]);
     }
-    tab_print(&t, f);
+    tab_print_free(&t, f);
 }
 
 /* Romano et al. (2006) thresholds for |Cliff's delta|. */

@@ -154,6 +154,20 @@ if "$HB" run configs/ci.ini --out "$T/real" --quiet >"$T/out" 2>&1; then
     verify_run "$T/real" default fixed
     close_to "real cpu_util_alloc" "$(jget "$T/real/comparison.json" policies/fixed/cpu_util_alloc)" \
         "$(util "$T/real" fixed cpu_used_core_s cpu_alloc_core_s)"
+    # against the engine's own per-run summaries
+    for p in default fixed; do
+        n=0; succ=0; cold=0; harv=0
+        for s in "$T/real/$p"/seed-*/summary.json; do
+            i=$(jget "$s" invocations)
+            n=$((n + i)); succ=$((succ + $(jget "$s" outcomes/success))); cold=$((cold + $(jget "$s" cold_starts)))
+            harv=$(awk -v a="$harv" -v b="$(jget "$s" harvested_share)" -v i="$i" 'BEGIN { printf "%.10g", a + b * i }')
+        done
+        close_to "$p successes (summaries)" "$(jget "$T/real/comparison.json" "policies/$p/outcomes/success")" "$succ"
+        close_to "$p cold starts (summaries)" "$(jget "$T/real/comparison.json" "policies/$p/cold_start_share")" \
+            "$(awk -v a="$cold" -v b="$n" 'BEGIN { printf "%.12g", a / b }')"
+        close_to "$p harvested (summaries)" "$(jget "$T/real/comparison.json" "policies/$p/harvested_share")" \
+            "$(awk -v a="$harv" -v b="$n" 'BEGIN { printf "%.12g", a / b }')"
+    done
     # a rerun of the CI benchmark with other seeds is not a regression
     sed 's/^seed = 1$/seed = 1001/; s|^out = .*|out = ../build/ci-other|' configs/ci.ini > "$T/ci-other.ini"
     sed -i "s|\.\./data/|$(pwd)/data/|" "$T/ci-other.ini"
