@@ -3,22 +3,15 @@
 # The numbers of comparison.json are checked against an independent computation from the
 # invocations.csv files (awk and sort: pooled successful latencies, BRIEF section 8 percentiles).
 # Ends with "N passed, N failed".
-set -u
-HB=${HB:-build/harvestbench}
-BUILD=${BUILD:-build}
-T=$(mktemp -d "${TMPDIR:-/tmp}/hb-compare.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/e2e/lib.sh
+T=$TMP
 expect() {  # expect NAME WANT_STATUS command...
     name=$1; want=$2; shift 2
     "$@" >"$T/out" 2>&1; got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$name: exit $got, expected $want"; sed 's/^/    /' "$T/out" | tail -n 20; fi
+    if [ "$got" -eq "$want" ]; then ok; else bad "$name" "exit $got, expected $want"; sed 's/^/    /' "$T/out" | tail -n 20; fi
 }
 contains() {  # contains NAME TEXT (in the last command's output)
-    if grep -F -q -- "$2" "$T/out"; then ok; else bad "$1: output lacks '$2'"; sed 's/^/    /' "$T/out" | tail -n 20; fi
+    if grep -F -q -- "$2" "$T/out"; then ok; else bad "$1" "output lacks '$2'"; sed 's/^/    /' "$T/out" | tail -n 20; fi
 }
 
 # The value at a path (a/b/c) of a file printed by cJSON_Print: one key per line, tab-indented.
@@ -62,7 +55,7 @@ close_to() {  # close_to NAME GOT WANT: relative 1e-7
     if awk -v g="$2" -v w="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; m = w < 0 ? -w : w; exit !(g != "MISSING" && d <= 1e-7 * (m > 1 ? m : 1)) }'; then
         ok
     else
-        bad "$1: comparison.json has $2, the independent computation $3"
+        bad "$1" "comparison.json has $2, the independent computation $3"
     fi
 }
 
@@ -97,7 +90,7 @@ expect "compare fixture" 0 "$HB" compare "$T/fx"
 contains "compare prints the table" "| libra"
 for f in comparison.md comparison.csv comparison.json plots/latency_cdf.png plots/latency_bars.png \
          plots/usage_default.png plots/usage_libra.png plots/harvest_libra.png; do
-    if [ -s "$T/fx/$f" ]; then ok; else bad "missing $f"; fi
+    if [ -s "$T/fx/$f" ]; then ok; else bad "$f" "missing"; fi
 done
 verify_run "$T/fx" default libra
 close_to "libra cpu_util_alloc" "$(jget "$T/fx/comparison.json" policies/libra/cpu_util_alloc)" \
@@ -111,9 +104,9 @@ close_to "mean change" "$(jget "$T/fx/comparison.json" policies/libra/vs_baselin
 # every PNG: signature, IHDR, non-zero size
 for png in "$T"/fx/plots/*.png; do
     sig=$(od -An -tx1 -N16 "$png" | tr -d ' \n')
-    case "$sig" in 89504e470d0a1a0a0000000d49484452) ok ;; *) bad "$png: not a PNG ($sig)" ;; esac
+    case "$sig" in 89504e470d0a1a0a0000000d49484452) ok ;; *) bad "$png" "not a PNG ($sig)" ;; esac
     wh=$(od -An -tu1 -j16 -N8 "$png" | awk '{ print ($1*16777216 + $2*65536 + $3*256 + $4) * ($5*16777216 + $6*65536 + $7*256 + $8) }')
-    if [ "$wh" -gt 0 ]; then ok; else bad "$png: empty IHDR size"; fi
+    if [ "$wh" -gt 0 ]; then ok; else bad "$png" "empty IHDR size"; fi
 done
 
 # ---- errors ----
@@ -133,7 +126,7 @@ cp -r tests/fixtures/results/tiny "$T/nognu"
 mkdir "$T/emptybin"
 expect "no gnuplot" 0 env PATH="$T/emptybin" "$HB" compare "$T/nognu"
 contains "no gnuplot" "gnuplot is not on PATH"
-if [ -s "$T/nognu/comparison.md" ] && [ -s "$T/nognu/comparison.json" ] && ! ls "$T"/nognu/plots/*.png >/dev/null 2>&1; then ok; else bad "no gnuplot: tables or stray plots"; fi
+if [ -s "$T/nognu/comparison.md" ] && [ -s "$T/nognu/comparison.json" ] && ! ls "$T"/nognu/plots/*.png >/dev/null 2>&1; then ok; else bad "no gnuplot" "tables missing or stray plots"; fi
 
 # ---- check: 20% slower is a regression; the same run is not ----
 cp -r tests/fixtures/results/two-policies "$T/slow"
@@ -171,7 +164,7 @@ if "$HB" run configs/ci.ini --out "$T/real" --quiet >"$T/out" 2>&1; then
     # a rerun of the CI benchmark with other seeds is not a regression
     sed 's/^seed = 1$/seed = 1001/; s|^out = .*|out = ../build/ci-other|' configs/ci.ini > "$T/ci-other.ini"
     sed -i "s|\.\./data/|$(pwd)/data/|" "$T/ci-other.ini"
-    if "$HB" run "$T/ci-other.ini" --out "$T/other" --quiet >"$T/out" 2>&1; then ok; else bad "run other seeds"; cat "$T/out"; fi
+    if "$HB" run "$T/ci-other.ini" --out "$T/other" --quiet >"$T/out" 2>&1; then ok; else bad "run other seeds" "exit status"; cat "$T/out"; fi
     expect "check other seeds" 0 "$HB" check "$T/other" --against results/ci-baseline
     contains "check other seeds" "-> pass"
     expect "check the CI run" 0 "$HB" check "$T/real" --against results/ci-baseline
@@ -183,8 +176,7 @@ if "$HB" run configs/ci.ini --out "$T/real" --quiet >"$T/out" 2>&1; then
     expect "check real run 20% slower" 1 "$HB" check "$T/real" --against results/ci-baseline
     contains "check real run 20% slower" "REGRESSION"
 else
-    bad "run configs/ci.ini"; cat "$T/out"
+    bad "run configs/ci.ini" "exit status"; cat "$T/out"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
