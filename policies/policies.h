@@ -6,5 +6,7 @@
 
 extern const hb_policy_ops hb_policy_default;
 extern const hb_policy_ops hb_policy_fixed;
+extern const hb_policy_ops hb_policy_libra;
+extern const hb_policy_ops hb_policy_libra_np;
 
 #endif
