@@ -1,8 +1,12 @@
 # harvestbench build.
 #
 #   make            build/harvestbench (and the workload binaries under build/workloads/)
-#   make demo       install what is missing, build, run configs/demo.ini on the simulator
-#   make check      install what is missing, build, run every test, also under ASan+UBSan
+#   make demo       install what is missing, build, run configs/demo.ini on the simulator and
+#                   compare its policies (results/demo/comparison.md, plots/)
+#   make check      install what is missing, build, run the CI gate and every test, also under
+#                   ASan+UBSan
+#   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
+#   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
 #   make clean
 #
@@ -51,7 +55,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps
+.PHONY: all demo check test test-san bench clean deps ci-bench ci-baseline
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -85,16 +89,31 @@ test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
 
 check: deps
+	@$(MAKE) --no-print-directory ci-bench
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-san
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) run configs/demo.ini
+	$(BIN) compare results/demo
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) bench
+
+# The CI regression gate (docs/ci.md): a small benchmark on the simulator, checked against the
+# committed baseline; fails on a significant regression of more than 10%.
+ci-bench: all
+	@rm -rf $(BUILD)/ci-bench
+	$(BIN) run configs/ci.ini --out $(BUILD)/ci-bench --quiet
+	$(BIN) check $(BUILD)/ci-bench --against results/ci-baseline
+
+# Rewrites the committed baseline (only what `check` reads: manifest, invocations, summaries).
+ci-baseline: all
+	rm -rf results/ci-baseline
+	$(BIN) run configs/ci.ini --out results/ci-baseline --quiet
+	rm -rf results/ci-baseline/*/seed-*/artifact results/ci-baseline/*/seed-*/usage.csv
 
 clean:
 	rm -rf build

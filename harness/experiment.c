@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "predictor_table.h"
 #include "seed.h"
 
 void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS])
@@ -19,36 +20,6 @@ void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, d
     }
 }
 
-static char *slurp(const char *path, size_t *len, hb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hb_fail(err, HB_EINPUT, "%s: cannot open", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf)
-        hb_fail(err, HB_ENOMEM, "out of memory");
-    *len = n;
-    return buf;
-}
-
 int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
 {
     if (strcmp(cfg->workload_profile, "measured") == 0) {
@@ -59,14 +30,12 @@ int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
     }
     if (cfg->workload_profile_file[0])
         return hb_profile_load(cfg->workload_profile_file, out, err);
-    if (!cfg->workload_predictors[0])
-        return hb_profile_artifact(NULL, 0, NULL, out, err);
-    size_t len;
-    char *text = slurp(cfg->workload_predictors, &len, err);
-    if (!text)
-        return err ? err->code : HB_EINPUT;
-    int rc = hb_profile_artifact(text, len, cfg->workload_predictors, out, err);
-    free(text);
+    hb_predictor_table *t;
+    int rc = hb_predictor_table_load(cfg->workload_predictors, &t, err);
+    if (rc)
+        return rc;
+    rc = hb_profile_from_table(t, out, err);
+    hb_predictor_table_free(t);
     return rc;
 }
 

@@ -451,9 +451,10 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     sb_printf(b, "%llu,%s,%s,%lld,%s,%s,", (unsigned long long)inv->index, inv->activation_id,
               hb_functions[inv->func].id, (long long)inv->input_size, ok ? "True" : "False",
               inv->outcome == HB_TIMEOUT ? "True" : "False");
-    sb_num(b, inv->alloc_start.cpu);
+    /* the artifact's cpu and memory: what the policy asked for (its prediction, else its start) */
+    sb_num(b, inv->pred.cpu >= 0 ? inv->pred.cpu : inv->alloc_start.cpu);
     sb_printf(b, ",");
-    sb_num(b, inv->alloc_start.mem_mb / HB_MEM_UNIT_MB);
+    sb_num(b, (inv->pred.mem_mb >= 0 ? inv->pred.mem_mb : inv->alloc_start.mem_mb) / HB_MEM_UNIT_MB);
     sb_printf(b, ",");
     sb_num(b, ok ? inv->cpu_peak : 0);
     sb_printf(b, ",");

@@ -95,7 +95,7 @@ static int replay(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agen
     if (!rng)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     hb_policy_ctx ctx;
-    hb_engine_policy_ctx(cfg, "freyr", pkv, rng, traj != NULL, &ctx);
+    hb_engine_policy_ctx(cfg, "freyr", pkv, rng, traj != NULL, sim->caps, &ctx);
     freyr_policy *p = NULL;
     if (traj)
         freyr_traj_clear(traj);

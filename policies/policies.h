@@ -6,6 +6,8 @@
 
 extern const hb_policy_ops hb_policy_default;
 extern const hb_policy_ops hb_policy_fixed;
+extern const hb_policy_ops hb_policy_libra;
+extern const hb_policy_ops hb_policy_libra_np;
 extern const hb_policy_ops hb_policy_greedy;   /* policies/greedy.c */
 extern const hb_policy_ops hb_policy_ensure;   /* policies/ensure.c */
 extern const hb_policy_ops hb_policy_freyr;    /* policies/freyr/freyr.c */
