@@ -55,7 +55,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps ci-bench ci-baseline
+.PHONY: all demo check test test-san bench clean deps ci-bench ci-baseline freyr-demo
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -119,3 +119,9 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# The Freyr checkpoint configs/demo.ini loads: 50 PPO episodes on the demo trace in the simulator
+# (docs/policies.md, "freyr"). The result is committed; this regenerates it, byte for byte.
+freyr-demo: $(BIN)
+	$(BIN) train freyr configs/demo.ini --episodes 50 --seed 1 --out configs/freyr-demo.json \
+	    --curve build/freyr-demo-curve.csv
