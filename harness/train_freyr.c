@@ -181,7 +181,22 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
+static int train_main(int argc, char **argv, const char *cmd);
+
 int hb_train_freyr(int argc, char **argv)
+{
+    /* the command as typed, for the checkpoint (getopt_long permutes argv) */
+    char *cmd = join_args(argc, argv);
+    if (!cmd) {
+        fprintf(stderr, "harvestbench train freyr: out of memory\n");
+        return 1;
+    }
+    int status = train_main(argc, argv, cmd);
+    free(cmd);
+    return status;
+}
+
+static int train_main(int argc, char **argv, const char *cmd)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},   {"episodes", required_argument, NULL, 'e'},
@@ -351,10 +366,8 @@ int hb_train_freyr(int argc, char **argv)
         rc = hb_fail(&err, HB_EIO, "%s: write failed", curve);
 
     if (!rc) {
-        char *cmd = join_args(argc, argv);
         freyr_provenance prov = {n_ep, (unsigned long)seed, config_path, cmd};
         rc = freyr_ckpt_save(out, &agent, &norm, &prov, &err);
-        free(cmd);
     }
     if (rc) {
         fprintf(stderr, "harvestbench train freyr: %s%s\n", err.msg,

@@ -499,6 +499,7 @@ START_TEST(create_needs_a_loadable_checkpoint)
     ck_assert_int_eq(hb_policy_freyr.create(&k.ctx, &st, &err), HB_EINPUT);
     ck_assert_msg(strstr(err.msg, "test.ini:12") != NULL, "%s", err.msg);
     ck_assert_msg(strstr(err.msg, "./missing.json") != NULL, "%s", err.msg);
+    testkit_free(&k);
 
     testkit_init(&k, "policy.freyr", 1);
     testkit_param(&k, "checkpoint", "x.json", 3);
