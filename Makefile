@@ -32,7 +32,7 @@ CPPFLAGS += -Iinclude -Iharness -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PK
             -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"'
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lcsv -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
 
 VERSION    := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

@@ -21,6 +21,8 @@ const hb_command hb_commands[] = {
      cmd_compare},
     {"check", "DIR --against BASELINE_DIR [--max-regression PCT]",
      "fail on a significant regression against a stored run (CI)", cmd_check},
+    {"train", "libra CONFIG [OPTIONS]", "train Libra's predictors (random forests) in the simulator",
+     cmd_train_libra},
     {"bench", "[--invocations N] [--policy P] [--json]",
      "measure the simulator's speed on a synthetic trace", cmd_bench},
     {"version", "", "print the version", cmd_version},
