@@ -55,7 +55,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps ci-bench ci-baseline
+.PHONY: all demo check test test-san bench clean deps paper ci-bench ci-baseline
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -97,6 +97,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) run configs/demo.ini
 	$(BIN) compare results/demo
+
+# The Libra evaluation's load sweep (configs/paper.ini, docs/libra.md).
+paper: deps
+	@$(MAKE) --no-print-directory all
+	sh scripts/paper.sh configs/paper.ini results/paper
 
 bench: deps
 	@$(MAKE) --no-print-directory all
