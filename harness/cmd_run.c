@@ -15,17 +15,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "version.h"
 #include "engine.h"
 #include "experiment.h"
+#include "files.h"
 #include "registry.h"
 #include "results.h"
 
-#ifndef HB_VERSION
-#define HB_VERSION "0.0.0"
-#endif
-#ifndef HB_GIT_COMMIT
-#define HB_GIT_COMMIT "unknown"
-#endif
 
 /* The one piece of process-wide state: a signal can only reach the run through a global. */
 static volatile sig_atomic_t g_stop;
@@ -117,8 +113,8 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     const hb_config *cfg = &x->cfg;
     cJSON *m = cJSON_CreateObject();
     cJSON *hb = cJSON_AddObjectToObject(m, "harvestbench");
-    cJSON_AddStringToObject(hb, "version", HB_VERSION);
-    cJSON_AddStringToObject(hb, "git_commit", HB_GIT_COMMIT);
+    cJSON_AddStringToObject(hb, "version", hb_version());
+    cJSON_AddStringToObject(hb, "git_commit", hb_git_commit());
     cJSON *lib = cJSON_AddObjectToObject(hb, "libraries");
     cJSON_AddStringToObject(lib, "cjson", cJSON_Version());
     cJSON_AddStringToObject(lib, "gsl", GSL_VERSION);
@@ -195,7 +191,7 @@ static int write_manifest(const char *out, const hb_experiment *x, const hb_back
         return hb_fail(err, HB_ENOMEM, "out of memory");
     char path[2200];
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    int rc = hb_write_json_file(path, m, err);
+    int rc = hb_write_json(path, m, err);
     cJSON_Delete(m);
     return rc;
 }
@@ -234,20 +230,12 @@ static int check_resume(const char *out, const hb_config *cfg, hb_error *err)
 {
     char path[2200];
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (!file_exists(path))
         return hb_fail(err, HB_EINPUT, "--resume: %s does not exist (nothing to resume)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n > 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text)
-        return hb_fail(err, HB_EINPUT, "--resume: %s is empty", path);
-    text[got] = '\0';
-    cJSON *m = cJSON_Parse(text);
-    free(text);
+    cJSON *m = NULL;
+    int rc = hb_read_json(path, &m, err);
+    if (rc)
+        return hb_error_wrap(err, "--resume");
     cJSON *old = m ? cJSON_GetObjectItemCaseSensitive(m, "config") : NULL;
     cJSON *now = hb_config_json(cfg);
     int same = old && now && cJSON_Compare(old, now, 1);
@@ -341,15 +329,9 @@ static int pool_stats(policy_total *t, const hb_run_stats *s)
 /* Reads the statistics a completed run left in summary.json (for --resume's closing table). */
 static int load_summary(const char *path, hb_run_stats *s)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    if (!j)
+    cJSON *j = NULL;
+    hb_error ignored;
+    if (hb_read_json(path, &j, &ignored))
         return -1;
 #define NUM(o, k) (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, k)) ? cJSON_GetObjectItemCaseSensitive(o, k)->valuedouble : 0)
     cJSON *oc = cJSON_GetObjectItemCaseSensitive(j, "outcomes");
