@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "experiment.h"
+#include "files.h"
 #include "registry.h"
 #include "results.h"
 #include "seed.h"
