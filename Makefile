@@ -29,11 +29,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -Iinclude -Iharness -Ipolicies -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS) \
-            -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"'
+CPPFLAGS += -Iinclude -Iharness -Ipolicies -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lcsv -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
 
 VERSION    := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -56,7 +55,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps ci-bench ci-baseline freyr-demo
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -70,6 +69,15 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/harness/embedded_data.o: harness/embedded_data.S data/libra-artifact-predictors.csv
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+# version.o carries the commit: rebuilt when the commit changes (the stamp is rewritten only then).
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
+$(BUILD)/obj/harness/version.o: harness/version.c $(BUILD)/version.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"' -c $< -o $@
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -98,6 +106,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) run configs/demo.ini
 	$(BIN) compare results/demo
+
+# The Libra evaluation's load sweep (configs/paper.ini, docs/libra.md).
+paper: deps
+	@$(MAKE) --no-print-directory all
+	sh scripts/paper.sh configs/paper.ini results/paper
 
 bench: deps
 	@$(MAKE) --no-print-directory all

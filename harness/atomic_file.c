@@ -48,3 +48,11 @@ void hb_afile_abort(hb_afile *a)
         remove(a->tmp);
     }
 }
+
+void hb_afile_keep(hb_afile *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        a->f = NULL;
+    }
+}

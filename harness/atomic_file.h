@@ -19,5 +19,7 @@ int hb_afile_open(hb_afile *a, const char *dir, const char *name, hb_error *err)
 int hb_afile_commit(hb_afile *a, hb_error *err);
 /* Closes and removes the temporary file, if open. */
 void hb_afile_abort(hb_afile *a);
+/* Closes the temporary file, if open, and leaves it (an interrupted run keeps what it wrote). */
+void hb_afile_keep(hb_afile *a);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "libra/train_libra.h"
 #include "train.h"
 
 typedef struct trainer {
@@ -13,6 +14,8 @@ typedef struct trainer {
 } trainer;
 
 static const trainer trainers[] = {
+    {"libra", "random forests of peak CPU, peak memory and duration from profiling runs",
+     hb_train_libra},
     {"freyr", "PPO in the simulator, one episode per replay of the trace; writes a checkpoint",
      hb_train_freyr},
     {NULL, NULL, NULL},

@@ -4,13 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
-
-#ifndef HB_VERSION
-#define HB_VERSION "0.0.0"
-#endif
-#ifndef HB_GIT_COMMIT
-#define HB_GIT_COMMIT "unknown"
-#endif
+#include "version.h"
 
 const hb_command hb_commands[] = {
     {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
@@ -23,7 +17,8 @@ const hb_command hb_commands[] = {
      "fail on a significant regression against a stored run (CI)", cmd_check},
     {"bench", "[--invocations N] [--policy P] [--json]",
      "measure the simulator's speed on a synthetic trace", cmd_bench},
-    {"train", "POLICY CONFIG [OPTIONS]", "train a learning policy (freyr) in the simulator", cmd_train},
+    {"train", "libra|freyr CONFIG [OPTIONS]",
+     "train a policy in the simulator: libra's predictors, freyr's networks", cmd_train},
     {"version", "", "print the version", cmd_version},
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {NULL, NULL, NULL, NULL},
@@ -49,7 +44,7 @@ int cmd_version(int argc, char **argv)
     }
     if (argc > 1)
         return hb_usage_error("version", "unexpected argument '%s'", argv[1]);
-    printf("harvestbench %s (commit %s)\n", HB_VERSION, HB_GIT_COMMIT);
+    printf("harvestbench %s (commit %s)\n", hb_version(), hb_git_commit());
     return 0;
 }
 

@@ -66,14 +66,28 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
         .ref_duration_ms = ref,
         .rng = sample,
     };
-    if (!cfg->trace_invocations[0]) {
+    if (strcmp(cfg->trace_format, "constant") == 0) {
+        /* the artifact's multi_k traces: every function k times a minute */
+        gsl_rng_free(sample);
+        int n = cfg->trace_functions < HB_NFUNCS ? cfg->trace_functions : HB_NFUNCS;
+        uint64_t minutes = cfg->trace_minutes > 0 ? (uint64_t)cfg->trace_minutes : 1;
+        rc = hb_trace_synthetic((uint64_t)n * (uint64_t)cfg->trace_per_minute * minutes, n,
+                                (uint32_t)cfg->trace_per_minute, &x->trace, err);
+        if (rc)
+            return rc;
+        snprintf(x->trace->source, sizeof x->trace->source, "multi_%d (constant: %d calls per "
+                 "function per minute, %llu minutes)", cfg->trace_per_minute,
+                 cfg->trace_per_minute, (unsigned long long)minutes);
+        snprintf(x->trace->format, sizeof x->trace->format, "constant");
+    } else if (!cfg->trace_invocations[0]) {
         gsl_rng_free(sample);
         return hb_fail(err, HB_EINPUT, "%s: [trace] invocations: no trace file given", cfg->path);
+    } else {
+        rc = hb_trace_load(&ts, &x->trace, err);
+        gsl_rng_free(sample);
+        if (rc)
+            return rc;
     }
-    rc = hb_trace_load(&ts, &x->trace, err);
-    gsl_rng_free(sample);
-    if (rc)
-        return rc;
     if (hb_arrival_parse(cfg->trace_arrival, &x->arrival))
         return hb_fail(err, HB_EINPUT, "[trace] arrival: unknown mode '%s'", cfg->trace_arrival);
     return hb_sizes_parse(cfg->trace_sizes, x->trace, &x->sizes, err);

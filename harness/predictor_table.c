@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "files.h"
 #include "profile.h"
 
 static int step_add(hb_step_fn *f, double gt, double le, double v, hb_error *err)
@@ -142,28 +143,25 @@ int hb_predictor_table_load(const char *path, hb_predictor_table **out, hb_error
     *out = NULL;
     if (!path || !*path)
         return hb_predictor_table_parse(NULL, 0, NULL, out, err);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hb_fail(err, HB_EINPUT, "%s: cannot open the predictor table", path);
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
+    char *buf;
+    size_t n;
+    int rrc = hb_read_text(path, &buf, &n, err);
+    if (rrc)
+        return rrc;
+    /* '#' lines are comments (a trained table says what made it); their newline stays, so that
+     * messages keep the file's line numbers */
+    size_t w = 0;
+    for (size_t r = 0; r < n;) {
+        int comment = buf[r] == '#';
+        while (r < n && buf[r] != '\n') {
+            if (!comment)
+                buf[w++] = buf[r];
+            r++;
         }
+        if (r < n)
+            buf[w++] = buf[r++];
     }
-    fclose(f);
-    if (!buf)
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    int rc = hb_predictor_table_parse(buf, n, path, out, err);
+    int rc = hb_predictor_table_parse(buf, w, path, out, err);
     free(buf);
     return rc;
 }

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "csv_reader.h"
+#include "files.h"
 #include "predictor_table.h"
 
 /* Constants of the artifact derivation (documented in workloads/profiles/README.md). */
@@ -207,81 +209,46 @@ int hb_profile_write(const hb_profile *p, FILE *f, hb_error *err)
 
 int hb_profile_save(const hb_profile *p, const char *path, const char *comment, hb_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return hb_fail(err, HB_EIO, "%s: cannot write", tmp);
-    if (comment) {
-        /* one '#' per line of the comment */
-        const char *s = comment;
-        while (*s) {
-            const char *nl = strchr(s, '\n');
-            size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            fprintf(f, "# %.*s\n", (int)n, s);
-            s += n + (nl ? 1 : 0);
-        }
-    }
-    int rc = hb_profile_write(p, f, err);
-    if (fclose(f) != 0 && !rc)
-        rc = hb_fail(err, HB_EIO, "%s: write failed", tmp);
-    if (!rc && rename(tmp, path) != 0)
-        rc = hb_fail(err, HB_EIO, "%s: cannot rename into place", path);
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
     if (rc)
-        remove(tmp);
-    return rc;
+        return rc;
+    for (const char *s = comment; s && *s;) {         /* one '#' per line of the comment */
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        fprintf(a.f, "# %.*s\n", (int)n, s);
+        s += n + (nl ? 1 : 0);
+    }
+    rc = hb_profile_write(p, a.f, err);
+    if (rc) {
+        hb_afile_abort(&a);
+        return rc;
+    }
+    return hb_afile_commit(&a, err);
 }
 
-/* Reads the file, skipping '#' comment lines, into memory for the CSV reader. */
-static char *read_without_comments(const char *path, size_t *len, hb_error *err)
+/* Blanks '#' comment lines in place, keeping line numbers for messages. */
+static void blank_comments(char *text)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        hb_fail(err, HB_EINPUT, "%s: cannot open the profile", path);
-        return NULL;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        if (*line == '#')
+            memset(line, ' ', nl ? (size_t)(nl - line) : strlen(line));
+        if (!nl)
+            break;
+        line = nl + 1;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap), *line = NULL;
-    size_t lcap = 0;
-    ssize_t got;
-    while (buf && (got = getline(&line, &lcap, f)) >= 0) {
-        if (got > 0 && line[0] == '#') {
-            memcpy(line, "\n", 2);     /* keep line numbers: an empty line in its place */
-            got = 1;
-        }
-        while (n + (size_t)got + 1 > cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        if (buf) {
-            memcpy(buf + n, line, (size_t)got);
-            n += (size_t)got;
-        }
-    }
-    free(line);
-    fclose(f);
-    if (!buf) {
-        hb_fail(err, HB_ENOMEM, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
 {
     *out = NULL;
     size_t len;
-    char *text = read_without_comments(path, &len, err);
-    if (!text)
-        return err ? err->code : HB_EINPUT;
+    char *text;
+    int rrc = hb_read_text(path, &text, &len, err);
+    if (rrc)
+        return rrc;
+    blank_comments(text);
     hb_csv *c = NULL;
     hb_profile *p = calloc(1, sizeof *p);
     int rc = p ? hb_csv_open_mem(text, len, path, &c, err) : hb_fail(err, HB_ENOMEM, "out of memory");

@@ -9,13 +9,9 @@
 #include <cJSON.h>
 
 #include "atomic_file.h"
+#include "files.h"
+#include "version.h"
 
-#ifndef HB_VERSION
-#define HB_VERSION "0.0.0"
-#endif
-#ifndef HB_GIT_COMMIT
-#define HB_GIT_COMMIT "unknown"
-#endif
 
 /* ---- number formatting for people (the JSON and CSV keep full precision) ---- */
 
@@ -599,8 +595,8 @@ int hb_report_json(const hb_comparison *c, const char *path, hb_error *err)
     if (!root)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     cJSON *hb = cJSON_AddObjectToObject(root, "harvestbench");
-    cJSON_AddStringToObject(hb, "version", HB_VERSION);
-    cJSON_AddStringToObject(hb, "git_commit", HB_GIT_COMMIT);
+    cJSON_AddStringToObject(hb, "version", hb_version());
+    cJSON_AddStringToObject(hb, "git_commit", hb_git_commit());
     cJSON *run = cJSON_AddObjectToObject(root, "run");
     cJSON_AddStringToObject(run, "dir", r->dir);
     cJSON_AddStringToObject(run, "experiment", r->experiment);
@@ -630,17 +626,7 @@ int hb_report_json(const hb_comparison *c, const char *path, hb_error *err)
     cJSON *pols = cJSON_AddObjectToObject(root, "policies");
     for (size_t i = 0; i < c->n; i++)
         cJSON_AddItemToObject(pols, c->st[i].name, j_policy(c, i));
-    char *text = cJSON_Print(root);
+    int rc = hb_write_json(path, root, err);
     cJSON_Delete(root);
-    if (!text)
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    hb_afile a;
-    int rc = hb_afile_open(&a, NULL, path, err);
-    if (!rc) {
-        fputs(text, a.f);
-        fputc('\n', a.f);
-        rc = hb_afile_commit(&a, err);
-    }
-    free(text);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "csv_reader.h"
+#include "files.h"
 #include "stats.h"
 
 const char *const hb_outcome_names[HB_NOUTCOMES] = {"success", "timeout", "oom", "error", "lost"};
@@ -56,71 +57,6 @@ static int parse_num(const char *s, double *out)
     if (*p == '\0')
         return 1;
     return hb_parse_double(s, out) == 0 && isfinite(*out) ? 0 : -1;
-}
-
-static int read_text(const char *path, char **out, hb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hb_fail_at(err, errno == ENOENT ? HB_EINPUT : HB_EIO, path, 0, NULL,
-                          "cannot open: %s", strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-    if (bad) {
-        free(buf);
-        return hb_fail_at(err, HB_EIO, path, 0, NULL, "read error");
-    }
-    buf[n] = '\0';
-    *out = buf;
-    return HB_OK;
-}
-
-/* Parses a JSON file; a syntax error names the line and column. */
-static int read_json(const char *path, cJSON **out, hb_error *err)
-{
-    char *text = NULL;
-    int rc = read_text(path, &text, err);
-    if (rc)
-        return rc;
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
-    if (!j) {
-        long line = 1, col = 1;
-        const char *at = end ? end : text;
-        for (const char *p = text; p < at && *p; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        free(text);
-        return hb_fail_at(err, HB_EINPUT, path, line, NULL, "malformed JSON near column %ld", col);
-    }
-    free(text);
-    *out = j;
-    return HB_OK;
 }
 
 static const char *json_str(const cJSON *o, const char *key)
@@ -403,7 +339,7 @@ static void usage_free(hb_usage *u)
 static int read_summary(const char *path, hb_run *run, hb_error *err)
 {
     cJSON *j;
-    int rc = read_json(path, &j, err);
+    int rc = hb_read_json(path, &j, err);
     if (rc)
         return rc;
     if (!cJSON_IsObject(j)) {
@@ -616,7 +552,7 @@ int hb_results_read(const char *dir, unsigned flags, hb_results *out, hb_error *
         return hb_fail(err, HB_EINPUT, "%s: path too long", dir);
     }
     cJSON *m;
-    int rc = read_json(path, &m, err);
+    int rc = hb_read_json(path, &m, err);
     if (!rc && !cJSON_IsObject(m)) {
         cJSON_Delete(m);
         rc = hb_fail_at(err, HB_EINPUT, path, 1, NULL, "expected a JSON object");
