@@ -9,6 +9,7 @@
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
 #   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
+#   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -55,7 +56,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -139,3 +140,8 @@ clean:
 freyr-demo: $(BIN)
 	$(BIN) train freyr configs/demo.ini --episodes 50 --seed 1 --out configs/freyr-demo.json \
 	    --curve build/freyr-demo-curve.csv
+
+# The Freyr checkpoint configs/paper.ini loads: 50 episodes at the middle load level, k = 12.
+freyr-paper: $(BIN)
+	$(BIN) train freyr configs/paper.ini --set trace.per_minute=12 --episodes 50 --seed 1 \
+	    --out configs/freyr-paper.json --curve build/freyr-paper-curve.csv

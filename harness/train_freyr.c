@@ -40,7 +40,7 @@ static void on_signal(int sig)
 static const char HELP[] =
     "usage: harvestbench train freyr CONFIG --out FILE [--episodes N] [--seed S] [--lr X]\n"
     "                                [--lambda L] [--credit call|step] [--fixed-seed]\n"
-    "                                [--eval-every K] [--curve CSV] [--quiet]\n"
+    "                                [--eval-every K] [--set S.K=V]... [--curve CSV] [--quiet]\n"
     "\n"
     "Trains the Freyr policy with PPO in the simulator: each episode replays CONFIG's trace once\n"
     "with the policy sampling its decisions, then updates the networks on that episode. Prints one\n"
@@ -57,6 +57,7 @@ static const char HELP[] =
     "  --fixed-seed    the same simulation seed every episode (default: a new one each)\n"
     "  --eval-every K  evaluate the most-probable-candidate policy on 3 held-out seeds every K\n"
     "                  episodes and before the first (default 5; 0: never)\n"
+    "  --set S.K=V     override one configuration key (repeatable), as in `run`\n"
     "  --curve CSV     also write the per-episode figures to CSV\n"
     "  --quiet         no per-episode lines\n"
     "\n"
@@ -203,19 +204,26 @@ static int train_main(int argc, char **argv, const char *cmd)
         {"seed", required_argument, NULL, 's'},  {"lr", required_argument, NULL, 'l'},
         {"curve", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
         {"fixed-seed", no_argument, NULL, 'v'},  {"lambda", required_argument, NULL, 'L'},
-        {"credit", required_argument, NULL, 'C'},  {"eval-every", required_argument, NULL, 'E'},
+        {"credit", required_argument, NULL, 'C'}, {"set", required_argument, NULL, 'S'},  {"eval-every", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *curve = NULL;
     double episodes = 50, seed_flag = -1, lr = 1e-3, eval_every = 5;
     double lambda = freyr_ppo_defaults().lambda;
     int quiet = 0, vary = 1, c;
+    const char *sets[64];
+    int n_sets = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:e:s:l:c:qvE:L:C:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:e:s:l:c:qvE:L:C:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'v': vary = 0; break;
+        case 'S':
+            if (n_sets == 64)
+                return hb_usage_error("train", "more than 64 --set flags");
+            sets[n_sets++] = optarg;
+            break;
         case 'C':
             if (strcmp(optarg, "call") == 0)
                 g_credit = FREYR_CREDIT_CALL;
@@ -263,6 +271,8 @@ static int train_main(int argc, char **argv, const char *cmd)
     hb_experiment x;
     memset(&x, 0, sizeof x);
     int rc = hb_config_load(config_path, &x.cfg, &err);
+    for (int i = 0; i < n_sets && !rc; i++)
+        rc = hb_config_set(&x.cfg, sets[i], &err);
     if (!rc)
         rc = hb_experiment_prepare(&x, &err);
     const hb_backend_ops *sim = hb_backend_find("sim");
