@@ -19,7 +19,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
-int cmd_train_libra(int argc, char **argv);    /* policies/libra/train_libra.c */
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 

@@ -681,16 +681,3 @@ int hb_train_libra(int argc, char **argv)
     hb_config_free(&cfg);
     return hb_exit_status(rc);
 }
-
-int cmd_train_libra(int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: harvestbench train POLICY CONFIG [OPTIONS]\n\ntrainers:\n"
-               "  libra    random forests of peak CPU, peak memory and duration from profiling runs\n"
-               "           ('harvestbench train libra --help')\n");
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "libra") != 0)
-        return hb_usage_error("train", "no trainer for policy '%s'", argv[1]);
-    return hb_train_libra(argc - 1, argv + 1);
-}

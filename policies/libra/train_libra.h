@@ -88,7 +88,5 @@ void lt_print_scores(const lt_model *m, FILE *out);
 
 /* The command: argv[0] is "libra" (the policy's name), then CONFIG and options. Exit status. */
 int hb_train_libra(int argc, char **argv);
-/* `harvestbench train` while libra is the only trainer: argv[0] "train", argv[1] the policy. */
-int cmd_train_libra(int argc, char **argv);
 
 #endif
