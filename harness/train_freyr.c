@@ -25,17 +25,16 @@
 #include "policies.h"
 #include "registry.h"
 #include "seed.h"
+#include "stop_signal.h"
 #include "train.h"
 
-/* A signal can only reach the loop through a global. */
-static volatile sig_atomic_t g_train_stop;
-static freyr_credit g_credit = FREYR_CREDIT_CALL;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_train_stop = 1;
-}
+/* What every replay of a training run shares. */
+typedef struct trainer {
+    hb_experiment *x;
+    const hb_backend_ops *sim;
+    freyr_credit credit;
+    volatile sig_atomic_t *stop;       /* set by SIGINT/SIGTERM (stop_signal.h) */
+} trainer;
 
 static const char HELP[] =
     "usage: harvestbench train freyr CONFIG --out FILE [--episodes N] [--seed S] [--lr X]\n"
@@ -84,10 +83,12 @@ static int parse_num(const char *flag, const char *s, double lo, double hi, doub
 
 /* One replay of the trace with an instance bound to agent: training (traj, sampling) or
  * evaluation (traj NULL, most probable candidate). Fills row's reward and run figures. */
-static int replay(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agent,
-                  const freyr_norm *norm, freyr_traj *traj, uint64_t seed, uint64_t draw_seed,
-                  int seed_index, episode_row *row, hb_error *err)
+static int replay(const trainer *t, freyr_agent *agent, const freyr_norm *norm,
+                  freyr_traj *traj, uint64_t seed, uint64_t draw_seed, int seed_index,
+                  episode_row *row, hb_error *err)
 {
+    hb_experiment *x = t->x;
+    const hb_backend_ops *sim = t->sim;
     hb_config *cfg = &x->cfg;
     hb_kvlist *pkv = hb_config_section_kv(cfg, "policy.freyr");
     hb_kvlist *bkv = hb_config_section_kv(cfg, "backend.sim");
@@ -100,7 +101,7 @@ static int replay(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agen
     freyr_policy *p = NULL;
     if (traj)
         freyr_traj_clear(traj);
-    int rc = freyr_policy_bind(&ctx, agent, norm, traj, g_credit, traj != NULL, &p, err);
+    int rc = freyr_policy_bind(&ctx, agent, norm, traj, t->credit, traj != NULL, &p, err);
     hb_run_stats st;
     hb_stats_init(&st, 1);
     if (!rc) {
@@ -109,7 +110,7 @@ static int replay(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agen
             .sizes = x->sizes, .policy = &hb_policy_freyr, .policy_params = pkv,
             .policy_state = p, .backend = sim, .backend_params = bkv, .seed = seed,
             .seed_index = seed_index, .training = traj != NULL, .writer = NULL, .stats = &st,
-            .usage = 1, .stop = &g_train_stop,
+            .usage = 1, .stop = t->stop,
         };
         rc = hb_engine_run(&es, err);
     }
@@ -134,15 +135,15 @@ static int replay(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agen
 #define EVAL_SEEDS 3
 
 /* The most-probable-candidate policy on the held-out seeds: means of their rows. */
-static int evaluate(hb_experiment *x, const hb_backend_ops *sim, freyr_agent *agent,
-                    const freyr_norm *norm, uint64_t seed, episode_row *mean, hb_error *err)
+static int evaluate(const trainer *t, freyr_agent *agent, const freyr_norm *norm, uint64_t seed,
+                    episode_row *mean, hb_error *err)
 {
     memset(mean, 0, sizeof *mean);
     uint64_t base = hb_seed_derive(seed, "freyr:eval");
     for (int j = 0; j < EVAL_SEEDS; j++) {
         episode_row r;
-        int rc = replay(x, sim, agent, norm, NULL, base + (uint64_t)j, base + (uint64_t)j, j + 1,
-                        &r, err);
+        int rc = replay(t, agent, norm, NULL, base + (uint64_t)j, base + (uint64_t)j, j + 1, &r,
+                        err);
         if (rc)
             return rc;
         mean->reward += r.reward / EVAL_SEEDS;
@@ -211,6 +212,7 @@ static int train_main(int argc, char **argv, const char *cmd)
     double episodes = 50, seed_flag = -1, lr = 1e-3, eval_every = 5;
     double lambda = freyr_ppo_defaults().lambda;
     int quiet = 0, vary = 1, c;
+    freyr_credit credit = FREYR_CREDIT_CALL;
     const char *sets[64];
     int n_sets = 0;
     optind = 1;
@@ -226,9 +228,9 @@ static int train_main(int argc, char **argv, const char *cmd)
             break;
         case 'C':
             if (strcmp(optarg, "call") == 0)
-                g_credit = FREYR_CREDIT_CALL;
+                credit = FREYR_CREDIT_CALL;
             else if (strcmp(optarg, "step") == 0)
-                g_credit = FREYR_CREDIT_STEP;
+                credit = FREYR_CREDIT_STEP;
             else
                 return hb_usage_error("train", "--credit: '%s' is not call or step", optarg);
             break;
@@ -314,12 +316,8 @@ static int train_main(int argc, char **argv, const char *cmd)
         return hb_exit_status(rc);
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    g_train_stop = 0;
+    hb_stop_guard guard;
+    trainer tr = {&x, sim, credit, hb_stop_install(&guard)};
 
     long n_ep = (long)episodes, every = (long)eval_every;
     uint64_t base = hb_seed_derive(seed, "freyr:train");
@@ -331,7 +329,7 @@ static int train_main(int argc, char **argv, const char *cmd)
     for (long k = 0; k <= n_ep && !rc; k++) {
         if (every > 0 && (k % every == 0 || k == n_ep)) {
             episode_row ev;
-            rc = evaluate(&x, sim, &agent, &norm, seed, &ev, &err);
+            rc = evaluate(&tr, &agent, &norm, seed, &ev, &err);
             if (rc)
                 break;
             if (k == 0)
@@ -349,7 +347,7 @@ static int train_main(int argc, char **argv, const char *cmd)
             break;
         episode_row row;
         uint64_t ep_seed = vary ? base + (uint64_t)k : base;
-        rc = replay(&x, sim, &agent, &norm, &traj, ep_seed, draws + (uint64_t)k, (int)k + 1, &row,
+        rc = replay(&tr, &agent, &norm, &traj, ep_seed, draws + (uint64_t)k, (int)k + 1, &row,
                     &err);
         freyr_ppo_stats ps;
         if (!rc)
@@ -370,8 +368,7 @@ static int train_main(int argc, char **argv, const char *cmd)
                     row.cpu_util_alloc, row.mem_util_alloc);
         fflush(stdout);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    hb_stop_restore(&guard);
     if (cf && fclose(cf) != 0 && !rc)
         rc = hb_fail(&err, HB_EIO, "%s: write failed", curve);
 

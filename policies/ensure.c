@@ -121,14 +121,6 @@ static void ensure_observe(void *state, const hb_invocation *done)
         f->ref_latency = latency;
 }
 
-static int ensure_place(void *state, const hb_invocation *inv, const hb_cluster_view *view,
-                        hb_error *err)
-{
-    (void)state;
-    (void)err;
-    return hb_place_jsq(inv, view);
-}
-
 const hb_policy_ops hb_policy_ensure = {
     .name = "ensure",
     .summary = "ENSURE: per-function CPU steps when latency degrades (JSQ placement)",
@@ -136,5 +128,5 @@ const hb_policy_ops hb_policy_ensure = {
     .destroy = ensure_destroy,
     .size = ensure_size,
     .observe = ensure_observe,
-    .place = ensure_place,
+    .place = hb_place_jsq_hook,
 };

@@ -89,14 +89,6 @@ static void greedy_observe(void *state, const hb_invocation *done)
     L->oom = done->outcome == HB_OOM;
 }
 
-static int greedy_place(void *state, const hb_invocation *inv, const hb_cluster_view *view,
-                        hb_error *err)
-{
-    (void)state;
-    (void)err;
-    return hb_place_jsq(inv, view);
-}
-
 const hb_policy_ops hb_policy_greedy = {
     .name = "greedy",
     .summary = "GreedyRM: next allocation from the function's last measured peak (JSQ placement)",
@@ -104,5 +96,5 @@ const hb_policy_ops hb_policy_greedy = {
     .destroy = greedy_destroy,
     .size = greedy_size,
     .observe = greedy_observe,
-    .place = greedy_place,
+    .place = hb_place_jsq_hook,
 };

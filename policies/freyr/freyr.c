@@ -227,14 +227,6 @@ static void freyr_observe(void *state, const hb_invocation *done)
     freyr_stats_end(fs, fc, done);
 }
 
-static int freyr_place(void *state, const hb_invocation *inv, const hb_cluster_view *view,
-                       hb_error *err)
-{
-    (void)state;
-    (void)err;
-    return hb_place_jsq(inv, view);
-}
-
 const hb_policy_ops hb_policy_freyr = {
     .name = "freyr",
     .summary = "Freyr: PPO-trained scores over 64 (cpu, memory) candidates with a safeguard (JSQ placement)",
@@ -242,5 +234,5 @@ const hb_policy_ops hb_policy_freyr = {
     .destroy = freyr_destroy,
     .size = freyr_size,
     .observe = freyr_observe,
-    .place = freyr_place,
+    .place = hb_place_jsq_hook,
 };
