@@ -9,7 +9,7 @@
 # This file is included before the top Makefile's first rule: keep `all` the default goal.
 .DEFAULT_GOAL := all
 
-WL_IDS     := ms dh eg ip vp
+WL_IDS     := dh eg ip vp ir knn alu ms gd dv
 WL_RT_SRC  := workloads/runtime/runtime.c workloads/runtime/sampler.c
 WL_RT_OBJ  := $(WL_RT_SRC:%.c=$(BUILD)/obj/%.o)
 WL_FN_SRC  := $(foreach id,$(WL_IDS),$(wildcard workloads/$(id)/*.c))
