@@ -193,13 +193,14 @@ static int get_int(const json_t *params, const char *key, int64_t def, int64_t l
         d = json_real_value(v);
     else
         return wl_fail(out, WL_EINPUT, "%s: must be a number, got %s", key, json_kind(v));
-    if (json_is_real(v) && (d != floor(d) || !isfinite(d)))
+    if (json_is_real(v) && (!isfinite(d) || d != floor(d)))
         return wl_fail(out, WL_EINPUT, "%s: must be an integer, got %g", key, d);
-    int64_t x = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)d;
-    if (x < lo || x > hi || (json_is_real(v) && fabs(d) > 9e15))
+    /* compare as doubles first: converting an out-of-range double to int64 is undefined */
+    if (d < (double)lo || d > (double)hi ||
+        (json_is_integer(v) && (json_integer_value(v) < lo || json_integer_value(v) > hi)))
         return wl_fail(out, WL_EINPUT, "%s: must be in [%" PRId64 ", %" PRId64 "], got %.17g", key,
                        lo, hi, d);
-    *value = x;
+    *value = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)d;
     return WL_OK;
 }
 
