@@ -13,6 +13,12 @@
 #endif
 
 const hb_command hb_commands[] = {
+    {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
+     "replay a trace under each policy and seed, write results", cmd_run},
+    {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
+     cmd_trace},
+    {"bench", "[--invocations N] [--policy P] [--json]",
+     "measure the simulator's speed on a synthetic trace", cmd_bench},
     {"version", "", "print the version", cmd_version},
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {NULL, NULL, NULL, NULL},

@@ -40,6 +40,9 @@ typedef struct hb_usage_row {
     double cpu_capacity, cpu_alloc, cpu_used;
     double mem_capacity_mb, mem_alloc_mb, mem_used_mb;
     double running, queued;
+    /* resources running calls held below (lent) and above (received) their user allocation */
+    double cpu_harvested, cpu_borrowed;
+    double mem_harvested_mb, mem_borrowed_mb;
 } hb_usage_row;
 
 typedef struct hb_backend_hooks {
@@ -59,6 +62,7 @@ typedef struct hb_backend_args {
     hb_res capacity;                   /* per invoker */
     hb_time keep_alive;                /* idle container lifetime; 0: none */
     hb_time cold_start;                /* < 0: the profile's per-function value */
+    double cv;                         /* < 0: the profile's run-to-run variation */
     const hb_func_config *funcs;       /* HB_NFUNCS entries */
     const hb_profile *profile;         /* the workload model (sim) */
     uint64_t seed;                     /* the run's seed; backends derive their own streams */

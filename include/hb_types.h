@@ -68,6 +68,7 @@ typedef struct hb_invocation {
     char activation_id[33];            /* 32 hex digits, deterministic for (seed, index) */
     int func;                          /* index into hb_functions */
     int trace_func;                    /* row of the trace this call came from */
+    const char *trace_name;            /* that row's function name (owned by the trace) */
     int64_t input_size;
 
     /* user configuration of the function (engine, from the catalog and [function.ID]) */
@@ -89,14 +90,17 @@ typedef struct hb_invocation {
     hb_time start;                     /* when a container was assigned (end of queueing) */
     hb_time exec_start;                /* when the code started running (after init) */
     hb_time end;
+    int started;                       /* 1 once it got a container (on_start ran) */
     int cold_start;
     hb_outcome outcome;
     hb_res alloc;                      /* current allocation; backends change it on resize */
+    hb_res alloc_mean;                 /* time-weighted mean allocation over the execution */
     double cpu_peak;                   /* max cores used over any 100 ms sample */
     double mem_peak_mb;
     /* resource x seconds below (harvested) and above (borrowed) the user allocation */
     double harvested_cpu_s, harvested_mem_mb_s;
     double borrowed_cpu_s, borrowed_mem_mb_s;
+    double base_duration_ms;           /* duration alone at the user allocation; < 0: unknown */
     double dispatch_late_ms;           /* real-time backends: how late the call was sent */
     char error_msg[96];                /* why it ended as error/lost, for the record */
 

@@ -1,0 +1,19 @@
+/* backends.c - the table of backends. */
+#include <string.h>
+
+#include "registry.h"
+
+extern const hb_backend_ops hb_backend_sim;
+
+const hb_backend_ops *const hb_backend_table[] = {
+    &hb_backend_sim,
+    NULL,
+};
+
+const hb_backend_ops *hb_backend_find(const char *name)
+{
+    for (int i = 0; hb_backend_table[i]; i++)
+        if (strcmp(hb_backend_table[i]->name, name) == 0)
+            return hb_backend_table[i];
+    return NULL;
+}

@@ -1,0 +1,155 @@
+/* cmd_bench.c - `harvestbench bench`: the simulator's speed on a synthetic trace (BRIEF section 8).
+ *
+ * The trace: the ten functions at their demo sizes, Poisson arrivals, at a rate that keeps the
+ * cluster about 70% busy under the user configuration (so queues stay bounded whatever the length).
+ * The run is the real engine and simulator, usage integration included, without writing files:
+ * the benchmark measures simulation, not CSV formatting. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "commands.h"
+#include "engine.h"
+#include "experiment.h"
+#include "registry.h"
+
+static const char BENCH_HELP[] =
+    "usage: harvestbench bench [--invocations N] [--policy P] [--invokers N] [--json]\n"
+    "\n"
+    "Simulates a synthetic trace (the ten functions at their demo sizes, Poisson arrivals at\n"
+    "about 70% of the cluster's capacity) on invokers of 8 cores and 8 GB, and reports\n"
+    "invocations simulated per second of wall time and the process's peak resident memory.\n"
+    "\n"
+    "  --invocations N  calls to simulate (default 1000000)\n"
+    "  --policy P       policy (default fixed)\n"
+    "  --invokers N     invokers (default 10)\n"
+    "  --seed S         seed (default 1)\n"
+    "  --json           one JSON object: invocations, seconds, invocations_per_second,\n"
+    "                   peak_rss_mb, policy, invokers, makespan_s, mean_latency_ms\n";
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;  /* kilobytes on Linux */
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"invocations", required_argument, NULL, 'n'}, {"policy", required_argument, NULL, 'p'},
+        {"invokers", required_argument, NULL, 'i'},    {"seed", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},              {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long long n = 1000000, invokers = 10, seed = 1;
+    const char *policy = "fixed";
+    int json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "n:p:i:s:jh", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'n':
+            n = strtoll(optarg, &end, 10);
+            if (*end || n < 1 || n > 1000000000LL)
+                return hb_usage_error("bench", "--invocations: '%s' is not in [1, 1e9]", optarg);
+            break;
+        case 'i':
+            invokers = strtoll(optarg, &end, 10);
+            if (*end || invokers < 1 || invokers > 10000)
+                return hb_usage_error("bench", "--invokers: '%s' is not in [1, 10000]", optarg);
+            break;
+        case 's':
+            seed = strtoll(optarg, &end, 10);
+            if (*end || seed < 0)
+                return hb_usage_error("bench", "--seed: '%s' is not a non-negative integer", optarg);
+            break;
+        case 'p': policy = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': fputs(BENCH_HELP, stdout); return 0;
+        default: return hb_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return hb_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    const hb_policy_ops *pol = hb_policy_find(policy);
+    if (!pol)
+        return hb_usage_error("bench", "unknown policy '%s'", policy);
+
+    hb_error err;
+    hb_error_clear(&err);
+    hb_experiment x;
+    memset(&x, 0, sizeof x);
+    int rc = hb_config_defaults(&x.cfg, &err);
+    if (!rc)
+        rc = hb_experiment_profile(&x.cfg, &x.profile, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench bench: %s\n", err.msg);
+        hb_experiment_free(&x);
+        return hb_exit_status(rc);
+    }
+    hb_config *cfg = &x.cfg;
+    cfg->invokers = (int)invokers;
+    cfg->seed = (uint64_t)seed;
+    /* arrival rate for ~70% of the cores busy: mean core-seconds of a call at its user size */
+    double core_s = 0;
+    for (int f = 0; f < HB_NFUNCS; f++) {
+        const hb_profile_func *pf = &x.profile->f[f];
+        double size = (double)hb_functions[f].size_multi;
+        double par = hb_profile_eval(&pf->parallelism, size);
+        double work = hb_profile_eval(&pf->exec_s, size) * fmin(pf->ref_cores, par);
+        core_s += work / HB_NFUNCS;
+    }
+    double per_s = 0.7 * cfg->cores * (double)invokers / core_s;
+    uint32_t per_minute = (uint32_t)fmax(1, floor(per_s * 60 / HB_NFUNCS));
+    rc = hb_trace_synthetic((uint64_t)n, HB_NFUNCS, per_minute, &x.trace, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench bench: %s\n", err.msg);
+        hb_experiment_free(&x);
+        return hb_exit_status(rc);
+    }
+    x.arrival = HB_ARRIVAL_POISSON;
+    x.sizes = HB_SIZES_MULTI;
+    hb_run_stats st;
+    hb_stats_init(&st, 0);             /* no latency array: memory must not grow with the trace */
+    char sec[64];
+    snprintf(sec, sizeof sec, "policy.%s", policy);
+    hb_engine_spec es = {
+        .cfg = cfg, .trace = x.trace, .profile = x.profile, .arrival = x.arrival, .sizes = x.sizes,
+        .policy = pol, .policy_params = hb_config_section_kv(cfg, sec),
+        .backend = hb_backend_find("sim"), .backend_params = hb_config_section_kv(cfg, "backend.sim"),
+        .seed = cfg->seed, .seed_index = 1, .stats = &st, .usage = 1,
+    };
+    if (!json)
+        printf("harvestbench bench: policy %s, %llu calls of 10 functions (%u per function per "
+               "minute, %zu minutes), %lld invokers x %.0f cores, %.0f MB\n", policy,
+               (unsigned long long)x.trace->total, per_minute, x.trace->n_minutes, invokers,
+               cfg->cores, cfg->memory_mb);
+    rc = hb_engine_run(&es, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench bench: %s\n", err.msg);
+        hb_stats_free(&st);
+        hb_experiment_free(&x);
+        return hb_exit_status(rc);
+    }
+    double secs = st.wall_seconds, rate = (double)st.invocations / secs, rss = peak_rss_mb();
+    double mean = st.n_success ? st.lat_sum / (double)st.n_success : 0;
+    if (json)
+        printf("{\"invocations\": %llu, \"seconds\": %.6f, \"invocations_per_second\": %.1f, "
+               "\"peak_rss_mb\": %.2f, \"policy\": \"%s\", \"invokers\": %lld, \"makespan_s\": %.1f, "
+               "\"mean_latency_ms\": %.1f, \"success\": %llu}\n",
+               (unsigned long long)st.invocations, secs, rate, rss, policy, invokers,
+               hb_time_s(st.makespan), mean, (unsigned long long)st.n_success);
+    else
+        printf("  simulated %llu calls (%llu successful, mean latency %.1f ms, %.0f s of trace) in "
+               "%.3f s: %.0f invocations/s; peak RSS %.1f MB\n",
+               (unsigned long long)st.invocations, (unsigned long long)st.n_success, mean,
+               hb_time_s(st.makespan), secs, rate, rss);
+    hb_stats_free(&st);
+    hb_experiment_free(&x);
+    return 0;
+}

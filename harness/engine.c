@@ -1,0 +1,388 @@
+/* engine.c - see engine.h. */
+#include "engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seed.h"
+
+#define CHUNK 256
+
+/* Records are carved from chunks the engine owns, so that calls still in flight when a run stops
+ * are freed with the chunks. */
+typedef struct rec_chunk {
+    struct rec_chunk *next;
+    size_t used;
+    hb_invocation recs[CHUNK];
+} rec_chunk;
+
+typedef struct engine {
+    const hb_engine_spec *spec;
+    const hb_policy_ops *pol;
+    void *pstate;
+    unsigned use;                      /* HB_CAP_* groups of the policy the engine calls */
+    void *bstate;
+    hb_invoker_state *ctl;             /* controller view of each invoker */
+    hb_observation obs;
+    gsl_rng *rng_place;
+    hb_invocation *free_list;          /* recycled records (linked through policy_data) */
+    rec_chunk *chunks;
+    uint64_t sent, ended;
+    uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
+    hb_time last_end;
+} engine;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+unsigned hb_engine_dropped(const hb_policy_ops *p, const hb_backend_ops *b)
+{
+    unsigned uses = 0;
+    if (p->size || p->observe)
+        uses |= HB_CAP_SIZING;
+    if (p->place)
+        uses |= HB_CAP_PLACEMENT;
+    if (p->on_start || p->on_tick || p->on_end)
+        uses |= HB_CAP_INVOKER;
+    return uses & ~b->caps;
+}
+
+void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *params, gsl_rng *rng,
+                          int training, hb_policy_ctx *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->name = name;
+    ctx->n_invokers = cfg->invokers;
+    ctx->invoker_capacity = (hb_res){cfg->cores, cfg->memory_mb};
+    ctx->funcs = cfg->funcs;
+    ctx->rng = rng;
+    ctx->params = params;
+    ctx->config_dir = cfg->dir;
+    ctx->monitor_interval = (hb_time)llround(cfg->monitor_ms * 1e3);
+    ctx->training = training;
+}
+
+/* ---- records ---- */
+
+static hb_invocation *record_new(engine *e)
+{
+    hb_invocation *inv = e->free_list;
+    if (inv) {
+        e->free_list = inv->policy_data;
+    } else {
+        if (!e->chunks || e->chunks->used == CHUNK) {
+            rec_chunk *c = malloc(sizeof *c);
+            if (!c)
+                return NULL;
+            c->next = e->chunks;
+            c->used = 0;
+            e->chunks = c;
+        }
+        inv = &e->chunks->recs[e->chunks->used++];
+    }
+    memset(inv, 0, sizeof *inv);
+    return inv;
+}
+
+static void record_free(engine *e, hb_invocation *inv)
+{
+    free(inv->history);
+    inv->history = NULL;
+    inv->policy_data = e->free_list;
+    e->free_list = inv;
+}
+
+/* ---- backend hooks ---- */
+
+static int hook_start(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *err)
+{
+    engine *e = ctx;
+    inv->started = 1;
+    if ((e->use & HB_CAP_INVOKER) && e->pol->on_start)
+        return e->pol->on_start(e->pstate, iv, inv, err);
+    return 0;
+}
+
+static int hook_tick(void *ctx, hb_invoker *iv, const hb_usage_sample *s, size_t n, hb_error *err)
+{
+    engine *e = ctx;
+    if ((e->use & HB_CAP_INVOKER) && e->pol->on_tick)
+        return e->pol->on_tick(e->pstate, iv, s, n, err);
+    return 0;
+}
+
+static int hook_end(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *err)
+{
+    engine *e = ctx;
+    const hb_engine_spec *sp = e->spec;
+    int rc = 0;
+    if (inv->started && (e->use & HB_CAP_INVOKER) && e->pol->on_end &&
+        (rc = e->pol->on_end(e->pstate, iv, inv, err)))
+        return rc;
+    if (inv->invoker >= 0 && inv->invoker < sp->cfg->invokers) {
+        hb_invoker_state *c = &e->ctl[inv->invoker];
+        c->inflight--;
+        c->free.cpu += inv->reserve.cpu;
+        c->free.mem_mb += inv->reserve.mem_mb;
+    }
+    e->obs.inflight--;
+    e->obs.free.cpu += inv->reserve.cpu;
+    e->obs.free.mem_mb += inv->reserve.mem_mb;
+    e->ended++;
+    if (inv->end > e->last_end)
+        e->last_end = inv->end;
+    if (hb_stats_add(sp->stats, inv))
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    if (sp->writer && (rc = hb_writer_invocation(sp->writer, inv, err)))
+        return rc;
+    if ((e->use & HB_CAP_SIZING) && e->pol->observe)
+        e->pol->observe(e->pstate, inv);
+    if (sp->on_record)
+        sp->on_record(sp->on_record_ctx, inv);
+    record_free(e, inv);
+    return 0;
+}
+
+static int hook_usage(void *ctx, const hb_usage_row *row, hb_error *err)
+{
+    engine *e = ctx;
+    hb_stats_add_usage(e->spec->stats, row);
+    return e->spec->writer ? hb_writer_usage(e->spec->writer, row, err) : 0;
+}
+
+/* ---- one call ---- */
+
+static int size_call(engine *e, hb_invocation *inv, hb_error *err)
+{
+    const hb_config *cfg = e->spec->cfg;
+    hb_sizing s;
+    /* the default: stock OpenWhisk, memory limit and CPU shares in proportion to memory; alloc.cpu
+     * is then the CPU the container is guaranteed under contention */
+    s.alloc.mem_mb = inv->user.mem_mb;
+    s.alloc.cpu = inv->user.mem_mb / cfg->memory_mb * cfg->cores;
+    s.reserve = s.alloc;
+    s.cpu_hard = 0;
+    s.pred = (hb_res){-1, -1};
+    s.pred_duration_s = -1;
+    if ((e->use & HB_CAP_SIZING) && e->pol->size) {
+        e->obs.now = e->spec->backend->now(e->bstate);
+        int rc = e->pol->size(e->pstate, inv, &e->obs, &s, err);
+        if (rc)
+            return hb_error_wrap(err, "policy %s: sizing call %llu", e->pol->name,
+                                 (unsigned long long)inv->index);
+    }
+    if (!isfinite(s.alloc.cpu) || !isfinite(s.alloc.mem_mb) || s.alloc.cpu < 0 ||
+        !(s.alloc.mem_mb > 0) || !isfinite(s.reserve.cpu) || !isfinite(s.reserve.mem_mb))
+        return hb_fail(err, HB_ERUN, "policy %s sized call %llu to (%g cores, %g MB): not a valid "
+                       "allocation", e->pol->name, (unsigned long long)inv->index, s.alloc.cpu,
+                       s.alloc.mem_mb);
+    /* a call always holds at least what it starts with */
+    s.reserve.cpu = fmax(s.reserve.cpu, s.alloc.cpu);
+    s.reserve.mem_mb = fmax(s.reserve.mem_mb, s.alloc.mem_mb);
+    inv->alloc_start = inv->alloc = s.alloc;
+    inv->reserve = s.reserve;
+    inv->cpu_hard = s.cpu_hard;
+    inv->pred = s.pred;
+    inv->pred_duration_s = s.pred_duration_s;
+    return 0;
+}
+
+static int place_call(engine *e, hb_invocation *inv, hb_error *err)
+{
+    hb_cluster_view v = {e->spec->backend->now(e->bstate), e->spec->cfg->invokers, e->ctl,
+                         e->rng_place};
+    int k;
+    if ((e->use & HB_CAP_PLACEMENT) && e->pol->place) {
+        k = e->pol->place(e->pstate, inv, &v, err);
+        if (k < 0 || k >= v.n)
+            return k < 0 ? hb_error_wrap(err, "policy %s: placing call %llu", e->pol->name,
+                                         (unsigned long long)inv->index)
+                         : hb_fail(err, HB_ERUN, "policy %s placed call %llu on invoker %d of %d",
+                                   e->pol->name, (unsigned long long)inv->index, k, v.n);
+    } else {
+        k = hb_place_sharding(inv, &v);
+    }
+    inv->invoker = k;
+    e->ctl[k].inflight++;
+    e->ctl[k].free.cpu -= inv->reserve.cpu;
+    e->ctl[k].free.mem_mb -= inv->reserve.mem_mb;
+    e->obs.inflight++;
+    e->obs.free.cpu -= inv->reserve.cpu;
+    e->obs.free.mem_mb -= inv->reserve.mem_mb;
+    return 0;
+}
+
+static int dispatch(engine *e, const hb_event *ev, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
+    hb_invocation *inv = record_new(e);
+    if (!inv)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    inv->index = ev->index;
+    hb_activation_id(e->id_key, ev->index, inv->activation_id);
+    inv->func = ev->func;
+    inv->trace_func = ev->trace_func;
+    inv->trace_name = sp->trace->funcs[ev->trace_func].name;
+    inv->input_size = ev->input_size;
+    inv->user = sp->cfg->funcs[ev->func].user;
+    inv->timeout = sp->cfg->funcs[ev->func].timeout;
+    inv->arrival = ev->t;
+    inv->invoker = -1;
+    inv->base_duration_ms = -1;
+    int rc = size_call(e, inv, err);
+    if (!rc)
+        rc = place_call(e, inv, err);
+    if (rc) {
+        record_free(e, inv);
+        return rc;
+    }
+    e->sent++;
+    return sp->backend->submit(e->bstate, inv, err);
+}
+
+static void progress(engine *e, double *next, int final)
+{
+    const hb_engine_spec *sp = e->spec;
+    double now = wall_now();
+    if (!final && now < *next)
+        return;
+    *next = now + 0.25;
+    uint64_t total = sp->trace->total;
+    fprintf(stderr, "\r%s: %llu/%llu calls ended (%.0f%%), trace time %.0f s   ", sp->progress_label,
+            (unsigned long long)e->ended, (unsigned long long)total,
+            total ? 100.0 * (double)e->ended / (double)total : 100.0,
+            hb_time_s(sp->backend->now(e->bstate)));
+    if (final)
+        fprintf(stderr, "\r%*s\r", 78, "");
+    fflush(stderr);
+}
+
+int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
+{
+    const hb_config *cfg = sp->cfg;
+    double t_wall = wall_now();
+    engine e;
+    memset(&e, 0, sizeof e);
+    e.spec = sp;
+    e.pol = sp->policy;
+    unsigned dropped = hb_engine_dropped(sp->policy, sp->backend);
+    e.use = (HB_CAP_SIZING | HB_CAP_PLACEMENT | HB_CAP_INVOKER) & ~dropped;
+
+    gsl_rng *r_arr = hb_rng_new(sp->seed, "arrivals"), *r_size = hb_rng_new(sp->seed, "sizes");
+    char stream[96];
+    snprintf(stream, sizeof stream, "policy:%s", sp->policy->name);
+    gsl_rng *r_pol = hb_rng_new(sp->seed, stream);
+    e.rng_place = hb_rng_new(sp->seed, "placement");
+    e.id_key = hb_seed_derive(sp->seed, "activation");
+    e.ctl = calloc((size_t)cfg->invokers, sizeof *e.ctl);
+    hb_eventgen *gen = NULL;
+    int rc = 0, policy_made = 0;
+    if (!r_arr || !r_size || !r_pol || !e.rng_place || !e.ctl) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < cfg->invokers; i++)
+        e.ctl[i] = (hb_invoker_state){0, {cfg->cores, cfg->memory_mb}, {cfg->cores, cfg->memory_mb}};
+    e.obs.capacity = e.obs.free = (hb_res){cfg->cores * cfg->invokers, cfg->memory_mb * cfg->invokers};
+    if ((rc = hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, r_arr, r_size, &gen, err)))
+        goto done;
+
+    sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
+    sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
+
+    if (sp->policy_state) {
+        e.pstate = sp->policy_state;
+    } else if (sp->policy->create) {
+        hb_policy_ctx ctx;
+        hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training, &ctx);
+        if ((rc = sp->policy->create(&ctx, &e.pstate, err))) {
+            hb_error_wrap(err, "policy %s", sp->policy->name);
+            goto done;
+        }
+        policy_made = 1;
+        if ((rc = hb_config_check_used(sp->policy_params, err)))
+            goto done;
+    } else if ((rc = hb_config_check_used(sp->policy_params, err))) {
+        goto done;
+    }
+
+    hb_backend_hooks hooks = {&e, hook_start, hook_tick, hook_end, hook_usage, 0};
+    if ((e.use & HB_CAP_INVOKER) && sp->policy->on_tick)
+        hooks.tick_interval = (hb_time)llround(cfg->monitor_ms * 1e3);
+    hb_backend_args args = {
+        .n_invokers = cfg->invokers,
+        .capacity = {cfg->cores, cfg->memory_mb},
+        .keep_alive = (hb_time)llround(cfg->keep_alive_s * 1e6),
+        .cold_start = cfg->cold_start_ms < 0 ? -1 : (hb_time)llround(cfg->cold_start_ms * 1e3),
+        .cv = cfg->workload_cv,
+        .funcs = cfg->funcs,
+        .profile = sp->profile,
+        .seed = sp->seed,
+        .params = sp->backend_params,
+        .config_dir = cfg->dir,
+        .usage_rows = sp->usage,
+    };
+    if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
+        goto done;
+    if ((rc = hb_config_check_used(sp->backend_params, err)))
+        goto done;
+
+    double next_progress = 0;
+    hb_event ev;
+    for (;;) {
+        hb_time t = hb_eventgen_peek(gen);
+        if (t == HB_TIME_NEVER)
+            break;
+        if ((rc = sp->backend->advance(e.bstate, t, err)))
+            goto done;
+        if (sp->stop && *sp->stop) {
+            rc = hb_fail(err, HB_EINTR, "stopped by a signal");
+            goto done;
+        }
+        int got = hb_eventgen_next(gen, &ev);
+        if (got < 0) {
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = dispatch(&e, &ev, err)))
+            goto done;
+        if (sp->progress_label && (e.sent & 1023) == 0)
+            progress(&e, &next_progress, 0);
+    }
+    if ((rc = sp->backend->drain(e.bstate, err)))
+        goto done;
+    if (e.ended != e.sent)
+        rc = hb_fail(err, HB_ERUN, "%llu calls were sent but %llu ended",
+                     (unsigned long long)e.sent, (unsigned long long)e.ended);
+    sp->stats->makespan = e.last_end;
+    if (sp->progress_label)
+        progress(&e, &next_progress, 1);
+done:
+    if (e.bstate)
+        sp->backend->close(e.bstate);
+    if (policy_made && sp->policy->destroy)
+        sp->policy->destroy(e.pstate);
+    while (e.chunks) {
+        rec_chunk *c = e.chunks;
+        e.chunks = c->next;
+        for (size_t i = 0; i < c->used; i++)
+            free(c->recs[i].history);  /* records of calls still in flight */
+        free(c);
+    }
+    hb_eventgen_free(gen);
+    free(e.ctl);
+    gsl_rng_free(r_arr);
+    gsl_rng_free(r_size);
+    gsl_rng_free(r_pol);
+    gsl_rng_free(e.rng_place);
+    sp->stats->wall_seconds = wall_now() - t_wall;
+    return rc;
+}

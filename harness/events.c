@@ -1,0 +1,234 @@
+/* events.c - see events.h. */
+#include "events.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hb_eventgen {
+    const hb_trace *trace;
+    hb_arrival arrival;
+    hb_sizes sizes;
+    gsl_rng *arng, *srng;
+    size_t minute;                     /* next minute to generate */
+    uint64_t next_index;
+    hb_event *buf;                     /* events of the current minute */
+    size_t n, pos, cap;
+    double *tmp;                       /* per-function scratch for random times */
+    size_t tmp_cap;
+    hb_time *off;                      /* per-function offsets into the minute */
+    size_t off_cap;
+};
+
+int hb_arrival_parse(const char *s, hb_arrival *out)
+{
+    static const struct { const char *name; hb_arrival a; } tab[] = {
+        {"even", HB_ARRIVAL_EVEN}, {"equidistant", HB_ARRIVAL_EQUIDISTANT},
+        {"uniform", HB_ARRIVAL_UNIFORM}, {"poisson", HB_ARRIVAL_POISSON}};
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(s, tab[i].name) == 0) {
+            *out = tab[i].a;
+            return 0;
+        }
+    return -1;
+}
+
+int hb_sizes_parse(const char *s, const hb_trace *t, hb_sizes *out, hb_error *err)
+{
+    if (strcmp(s, "auto") == 0)
+        *out = t->sizes ? HB_SIZES_FILE : HB_SIZES_RANDOM;
+    else if (strcmp(s, "file") == 0) {
+        if (!t->sizes)
+            return hb_fail(err, HB_EINPUT, "[trace] sizes = file but no input_sizes file is given");
+        *out = HB_SIZES_FILE;
+    } else if (strcmp(s, "random") == 0)
+        *out = HB_SIZES_RANDOM;
+    else if (strcmp(s, "multi") == 0)
+        *out = HB_SIZES_MULTI;
+    else
+        return hb_fail(err, HB_EINPUT, "[trace] sizes: '%s' is not auto, file, random or multi", s);
+    return 0;
+}
+
+int hb_eventgen_new(const hb_trace *trace, hb_arrival arrival, hb_sizes sizes, gsl_rng *arrival_rng,
+                    gsl_rng *size_rng, hb_eventgen **out, hb_error *err)
+{
+    *out = NULL;
+    if ((arrival == HB_ARRIVAL_UNIFORM || arrival == HB_ARRIVAL_POISSON) && !arrival_rng)
+        return hb_fail(err, HB_EINPUT, "random arrivals need a generator");
+    if (sizes == HB_SIZES_RANDOM && !size_rng)
+        return hb_fail(err, HB_EINPUT, "random sizes need a generator");
+    if (sizes == HB_SIZES_FILE && (!trace->sizes || trace->n_sizes < trace->total))
+        return hb_fail(err, HB_EINPUT, "the trace has no input size for every event");
+    hb_eventgen *g = calloc(1, sizeof *g);
+    if (!g)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    g->trace = trace;
+    g->arrival = arrival;
+    g->sizes = sizes;
+    g->arng = arrival_rng;
+    g->srng = size_rng;
+    *out = g;
+    return 0;
+}
+
+void hb_eventgen_free(hb_eventgen *g)
+{
+    if (!g)
+        return;
+    free(g->buf);
+    free(g->tmp);
+    free(g->off);
+    free(g);
+}
+
+uint64_t hb_eventgen_total(const hb_eventgen *g) { return g->trace->total; }
+
+static int cmp_event(const void *a, const void *b)
+{
+    const hb_event *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t draw_size(hb_eventgen *g, int func, uint64_t index)
+{
+    const hb_function *fn = &hb_functions[func];
+    switch (g->sizes) {
+    case HB_SIZES_FILE:
+        return g->trace->sizes[index];
+    case HB_SIZES_MULTI:
+        return fn->size_multi;
+    default: {
+        /* uniform integer in [base*lo, base*hi - 1], the artifact's np.random.randint */
+        int64_t lo = fn->size_base * fn->size_lo, hi = fn->size_base * fn->size_hi;
+        return lo + (int64_t)gsl_rng_uniform_int(g->srng, (unsigned long)(hi - lo));
+    }
+    }
+}
+
+/* Offsets (microseconds into the minute) of the n calls of one function. */
+static int offsets(hb_eventgen *g, uint32_t n, hb_time *out)
+{
+    const hb_time minute = 60 * HB_SEC;
+    switch (g->arrival) {
+    case HB_ARRIVAL_EVEN:
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = (hb_time)(60 / n) * i * HB_SEC;
+        return 0;
+    case HB_ARRIVAL_EQUIDISTANT:
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = minute * (hb_time)i / (hb_time)n;
+        return 0;
+    default:
+        break;
+    }
+    if (n + 1 > g->tmp_cap) {
+        double *t = realloc(g->tmp, (n + 1) * sizeof *t);
+        if (!t)
+            return -1;
+        g->tmp = t;
+        g->tmp_cap = n + 1;
+    }
+    if (g->arrival == HB_ARRIVAL_UNIFORM) {
+        for (uint32_t i = 0; i < n; i++)
+            g->tmp[i] = gsl_rng_uniform(g->arng);
+        qsort(g->tmp, n, sizeof *g->tmp, cmp_double);
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = (hb_time)floor(g->tmp[i] * (double)minute);
+        return 0;
+    }
+    double sum = 0;
+    for (uint32_t i = 0; i <= n; i++) {
+        g->tmp[i] = gsl_ran_exponential(g->arng, 1.0);
+        sum += g->tmp[i];
+    }
+    double acc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        acc += g->tmp[i];
+        out[i] = (hb_time)floor(acc / sum * (double)minute);
+        if (out[i] >= minute)
+            out[i] = minute - 1;
+    }
+    return 0;
+}
+
+/* Generates the next minute that has events. 1: some, 0: trace done, -1: out of memory. */
+static int fill(hb_eventgen *g)
+{
+    const hb_trace *t = g->trace;
+    while (g->minute < t->n_minutes) {
+        size_t m = g->minute++;
+        size_t n = 0;
+        for (size_t f = 0; f < t->n_funcs; f++)
+            n += hb_trace_count(t, f, m);
+        if (n == 0)
+            continue;
+        if (n > g->cap) {
+            hb_event *b = realloc(g->buf, n * sizeof *b);
+            if (!b)
+                return -1;
+            g->buf = b;
+            g->cap = n;
+        }
+        g->n = 0;
+        g->pos = 0;
+        hb_time base = (hb_time)m * 60 * HB_SEC;
+        for (size_t f = 0; f < t->n_funcs; f++) {
+            uint32_t c = hb_trace_count(t, f, m);
+            if (!c)
+                continue;
+            hb_event *e = g->buf + g->n;
+            if (c > g->off_cap) {
+                hb_time *o = realloc(g->off, c * sizeof *o);
+                if (!o)
+                    return -1;
+                g->off = o;
+                g->off_cap = c;
+            }
+            hb_time *off = g->off;
+            if (offsets(g, c, off))
+                return -1;
+            for (uint32_t i = 0; i < c; i++) {
+                e[i].t = base + off[i];
+                e[i].index = g->next_index++;
+                e[i].trace_func = (int)f;
+                e[i].func = t->funcs[f].bench;
+                e[i].input_size = draw_size(g, e[i].func, e[i].index);
+            }
+            g->n += c;
+        }
+        qsort(g->buf, g->n, sizeof *g->buf, cmp_event);
+        return 1;
+    }
+    return 0;
+}
+
+int hb_eventgen_next(hb_eventgen *g, hb_event *ev)
+{
+    if (g->pos == g->n) {
+        int r = fill(g);
+        if (r <= 0)
+            return r;
+    }
+    *ev = g->buf[g->pos++];
+    return 1;
+}
+
+hb_time hb_eventgen_peek(hb_eventgen *g)
+{
+    if (g->pos == g->n) {
+        int r = fill(g);
+        if (r <= 0)
+            return HB_TIME_NEVER;
+    }
+    return g->buf[g->pos].t;
+}

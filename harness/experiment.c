@@ -1,0 +1,119 @@
+/* experiment.c - see experiment.h. */
+#include "experiment.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seed.h"
+
+void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS])
+{
+    for (int f = 0; f < HB_NFUNCS; f++) {
+        const hb_profile_func *pf = &p->f[f];
+        double x = (double)hb_functions[f].size_multi;
+        double par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
+        double work = hb_profile_eval(&pf->exec_s, x) * fmin(pf->ref_cores, par);
+        out[f] = fmax(1e3 * (work / fmin(par, funcs[f].user.cpu) + pf->cold_start_s), 1e-3);
+    }
+}
+
+static char *slurp(const char *path, size_t *len, hb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        hb_fail(err, HB_EINPUT, "%s: cannot open", path);
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        hb_fail(err, HB_ENOMEM, "out of memory");
+    *len = n;
+    return buf;
+}
+
+int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
+{
+    if (strcmp(cfg->workload_profile, "measured") == 0) {
+        if (!cfg->workload_profile_file[0])
+            return hb_fail(err, HB_EINPUT, "%s: [workload] profile = measured needs profile_file "
+                           "(written by: harvestbench profile)", cfg->path);
+        return hb_profile_load(cfg->workload_profile_file, out, err);
+    }
+    if (cfg->workload_profile_file[0])
+        return hb_profile_load(cfg->workload_profile_file, out, err);
+    if (!cfg->workload_predictors[0])
+        return hb_profile_artifact(NULL, 0, NULL, out, err);
+    size_t len;
+    char *text = slurp(cfg->workload_predictors, &len, err);
+    if (!text)
+        return err ? err->code : HB_EINPUT;
+    int rc = hb_profile_artifact(text, len, cfg->workload_predictors, out, err);
+    free(text);
+    return rc;
+}
+
+int hb_experiment_prepare(hb_experiment *x, hb_error *err)
+{
+    hb_config *cfg = &x->cfg;
+    int rc = hb_experiment_profile(cfg, &x->profile, err);
+    if (rc)
+        return rc;
+    double ref[HB_NFUNCS];
+    hb_profile_reference_ms(x->profile, cfg->funcs, ref);
+    gsl_rng *sample = hb_rng_new(cfg->seed, "trace-sample");
+    if (!sample)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    hb_trace_spec ts = {
+        .format = cfg->trace_format,
+        .invocations = cfg->trace_invocations,
+        .durations = cfg->trace_durations,
+        .memory = cfg->trace_memory,
+        .input_sizes = cfg->trace_input_sizes,
+        .start_minute = cfg->trace_start_minute,
+        .minutes = cfg->trace_minutes,
+        .scale = cfg->trace_scale,
+        .functions = cfg->trace_functions,
+        .min_per_minute = cfg->trace_min_per_minute,
+        .max_per_minute = cfg->trace_max_per_minute,
+        .mapping = cfg->trace_mapping,
+        .ref_duration_ms = ref,
+        .rng = sample,
+    };
+    if (!cfg->trace_invocations[0]) {
+        gsl_rng_free(sample);
+        return hb_fail(err, HB_EINPUT, "%s: [trace] invocations: no trace file given", cfg->path);
+    }
+    rc = hb_trace_load(&ts, &x->trace, err);
+    gsl_rng_free(sample);
+    if (rc)
+        return rc;
+    if (hb_arrival_parse(cfg->trace_arrival, &x->arrival))
+        return hb_fail(err, HB_EINPUT, "[trace] arrival: unknown mode '%s'", cfg->trace_arrival);
+    return hb_sizes_parse(cfg->trace_sizes, x->trace, &x->sizes, err);
+}
+
+void hb_experiment_free(hb_experiment *x)
+{
+    hb_trace_free(x->trace);
+    hb_profile_free(x->profile);
+    hb_config_free(&x->cfg);
+    memset(x, 0, sizeof *x);
+}

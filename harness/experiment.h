@@ -1,0 +1,30 @@
+/* experiment.h - what a configuration resolves to before any run: the trace (loaded once and
+ * shared by every policy and seed), the workload profile, the event generation modes. */
+#ifndef HB_EXPERIMENT_H
+#define HB_EXPERIMENT_H
+
+#include "config.h"
+#include "events.h"
+#include "profile.h"
+#include "trace.h"
+
+typedef struct hb_experiment {
+    hb_config cfg;
+    hb_trace *trace;
+    hb_profile *profile;
+    hb_arrival arrival;
+    hb_sizes sizes;
+} hb_experiment;
+
+/* Loads the trace and the profile named by an already-loaded configuration (taken over: freed by
+ * hb_experiment_free). */
+int hb_experiment_prepare(hb_experiment *x, hb_error *err);
+/* Loads the workload profile of a configuration. */
+int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err);
+void hb_experiment_free(hb_experiment *x);
+
+/* Expected duration (ms) of each function alone at its user allocation and its demo size, from a
+ * profile: the reference for mapping trace functions by duration. */
+void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS]);
+
+#endif

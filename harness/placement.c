@@ -1,0 +1,78 @@
+/* placement.c - the built-in placements of the controller (hb_policy.h).
+ *
+ * sharding: OpenWhisk's ShardingContainerPoolBalancer. The home invoker of an action is
+ *   hash(namespace, action) mod n; the search steps from it by a step size chosen, by the same hash,
+ *   among the numbers up to n that are coprime with n and with each other; the first invoker whose
+ *   free memory holds the call wins; if none does, a random invoker is forced.
+ * jsq: the Libra fork's JSQBalancer: invokers by ascending in-flight count (stable: ties to the lower
+ *   index); the first whose free CPU and memory both hold the call's reserve wins; else a random
+ *   invoker is forced. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hb_policy.h"
+
+static int gcd(int a, int b)
+{
+    while (b) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Java's String.hashCode, as OpenWhisk hashes entity names. */
+static int32_t java_hash(const char *s)
+{
+    uint32_t h = 0;
+    for (; *s; s++)
+        h = 31u * h + (unsigned char)*s;
+    return (int32_t)h;
+}
+
+static int random_invoker(const hb_cluster_view *v)
+{
+    return v->rng ? (int)gsl_rng_uniform_int(v->rng, (unsigned long)v->n) : 0;
+}
+
+int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
+{
+    if (v->n <= 1)
+        return 0;
+    char fqn[128];
+    snprintf(fqn, sizeof fqn, "guest/%s", hb_functions[inv->func].id);
+    int32_t h = java_hash("guest") ^ java_hash(fqn);
+    int64_t hash = h < 0 ? -(int64_t)h : h;
+    int steps[64], n_steps = 0;
+    for (int cur = 1; cur <= v->n && n_steps < 64; cur++) {
+        if (gcd(cur, v->n) != 1)
+            continue;
+        int ok = 1;
+        for (int i = 0; i < n_steps && ok; i++)
+            ok = gcd(steps[i], cur) == 1;
+        if (ok)
+            steps[n_steps++] = cur;
+    }
+    int home = (int)(hash % v->n), step = steps[hash % n_steps];
+    for (int i = 0; i < v->n; i++) {
+        int k = (int)((home + (int64_t)i * step) % v->n);
+        if (v->inv[k].free.mem_mb >= inv->reserve.mem_mb - 1e-9)
+            return k;
+    }
+    return random_invoker(v);
+}
+
+int hb_place_jsq(const hb_invocation *inv, const hb_cluster_view *v)
+{
+    int best = -1;
+    for (int i = 0; i < v->n; i++) {
+        const hb_invoker_state *s = &v->inv[i];
+        if (s->free.cpu < inv->reserve.cpu - 1e-9 || s->free.mem_mb < inv->reserve.mem_mb - 1e-9)
+            continue;
+        if (best < 0 || s->inflight < v->inv[best].inflight)
+            best = i;
+    }
+    return best >= 0 ? best : random_invoker(v);
+}

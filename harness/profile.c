@@ -1,0 +1,471 @@
+/* profile.c - the workload model: deriving the `artifact` profile from the Libra artifact's
+ * predictor table, and reading and writing profile files (format in profile.h).
+ *
+ * The derivation is documented for users in workloads/profiles/README.md; in short, per function f
+ * and size x, from the artifact's forests (measured cold, at 8 cores and 1 GB):
+ *   exec_s(x)      = duration(x) - cold_start_s               (the artifact's duration includes init)
+ *   parallelism(x) = cpu_class(x) - 0.5                       (class c: int(peak cores) + 1 = c)
+ *   mem_peak_mb(x) = (mem_class(x) - 0.5) * 128 * 10^6 / 2^20 (class c: int(peak / 128 MB) + 1 = c,
+ *                     peaks in decimal MB, our MB are MiB), capped at mem_cap_frac x the user memory
+ * Class 0 only occurs below each function's size range (a synthetic training point); it takes the
+ * class of the next piece. */
+#include "profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_reader.h"
+
+/* Constants of the artifact derivation (documented in workloads/profiles/README.md). */
+#define ART_COLD_START_S 0.5           /* container start + Python runtime init */
+#define ART_CV 0.05                    /* run-to-run variation of the work */
+#define ART_MEM_START_FRAC 0.3         /* memory in use when the code starts */
+#define ART_MEM_RAMP_FRAC 0.5          /* memory reaches its peak half-way through the run */
+#define ART_MEM_CAP_FRAC 0.95          /* the user's memory is feasible: peak <= 0.95 x user */
+#define ART_MIN_EXEC_S 0.05
+
+extern const char hb_embedded_predictors[];
+extern const char hb_embedded_predictors_end[];
+
+const char *hb_embedded_predictor_table(size_t *len)
+{
+    *len = (size_t)(hb_embedded_predictors_end - hb_embedded_predictors);
+    return hb_embedded_predictors;
+}
+
+int hb_profile_curve_add(hb_profile_curve *c, double x_gt, double x_le, double a, double b,
+                         double cc, hb_error *err)
+{
+    if (!(x_gt < x_le))
+        return hb_fail(err, HB_EINPUT, "interval (%g, %g] is empty", x_gt, x_le);
+    if (c->n && c->p[c->n - 1].x_le != x_gt)
+        return hb_fail(err, HB_EINPUT, "interval (%g, %g] does not continue the previous one "
+                       "(which ends at %g)", x_gt, x_le, c->p[c->n - 1].x_le);
+    hb_profile_piece *p = realloc(c->p, (c->n + 1) * sizeof *p);
+    if (!p)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    c->p = p;
+    c->p[c->n++] = (hb_profile_piece){x_gt, x_le, a, b, cc};
+    return 0;
+}
+
+static void curve_free(hb_profile_curve *c)
+{
+    free(c->p);
+    c->p = NULL;
+    c->n = 0;
+}
+
+void hb_profile_free(hb_profile *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < HB_NFUNCS; i++) {
+        curve_free(&p->f[i].exec_s);
+        curve_free(&p->f[i].parallelism);
+        curve_free(&p->f[i].mem_peak_mb);
+    }
+    free(p);
+}
+
+double hb_profile_eval(const hb_profile_curve *c, double x)
+{
+    if (c->n == 0)
+        return 0.0;
+    size_t lo = 0, hi = c->n - 1;
+    if (x <= c->p[0].x_le)
+        lo = hi = 0;
+    else if (x > c->p[hi].x_gt)
+        lo = hi;
+    while (lo < hi) {                  /* first piece with x <= x_le */
+        size_t mid = lo + (hi - lo) / 2;
+        if (x <= c->p[mid].x_le)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    const hb_profile_piece *p = &c->p[lo];
+    double xl = x >= 1.0 ? x * log2(x) : 0.0;
+    return p->a + p->b * x + p->c * xl;
+}
+
+/* ---- the artifact derivation ---- */
+
+typedef struct art_piece { double x_gt, x_le, v; } art_piece;
+typedef struct art_table { art_piece *p; size_t n, cap; } art_table;
+
+static int table_add(art_table *t, double gt, double le, double v, hb_error *err)
+{
+    if (t->n == t->cap) {
+        size_t n = t->cap ? t->cap * 2 : 32;
+        art_piece *p = realloc(t->p, n * sizeof *p);
+        if (!p)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        t->p = p;
+        t->cap = n;
+    }
+    t->p[t->n++] = (art_piece){gt, le, v};
+    return 0;
+}
+
+static int cmp_piece(const void *a, const void *b)
+{
+    const art_piece *x = a, *y = b;
+    return (x->x_gt > y->x_gt) - (x->x_gt < y->x_gt);
+}
+
+enum { T_CPU, T_MEM, T_DUR, T_N };
+
+static int derive_function(hb_profile_func *pf, art_table t[T_N], const hb_function *fn,
+                           const char *source, hb_error *err)
+{
+    for (int k = 0; k < T_N; k++) {
+        if (t[k].n == 0)
+            return hb_fail(err, HB_EINPUT, "%s: function %s has no %s predictor", source, fn->id,
+                           k == T_CPU ? "cpu" : k == T_MEM ? "memory" : "duration");
+        qsort(t[k].p, t[k].n, sizeof *t[k].p, cmp_piece);
+    }
+    pf->present = 1;
+    pf->ref_cores = 8.0;
+    pf->cold_start_s = ART_COLD_START_S;
+    pf->cv = ART_CV;
+    pf->mem_start_frac = ART_MEM_START_FRAC;
+    pf->mem_ramp_frac = ART_MEM_RAMP_FRAC;
+    double mem_cap = ART_MEM_CAP_FRAC * fn->user_mem_units * HB_MEM_UNIT_MB;
+    for (int k = 0; k < T_N; k++) {
+        hb_profile_curve *c = k == T_CPU ? &pf->parallelism : k == T_MEM ? &pf->mem_peak_mb
+                                                                         : &pf->exec_s;
+        for (size_t i = 0; i < t[k].n; i++) {
+            double v = t[k].p[i].v;
+            if (k != T_DUR && v < 1.0) {           /* class 0: take the next non-zero class */
+                for (size_t j = i + 1; j < t[k].n && v < 1.0; j++)
+                    v = t[k].p[j].v;
+                if (v < 1.0)
+                    v = 1.0;
+            }
+            if (k == T_CPU)
+                v = v - 0.5;
+            else if (k == T_MEM)
+                v = fmin((v - 0.5) * HB_MEM_UNIT_MB * 1e6 / 1048576.0, mem_cap);
+            else
+                v = fmax(v - ART_COLD_START_S, ART_MIN_EXEC_S);
+            int rc = hb_profile_curve_add(c, t[k].p[i].x_gt, t[k].p[i].x_le, v, 0, 0, err);
+            if (rc)
+                return hb_error_wrap(err, "%s: %s", source, fn->id);
+        }
+    }
+    return 0;
+}
+
+int hb_profile_artifact(const char *text, size_t len, const char *source, hb_profile **out,
+                        hb_error *err)
+{
+    *out = NULL;
+    if (!text) {
+        text = hb_embedded_predictor_table(&len);
+        source = "libra-artifact-predictors.csv (built in)";
+    }
+    hb_csv *c;
+    int rc = hb_csv_open_mem(text, len, source, &c, err);
+    if (rc)
+        return rc;
+    art_table tabs[HB_NFUNCS][T_N];
+    memset(tabs, 0, sizeof tabs);
+    hb_profile *p = calloc(1, sizeof *p);
+    if (!p) {
+        hb_csv_close(c);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    snprintf(p->name, sizeof p->name, "artifact");
+    snprintf(p->source, sizeof p->source, "%s", source);
+
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail(err, HB_EINPUT, "%s: empty predictor table", source);
+        goto done;
+    }
+    if ((rc = hb_csv_take_header(c, err)))
+        goto done;
+    int cf = hb_csv_col(c, "function_id"), ct = hb_csv_col(c, "target"),
+        cg = hb_csv_col(c, "x_gt"), cl = hb_csv_col(c, "x_le"), cv = hb_csv_col(c, "value");
+    if (cf < 0 || ct < 0 || cg < 0 || cl < 0 || cv < 0) {
+        rc = hb_fail_at(err, HB_EINPUT, source, 1, NULL,
+                        "expected columns function_id,target,x_gt,x_le,value");
+        goto done;
+    }
+    while ((r = hb_csv_next(c, err)) > 0) {
+        const char *fid = hb_csv_field(c, (size_t)cf), *tgt = hb_csv_field(c, (size_t)ct);
+        int f = hb_function_find(fid);
+        if (f < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "function_id",
+                            "unknown function '%s'", fid);
+            goto done;
+        }
+        int k = strcmp(tgt, "cpu") == 0 ? T_CPU : strcmp(tgt, "memory") == 0 ? T_MEM
+                : strcmp(tgt, "duration") == 0 ? T_DUR : -1;
+        if (k < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "target",
+                            "'%s' is not cpu, memory or duration", tgt);
+            goto done;
+        }
+        double gt, le, v;
+        if ((rc = hb_csv_double(c, (size_t)cg, "x_gt", &gt, err)) ||
+            (rc = hb_csv_double(c, (size_t)cl, "x_le", &le, err)) ||
+            (rc = hb_csv_double(c, (size_t)cv, "value", &v, err)))
+            goto done;
+        if (!isfinite(v) || v < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "value",
+                            "must be a finite non-negative number");
+            goto done;
+        }
+        if ((rc = table_add(&tabs[f][k], gt, le, v, err)))
+            goto done;
+    }
+    if (r < 0) {
+        rc = -r;
+        goto done;
+    }
+    for (int f = 0; f < HB_NFUNCS; f++)
+        if ((rc = derive_function(&p->f[f], tabs[f], &hb_functions[f], source, err)))
+            goto done;
+    rc = hb_profile_validate(p, source, err);
+done:
+    for (int f = 0; f < HB_NFUNCS; f++)
+        for (int k = 0; k < T_N; k++)
+            free(tabs[f][k].p);
+    hb_csv_close(c);
+    if (rc)
+        hb_profile_free(p);
+    else
+        *out = p;
+    return rc;
+}
+
+/* ---- profile files ---- */
+
+static const char *const CURVES[] = {"exec_s", "parallelism", "mem_peak_mb"};
+static const char *const CONSTS[] = {"ref_cores", "cold_start_s", "cv", "mem_start_frac",
+                                     "mem_ramp_frac"};
+
+static hb_profile_curve *curve_of(hb_profile_func *f, int k)
+{
+    return k == 0 ? &f->exec_s : k == 1 ? &f->parallelism : &f->mem_peak_mb;
+}
+
+static double *const_of(hb_profile_func *f, int k)
+{
+    switch (k) {
+    case 0: return &f->ref_cores;
+    case 1: return &f->cold_start_s;
+    case 2: return &f->cv;
+    case 3: return &f->mem_start_frac;
+    default: return &f->mem_ramp_frac;
+    }
+}
+
+int hb_profile_write(const hb_profile *p, FILE *f, hb_error *err)
+{
+    fprintf(f, "function_id,param,x_gt,x_le,a,b,c\n");
+    for (int i = 0; i < HB_NFUNCS; i++) {
+        hb_profile_func *pf = (hb_profile_func *)&p->f[i];
+        if (!pf->present)
+            continue;
+        for (int k = 0; k < 5; k++)
+            fprintf(f, "%s,%s,-inf,inf,%.17g,0,0\n", hb_functions[i].id, CONSTS[k],
+                    *const_of(pf, k));
+        for (int k = 0; k < 3; k++) {
+            const hb_profile_curve *c = curve_of(pf, k);
+            for (size_t j = 0; j < c->n; j++)
+                fprintf(f, "%s,%s,%.17g,%.17g,%.17g,%.17g,%.17g\n", hb_functions[i].id, CURVES[k],
+                        c->p[j].x_gt, c->p[j].x_le, c->p[j].a, c->p[j].b, c->p[j].c);
+        }
+    }
+    if (ferror(f))
+        return hb_fail(err, HB_EIO, "writing the profile failed");
+    return 0;
+}
+
+int hb_profile_save(const hb_profile *p, const char *path, const char *comment, hb_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return hb_fail(err, HB_EIO, "%s: cannot write", tmp);
+    if (comment) {
+        /* one '#' per line of the comment */
+        const char *s = comment;
+        while (*s) {
+            const char *nl = strchr(s, '\n');
+            size_t n = nl ? (size_t)(nl - s) : strlen(s);
+            fprintf(f, "# %.*s\n", (int)n, s);
+            s += n + (nl ? 1 : 0);
+        }
+    }
+    int rc = hb_profile_write(p, f, err);
+    if (fclose(f) != 0 && !rc)
+        rc = hb_fail(err, HB_EIO, "%s: write failed", tmp);
+    if (!rc && rename(tmp, path) != 0)
+        rc = hb_fail(err, HB_EIO, "%s: cannot rename into place", path);
+    if (rc)
+        remove(tmp);
+    return rc;
+}
+
+/* Reads the file, skipping '#' comment lines, into memory for the CSV reader. */
+static char *read_without_comments(const char *path, size_t *len, hb_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        hb_fail(err, HB_EINPUT, "%s: cannot open the profile", path);
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap), *line = NULL;
+    size_t lcap = 0;
+    ssize_t got;
+    while (buf && (got = getline(&line, &lcap, f)) >= 0) {
+        if (got > 0 && line[0] == '#') {
+            memcpy(line, "\n", 2);     /* keep line numbers: an empty line in its place */
+            got = 1;
+        }
+        while (n + (size_t)got + 1 > cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        if (buf) {
+            memcpy(buf + n, line, (size_t)got);
+            n += (size_t)got;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!buf) {
+        hb_fail(err, HB_ENOMEM, "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
+{
+    *out = NULL;
+    size_t len;
+    char *text = read_without_comments(path, &len, err);
+    if (!text)
+        return err ? err->code : HB_EINPUT;
+    hb_csv *c = NULL;
+    hb_profile *p = calloc(1, sizeof *p);
+    int rc = p ? hb_csv_open_mem(text, len, path, &c, err) : hb_fail(err, HB_ENOMEM, "out of memory");
+    if (rc)
+        goto done;
+    const char *base = strrchr(path, '/');
+    snprintf(p->name, sizeof p->name, "%s", base ? base + 1 : path);
+    snprintf(p->source, sizeof p->source, "%s", path);
+    for (int i = 0; i < HB_NFUNCS; i++)
+        for (int k = 0; k < 5; k++)
+            *const_of(&p->f[i], k) = NAN;
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail(err, HB_EINPUT, "%s: empty profile", path);
+        goto done;
+    }
+    if ((rc = hb_csv_take_header(c, err)))
+        goto done;
+    static const char *const cols[] = {"function_id", "param", "x_gt", "x_le", "a", "b", "c"};
+    int ci[7];
+    for (int k = 0; k < 7; k++)
+        if ((ci[k] = hb_csv_col(c, cols[k])) < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), cols[k], "missing column "
+                            "(expected function_id,param,x_gt,x_le,a,b,c)");
+            goto done;
+        }
+    while ((r = hb_csv_next(c, err)) > 0) {
+        long line = hb_csv_line(c);
+        int f = hb_function_find(hb_csv_field(c, (size_t)ci[0]));
+        if (f < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, path, line, "function_id", "unknown function '%s'",
+                            hb_csv_field(c, (size_t)ci[0]));
+            goto done;
+        }
+        double v[5];
+        for (int k = 0; k < 5; k++)
+            if ((rc = hb_csv_double(c, (size_t)ci[k + 2], cols[k + 2], &v[k], err)))
+                goto done;
+        const char *param = hb_csv_field(c, (size_t)ci[1]);
+        hb_profile_func *pf = &p->f[f];
+        pf->present = 1;
+        int done_one = 0;
+        for (int k = 0; k < 5 && !done_one; k++)
+            if (strcmp(param, CONSTS[k]) == 0) {
+                *const_of(pf, k) = v[2];
+                done_one = 1;
+            }
+        for (int k = 0; k < 3 && !done_one; k++)
+            if (strcmp(param, CURVES[k]) == 0) {
+                if ((rc = hb_profile_curve_add(curve_of(pf, k), v[0], v[1], v[2], v[3], v[4], err))) {
+                    hb_fail_at(err, rc, path, line, param, "%s", err ? err->msg : "bad interval");
+                    goto done;
+                }
+                done_one = 1;
+            }
+        if (!done_one) {
+            rc = hb_fail_at(err, HB_EINPUT, path, line, "param", "unknown parameter '%s'", param);
+            goto done;
+        }
+    }
+    if (r < 0) {
+        rc = -r;
+        goto done;
+    }
+    rc = hb_profile_validate(p, path, err);
+done:
+    hb_csv_close(c);
+    free(text);
+    if (rc)
+        hb_profile_free(p);
+    else
+        *out = p;
+    return rc;
+}
+
+int hb_profile_validate(const hb_profile *p, const char *where, hb_error *err)
+{
+    int any = 0;
+    for (int i = 0; i < HB_NFUNCS; i++) {
+        const hb_profile_func *f = &p->f[i];
+        if (!f->present)
+            continue;
+        any = 1;
+        const char *id = hb_functions[i].id;
+        hb_profile_func *m = (hb_profile_func *)f;
+        for (int k = 0; k < 3; k++) {
+            const hb_profile_curve *c = curve_of(m, k);
+            if (c->n == 0)
+                return hb_fail(err, HB_EINPUT, "%s: %s: no %s curve", where, id, CURVES[k]);
+            if (c->p[0].x_gt != -INFINITY || c->p[c->n - 1].x_le != INFINITY)
+                return hb_fail(err, HB_EINPUT, "%s: %s: the %s curve must cover (-inf, inf]",
+                               where, id, CURVES[k]);
+        }
+        for (int k = 0; k < 5; k++)
+            if (isnan(*const_of(m, k)))
+                return hb_fail(err, HB_EINPUT, "%s: %s: %s is missing", where, id, CONSTS[k]);
+        if (!(f->ref_cores > 0) || f->cold_start_s < 0 || f->cv < 0 || f->cv > 2 ||
+            f->mem_start_frac < 0 || f->mem_start_frac > 1 || f->mem_ramp_frac < 0 ||
+            f->mem_ramp_frac > 1)
+            return hb_fail(err, HB_EINPUT, "%s: %s: a constant is out of range (ref_cores > 0, "
+                           "cold_start_s >= 0, 0 <= cv <= 2, fractions in [0,1])", where, id);
+    }
+    if (!any)
+        return hb_fail(err, HB_EINPUT, "%s: the profile describes no function", where);
+    return 0;
+}

@@ -1,0 +1,691 @@
+/* trace.c - reading traces in the artifact and Azure Functions 2019 formats (see trace.h). */
+#include "trace.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_reader.h"
+#include "hb_types.h"
+
+/* ---- the invocation file, row by row ---- */
+
+typedef struct inv_reader {
+    hb_csv *csv;
+    int azure;                         /* 1: HashOwner,HashApp,HashFunction,Trigger,1.. */
+    size_t first_minute_col;
+    size_t n_minutes;
+    const char *path;
+} inv_reader;
+
+static int inv_open(inv_reader *r, const char *path, hb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    int rc = hb_csv_open(path, &r->csv, err);
+    if (rc)
+        return rc;
+    int n = hb_csv_next(r->csv, err);
+    if (n <= 0) {
+        hb_csv_close(r->csv);
+        r->csv = NULL;
+        return n < 0 ? -n : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the file is empty");
+    }
+    const char *h0 = hb_csv_field(r->csv, 0), *h1 = hb_csv_field(r->csv, 1);
+    if (strcmp(h0, "HashOwner") == 0) {
+        if (strcmp(h1, "HashApp") || strcmp(hb_csv_field(r->csv, 2), "HashFunction") ||
+            strcmp(hb_csv_field(r->csv, 3), "Trigger"))
+            goto bad_header;
+        r->azure = 1;
+        r->first_minute_col = 4;
+    } else if (strcmp(h0, "HashFunction") == 0 && strcmp(h1, "Trigger") == 0) {
+        r->first_minute_col = 2;
+    } else {
+        goto bad_header;
+    }
+    size_t nf = hb_csv_nfields(r->csv);
+    if (nf <= r->first_minute_col) {
+        hb_csv_close(r->csv);
+        r->csv = NULL;
+        return hb_fail_at(err, HB_EINPUT, path, 1, "header", "no minute columns");
+    }
+    for (size_t i = r->first_minute_col; i < nf; i++) {
+        int64_t m;
+        if (hb_parse_int64(hb_csv_field(r->csv, i), &m) || m != (int64_t)(i - r->first_minute_col + 1)) {
+            char col[32];
+            snprintf(col, sizeof col, "column %zu", i + 1);
+            int rc2 = hb_fail_at(err, HB_EINPUT, path, 1, col,
+                                 "expected minute %zu, found '%s' (minute columns are 1, 2, ..., T)",
+                                 i - r->first_minute_col + 1, hb_csv_field(r->csv, i));
+            hb_csv_close(r->csv);
+            r->csv = NULL;
+            return rc2;
+        }
+    }
+    r->n_minutes = nf - r->first_minute_col;
+    return 0;
+bad_header:
+    hb_csv_close(r->csv);
+    r->csv = NULL;
+    return hb_fail_at(err, HB_EINPUT, path, 1, "header",
+                      "not an invocation trace: expected 'HashFunction,Trigger,1,2,...' (artifact) "
+                      "or 'HashOwner,HashApp,HashFunction,Trigger,1,2,...' (azure2019)");
+}
+
+/* Reads the next row; counts[] gets n_minutes values. Returns 1, 0 at the end, or -code. */
+static int inv_next(inv_reader *r, uint32_t *counts, hb_error *err)
+{
+    int n = hb_csv_next(r->csv, err);
+    if (n <= 0)
+        return n;
+    size_t nf = hb_csv_nfields(r->csv), want = r->first_minute_col + r->n_minutes;
+    long line = hb_csv_line(r->csv);
+    if (nf != want)
+        return -hb_fail_at(err, HB_EINPUT, r->path, line, NULL,
+                           "%zu fields where the header has %zu (a truncated or garbled line)", nf,
+                           want);
+    size_t name_col = r->azure ? 2 : 0;
+    if (hb_csv_field(r->csv, name_col)[0] == '\0')
+        return -hb_fail_at(err, HB_EINPUT, r->path, line, "HashFunction", "empty");
+    for (size_t m = 0; m < r->n_minutes; m++) {
+        int64_t v;
+        const char *s = hb_csv_field(r->csv, r->first_minute_col + m);
+        if (hb_parse_int64(s, &v) || v < 0 || v > UINT32_MAX) {
+            char col[32];
+            snprintf(col, sizeof col, "minute %zu", m + 1);
+            return -hb_fail_at(err, HB_EINPUT, r->path, line, col,
+                               "'%s' is not a count of invocations (a non-negative integer)", s);
+        }
+        counts[m] = (uint32_t)v;
+    }
+    return 1;
+}
+
+static const char *inv_field(const inv_reader *r, const char *which)
+{
+    if (strcmp(which, "function") == 0)
+        return hb_csv_field(r->csv, r->azure ? 2 : 0);
+    if (strcmp(which, "trigger") == 0)
+        return hb_csv_field(r->csv, r->azure ? 3 : 1);
+    return r->azure ? hb_csv_field(r->csv, 1) : "";
+}
+
+/* ---- loading ---- */
+
+void hb_trace_free(hb_trace *t)
+{
+    if (!t)
+        return;
+    free(t->funcs);
+    free(t->counts);
+    free(t->sizes);
+    free(t);
+}
+
+typedef struct row_buf {
+    hb_trace_func *funcs;
+    uint32_t *counts;                  /* window columns only */
+    size_t n, cap, width;
+} row_buf;
+
+static int rows_push(row_buf *b, const hb_trace_func *f, const uint32_t *counts, hb_error *err)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        hb_trace_func *nf = realloc(b->funcs, cap * sizeof *nf);
+        if (!nf)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        b->funcs = nf;
+        uint32_t *nc = realloc(b->counts, cap * b->width * sizeof *nc);
+        if (!nc)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        b->counts = nc;
+        b->cap = cap;
+    }
+    b->funcs[b->n] = *f;
+    memcpy(b->counts + b->n * b->width, counts, b->width * sizeof *counts);
+    b->n++;
+    return 0;
+}
+
+static int read_sizes(const char *path, hb_trace *t, hb_error *err)
+{
+    hb_csv *c;
+    int rc = hb_csv_open(path, &c, err);
+    if (rc)
+        return rc;
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the input-size file is empty");
+        goto done;
+    }
+    size_t n = hb_csv_nfields(c);
+    for (size_t i = 0; i < n; i++) {
+        int64_t v;
+        if (hb_parse_int64(hb_csv_field(c, i), &v) || v != (int64_t)i + 1) {
+            char col[32];
+            snprintf(col, sizeof col, "column %zu", i + 1);
+            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), col,
+                            "expected %zu: the first line numbers the events 1, 2, ..., N", i + 1);
+            goto done;
+        }
+    }
+    r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 2, NULL, "no line of sizes after the header");
+        goto done;
+    }
+    if (hb_csv_nfields(c) != n) {
+        rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
+                        "%zu sizes where the header numbers %zu events", hb_csv_nfields(c), n);
+        goto done;
+    }
+    t->sizes = malloc((n ? n : 1) * sizeof *t->sizes);
+    if (!t->sizes) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char col[32];
+        snprintf(col, sizeof col, "event %zu", i + 1);
+        if ((rc = hb_csv_int64(c, i, col, &t->sizes[i], err)))
+            goto done;
+        if (t->sizes[i] < 0) {
+            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), col, "negative size");
+            goto done;
+        }
+    }
+    t->n_sizes = n;
+    if ((r = hb_csv_next(c, err)) != 0)
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
+                                     "unexpected third line (the file has a header and one line of sizes)");
+done:
+    hb_csv_close(c);
+    return rc;
+}
+
+/* Durations (artifact or azure2019): the Average column joined on HashFunction. */
+static int read_durations(const char *path, hb_trace *t, hb_error *err)
+{
+    hb_csv *c;
+    int rc = hb_csv_open(path, &c, err);
+    if (rc)
+        return rc;
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the duration file is empty");
+        goto done;
+    }
+    if ((rc = hb_csv_take_header(c, err)))
+        goto done;
+    int cf = hb_csv_col(c, "HashFunction"), ca = hb_csv_col(c, "Average");
+    if (cf < 0 || ca < 0) {
+        rc = hb_fail_at(err, HB_EINPUT, path, 1, "header",
+                        "expected a duration file with HashFunction and Average columns");
+        goto done;
+    }
+    while ((r = hb_csv_next(c, err)) > 0) {
+        const char *name = hb_csv_field(c, (size_t)cf);
+        for (size_t i = 0; i < t->n_funcs; i++)
+            if (strcmp(t->funcs[i].name, name) == 0) {
+                double v;
+                if ((rc = hb_csv_double(c, (size_t)ca, "Average", &v, err)))
+                    goto done;
+                if (v < 0) {
+                    rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), "Average", "negative");
+                    goto done;
+                }
+                t->funcs[i].dur_avg_ms = v;
+            }
+    }
+    if (r < 0)
+        rc = -r;
+done:
+    hb_csv_close(c);
+    return rc;
+}
+
+/* Memory: AverageAllocatedMb joined on HashFunction (artifact files) or on HashApp (azure2019). */
+static int read_memory(const char *path, hb_trace *t, hb_error *err)
+{
+    hb_csv *c;
+    int rc = hb_csv_open(path, &c, err);
+    if (rc)
+        return rc;
+    int r = hb_csv_next(c, err);
+    if (r <= 0) {
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the memory file is empty");
+        goto done;
+    }
+    if ((rc = hb_csv_take_header(c, err)))
+        goto done;
+    int cf = hb_csv_col(c, "HashFunction"), capp = hb_csv_col(c, "HashApp"),
+        cm = hb_csv_col(c, "AverageAllocatedMb");
+    int key = cf >= 0 ? cf : capp;
+    if (key < 0 || cm < 0) {
+        rc = hb_fail_at(err, HB_EINPUT, path, 1, "header",
+                        "expected a memory file with HashFunction (or HashApp) and AverageAllocatedMb");
+        goto done;
+    }
+    while ((r = hb_csv_next(c, err)) > 0) {
+        const char *name = hb_csv_field(c, (size_t)key);
+        for (size_t i = 0; i < t->n_funcs; i++) {
+            const char *mine = cf >= 0 ? t->funcs[i].name : t->funcs[i].app;
+            if (strcmp(mine, name) == 0) {
+                double v;
+                if ((rc = hb_csv_double(c, (size_t)cm, "AverageAllocatedMb", &v, err)))
+                    goto done;
+                t->funcs[i].mem_avg_mb = v;
+            }
+        }
+    }
+    if (r < 0)
+        rc = -r;
+done:
+    hb_csv_close(c);
+    return rc;
+}
+
+static void map_functions(hb_trace *t, const hb_trace_spec *spec)
+{
+    int by_duration = spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms;
+    for (size_t i = 0; i < t->n_funcs; i++) {
+        hb_trace_func *f = &t->funcs[i];
+        int known = hb_function_find(f->name);
+        if (known >= 0 && !by_duration) {
+            f->bench = known;
+            continue;
+        }
+        f->bench = (int)(i % HB_NFUNCS);
+        if (by_duration && f->dur_avg_ms > 0) {
+            double best = INFINITY;
+            for (int b = 0; b < HB_NFUNCS; b++) {
+                double d = fabs(log(f->dur_avg_ms) - log(spec->ref_duration_ms[b]));
+                if (d < best) {
+                    best = d;
+                    f->bench = b;
+                }
+            }
+        }
+    }
+}
+
+/* Multiplies counts by `scale`, carrying each function's rounding remainder to its next minute so
+ * that totals are kept (deterministic, no random draws). */
+static void apply_scale(hb_trace *t, double scale)
+{
+    if (scale == 1.0)
+        return;
+    for (size_t f = 0; f < t->n_funcs; f++) {
+        double carry = 0;
+        for (size_t m = 0; m < t->n_minutes; m++) {
+            double want = t->counts[f * t->n_minutes + m] * scale + carry;
+            double got = floor(want + 1e-9);
+            carry = want - got;
+            t->counts[f * t->n_minutes + m] = (uint32_t)got;
+        }
+    }
+}
+
+static void totals(hb_trace *t)
+{
+    t->total = 0;
+    for (size_t f = 0; f < t->n_funcs; f++) {
+        t->funcs[f].total = 0;
+        for (size_t m = 0; m < t->n_minutes; m++)
+            t->funcs[f].total += t->counts[f * t->n_minutes + m];
+        t->total += t->funcs[f].total;
+    }
+}
+
+int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
+{
+    *out = NULL;
+    if (!spec->invocations || !spec->invocations[0])
+        return hb_fail(err, HB_EINPUT, "[trace] invocations: no trace file given");
+    inv_reader r;
+    int rc = inv_open(&r, spec->invocations, err);
+    if (rc)
+        return rc;
+    int want_azure = spec->format && strcmp(spec->format, "azure2019") == 0;
+    if (want_azure != r.azure) {
+        hb_csv_close(r.csv);
+        return hb_fail_at(err, HB_EINPUT, spec->invocations, 1, "header",
+                          "this is a%s trace but [trace] format = %s",
+                          r.azure ? "n azure2019" : "n artifact", spec->format);
+    }
+    size_t start = (size_t)(spec->start_minute > 0 ? spec->start_minute - 1 : 0);
+    if (start >= r.n_minutes) {
+        hb_csv_close(r.csv);
+        return hb_fail(err, HB_EINPUT, "[trace] start_minute = %zu but %s has %zu minutes",
+                       start + 1, spec->invocations, r.n_minutes);
+    }
+    size_t width = r.n_minutes - start;
+    if (spec->minutes > 0 && (size_t)spec->minutes < width)
+        width = (size_t)spec->minutes;
+
+    hb_trace *t = calloc(1, sizeof *t);
+    uint32_t *counts = malloc(r.n_minutes * sizeof *counts);
+    row_buf rows = {.width = width};
+    uint64_t before_window = 0, full_total = 0;  /* events before the window, for input sizes */
+    if (!t || !counts) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(t->source, sizeof t->source, "%s", spec->invocations);
+    snprintf(t->format, sizeof t->format, "%s", r.azure ? "azure2019" : "artifact");
+    int n;
+    size_t dropped_dup = 0;
+    while ((n = inv_next(&r, counts, err)) > 0) {
+        hb_trace_func f;
+        memset(&f, 0, sizeof f);
+        snprintf(f.name, sizeof f.name, "%s", inv_field(&r, "function"));
+        snprintf(f.trigger, sizeof f.trigger, "%s", inv_field(&r, "trigger"));
+        snprintf(f.app, sizeof f.app, "%s", inv_field(&r, "app"));
+        f.dur_avg_ms = f.mem_avg_mb = -1;
+        for (size_t m = 0; m < r.n_minutes; m++) {
+            full_total += counts[m];
+            if (m < start)
+                before_window += counts[m];
+        }
+        int dup = 0;
+        for (size_t i = 0; i < rows.n && !dup; i++)
+            dup = strcmp(rows.funcs[i].name, f.name) == 0;
+        if (dup) {
+            if (!r.azure) {
+                rc = hb_fail_at(err, HB_EINPUT, spec->invocations, hb_csv_line(r.csv),
+                                "HashFunction", "'%s' appears twice", f.name);
+                goto fail;
+            }
+            dropped_dup++;             /* as the artifact's sampler: later duplicates dropped */
+            continue;
+        }
+        if (r.azure) {
+            /* keep functions whose every replayed minute is within the per-minute bounds */
+            uint64_t sum = 0;
+            int ok = 1;
+            for (size_t m = 0; m < width && ok; m++) {
+                uint32_t v = counts[start + m];
+                ok = v >= (uint32_t)spec->min_per_minute && v <= (uint32_t)spec->max_per_minute;
+                sum += v;
+            }
+            if (!ok || sum == 0)
+                continue;
+        }
+        if ((rc = rows_push(&rows, &f, counts + start, err)))
+            goto fail;
+    }
+    if (n < 0) {
+        rc = -n;
+        goto fail;
+    }
+    hb_csv_close(r.csv);
+    r.csv = NULL;
+    if (rows.n == 0) {
+        rc = hb_fail(err, HB_EINPUT, "%s: no function %s", spec->invocations,
+                     r.azure ? "passes the [trace] filter (min_per_minute, max_per_minute)" : "in the trace");
+        goto fail;
+    }
+
+    /* azure2019: sample `functions` of the kept rows, keeping their order */
+    size_t keep = rows.n;
+    size_t *pick = malloc(rows.n * sizeof *pick);
+    if (!pick) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < rows.n; i++)
+        pick[i] = i;
+    if (r.azure && (size_t)spec->functions < rows.n) {
+        keep = (size_t)spec->functions;
+        size_t *chosen = malloc(keep * sizeof *chosen);
+        if (!chosen || !spec->rng) {
+            free(chosen);
+            free(pick);
+            rc = hb_fail(err, chosen ? HB_EINPUT : HB_ENOMEM, "cannot sample trace functions");
+            goto fail;
+        }
+        gsl_ran_choose(spec->rng, chosen, keep, pick, rows.n, sizeof *pick);
+        memcpy(pick, chosen, keep * sizeof *pick);
+        free(chosen);
+    }
+    t->n_funcs = keep;
+    t->n_minutes = width;
+    t->funcs = malloc(keep * sizeof *t->funcs);
+    t->counts = malloc(keep * width * sizeof *t->counts);
+    if (!t->funcs || !t->counts) {
+        free(pick);
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < keep; i++) {
+        t->funcs[i] = rows.funcs[pick[i]];
+        memcpy(t->counts + i * width, rows.counts + pick[i] * width, width * sizeof *t->counts);
+    }
+    free(pick);
+
+    if (spec->input_sizes && spec->input_sizes[0]) {
+        if (r.azure) {
+            rc = hb_fail(err, HB_EINPUT, "[trace] input_sizes: an input-size file only goes with "
+                         "artifact traces (azure2019 sizes are drawn: sizes = random or multi)");
+            goto fail;
+        }
+        if ((rc = read_sizes(spec->input_sizes, t, err)))
+            goto fail;
+        if (t->n_sizes != full_total) {
+            rc = hb_fail(err, HB_EINPUT, "%s: %zu input sizes, but %s has %llu invocations",
+                         spec->input_sizes, t->n_sizes, spec->invocations,
+                         (unsigned long long)full_total);
+            goto fail;
+        }
+        if (spec->scale != 1.0) {
+            rc = hb_fail(err, HB_EINPUT, "[trace] scale: the input-size file numbers the trace's "
+                         "own events; with scale != 1 use sizes = random or multi");
+            goto fail;
+        }
+        /* keep the sizes of the replayed window (events are numbered minute by minute) */
+        totals(t);
+        memmove(t->sizes, t->sizes + before_window, t->total * sizeof *t->sizes);
+        t->n_sizes = t->total;
+    }
+    if (spec->durations && spec->durations[0] && (rc = read_durations(spec->durations, t, err)))
+        goto fail;
+    if (spec->memory && spec->memory[0] && (rc = read_memory(spec->memory, t, err)))
+        goto fail;
+    apply_scale(t, spec->scale > 0 ? spec->scale : 1.0);
+    totals(t);
+    map_functions(t, spec);
+    (void)dropped_dup;
+    free(rows.funcs);
+    free(rows.counts);
+    free(counts);
+    *out = t;
+    return 0;
+fail:
+    if (r.csv)
+        hb_csv_close(r.csv);
+    free(rows.funcs);
+    free(rows.counts);
+    free(counts);
+    hb_trace_free(t);
+    return rc;
+}
+
+int hb_trace_synthetic(uint64_t invocations, int n_funcs, uint32_t per_minute, hb_trace **out,
+                       hb_error *err)
+{
+    *out = NULL;
+    if (n_funcs < 1 || per_minute < 1)
+        return hb_fail(err, HB_EINPUT, "synthetic trace: need at least one function and call");
+    uint64_t per = (uint64_t)n_funcs * per_minute;
+    size_t minutes = (size_t)((invocations + per - 1) / per);
+    if (minutes == 0)
+        minutes = 1;
+    hb_trace *t = calloc(1, sizeof *t);
+    if (!t)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    t->funcs = calloc((size_t)n_funcs, sizeof *t->funcs);
+    t->counts = malloc((size_t)n_funcs * minutes * sizeof *t->counts);
+    if (!t->funcs || !t->counts) {
+        hb_trace_free(t);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    snprintf(t->source, sizeof t->source, "synthetic");
+    snprintf(t->format, sizeof t->format, "synthetic");
+    t->n_funcs = (size_t)n_funcs;
+    t->n_minutes = minutes;
+    for (int f = 0; f < n_funcs; f++) {
+        snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s", hb_functions[f % HB_NFUNCS].id);
+        snprintf(t->funcs[f].trigger, sizeof t->funcs[f].trigger, "synthetic");
+        t->funcs[f].bench = f % HB_NFUNCS;
+        t->funcs[f].dur_avg_ms = t->funcs[f].mem_avg_mb = -1;
+        for (size_t m = 0; m < minutes; m++)
+            t->counts[(size_t)f * minutes + m] = per_minute;
+    }
+    totals(t);
+    *out = t;
+    return 0;
+}
+
+/* ---- trace info ---- */
+
+static int info_invocations(const char *path, FILE *out, hb_error *err)
+{
+    inv_reader r;
+    int rc = inv_open(&r, path, err);
+    if (rc)
+        return rc;
+    uint32_t *counts = malloc(r.n_minutes * sizeof *counts);
+    uint64_t *per_minute = calloc(r.n_minutes, sizeof *per_minute);
+    if (!counts || !per_minute) {
+        free(counts);
+        free(per_minute);
+        hb_csv_close(r.csv);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    fprintf(out, "%s\n  format      %s invocation counts\n", path,
+            r.azure ? "azure2019" : "artifact");
+    int show = 1, n;
+    size_t funcs = 0, shown = 0;
+    uint64_t total = 0;
+    while ((n = inv_next(&r, counts, err)) > 0) {
+        uint64_t sum = 0;
+        uint32_t mx = 0;
+        size_t active = 0;
+        for (size_t m = 0; m < r.n_minutes; m++) {
+            sum += counts[m];
+            per_minute[m] += counts[m];
+            if (counts[m]) {
+                active++;
+                if (counts[m] > mx)
+                    mx = counts[m];
+            }
+        }
+        total += sum;
+        funcs++;
+        if (show && shown < 40) {
+            if (shown == 0)
+                fprintf(out, "  %-34s %-14s %10s %7s %9s %8s\n", "function", "trigger", "calls",
+                        "active", "per min", "max/min");
+            const char *name = inv_field(&r, "function");
+            fprintf(out, "  %-34.34s %-14.14s %10llu %7zu %9.3f %8u\n", name,
+                    inv_field(&r, "trigger"), (unsigned long long)sum, active,
+                    (double)sum / (double)r.n_minutes, mx);
+            shown++;
+        }
+    }
+    if (n < 0) {
+        rc = -n;
+    } else {
+        if (funcs > shown)
+            fprintf(out, "  ... and %zu more functions\n", funcs - shown);
+        uint64_t peak = 0;
+        size_t peak_m = 0;
+        for (size_t m = 0; m < r.n_minutes; m++)
+            if (per_minute[m] > peak) {
+                peak = per_minute[m];
+                peak_m = m;
+            }
+        fprintf(out, "  functions   %zu\n  minutes     %zu\n  invocations %llu\n", funcs,
+                r.n_minutes, (unsigned long long)total);
+        fprintf(out, "  rate        %.3f invocations/minute (%.4f/s); busiest minute %zu with %llu\n",
+                (double)total / (double)r.n_minutes, (double)total / (double)r.n_minutes / 60.0,
+                peak_m + 1, (unsigned long long)peak);
+    }
+    free(counts);
+    free(per_minute);
+    hb_csv_close(r.csv);
+    return rc;
+}
+
+int hb_trace_info(const char *path, FILE *out, hb_error *err)
+{
+    hb_csv *c;
+    int rc = hb_csv_open(path, &c, err);
+    if (rc)
+        return rc;
+    int n = hb_csv_next(c, err);
+    if (n <= 0) {
+        hb_csv_close(c);
+        return n < 0 ? -n : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the file is empty");
+    }
+    const char *h0 = hb_csv_field(c, 0);
+    int is_inv = strcmp(h0, "HashOwner") == 0 ? strcmp(hb_csv_field(c, 3), "Trigger") == 0
+                                              : strcmp(hb_csv_field(c, 1), "Trigger") == 0;
+    if (is_inv) {
+        hb_csv_close(c);
+        return info_invocations(path, out, err);
+    }
+    if (strcmp(h0, "1") == 0) {
+        hb_csv_close(c);
+        hb_trace t;
+        memset(&t, 0, sizeof t);
+        if ((rc = read_sizes(path, &t, err)))
+            return rc;
+        int64_t mn = INT64_MAX, mx = 0;
+        double sum = 0;
+        for (size_t i = 0; i < t.n_sizes; i++) {
+            mn = t.sizes[i] < mn ? t.sizes[i] : mn;
+            mx = t.sizes[i] > mx ? t.sizes[i] : mx;
+            sum += (double)t.sizes[i];
+        }
+        fprintf(out, "%s\n  format      artifact input sizes\n  events      %zu\n", path, t.n_sizes);
+        if (t.n_sizes)
+            fprintf(out, "  sizes       min %lld, mean %.1f, max %lld\n", (long long)mn,
+                    sum / (double)t.n_sizes, (long long)mx);
+        free(t.sizes);
+        return 0;
+    }
+    if ((rc = hb_csv_take_header(c, err))) {
+        hb_csv_close(c);
+        return rc;
+    }
+    int ca = hb_csv_col(c, "Average"), cm = hb_csv_col(c, "AverageAllocatedMb");
+    int ck = hb_csv_col(c, "HashFunction") >= 0 ? hb_csv_col(c, "HashFunction") : hb_csv_col(c, "HashApp");
+    if ((ca < 0 && cm < 0) || ck < 0) {
+        hb_csv_close(c);
+        return hb_fail_at(err, HB_EINPUT, path, 1, "header",
+                          "not a trace file harvestbench knows (invocation counts, input sizes, "
+                          "durations with an Average column, or memory with AverageAllocatedMb)");
+    }
+    int col = ca >= 0 ? ca : cm;
+    fprintf(out, "%s\n  format      %s\n  %-34s %12s\n", path,
+            ca >= 0 ? "Azure duration statistics (ms)" : "Azure memory statistics (MB)",
+            hb_csv_colname(c, (size_t)ck), ca >= 0 ? "average ms" : "average MB");
+    size_t rows = 0;
+    while ((n = hb_csv_next(c, err)) > 0) {
+        double v;
+        if ((rc = hb_csv_double(c, (size_t)col, NULL, &v, err)))
+            break;
+        if (rows < 40)
+            fprintf(out, "  %-34.34s %12.1f\n", hb_csv_field(c, (size_t)ck), v);
+        rows++;
+    }
+    if (n < 0)
+        rc = -n;
+    if (!rc)
+        fprintf(out, "  rows        %zu\n", rows);
+    hb_csv_close(c);
+    return rc;
+}

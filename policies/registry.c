@@ -1,0 +1,19 @@
+/* registry.c - the table of built-in policies. A new policy adds one line here. */
+#include <string.h>
+
+#include "policies.h"
+#include "registry.h"
+
+const hb_policy_ops *const hb_policy_table[] = {
+    &hb_policy_default,
+    &hb_policy_fixed,
+    NULL,
+};
+
+const hb_policy_ops *hb_policy_find(const char *name)
+{
+    for (int i = 0; hb_policy_table[i]; i++)
+        if (strcmp(hb_policy_table[i]->name, name) == 0)
+            return hb_policy_table[i];
+    return NULL;
+}
