@@ -16,6 +16,8 @@ extern const hb_command hb_commands[];
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_workloads(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 

@@ -122,6 +122,11 @@ static void *job_run(void *p)
     return NULL;
 }
 
+/* The most workers any wl_parallel_for of the current call ran (reported as "workers"). All
+ * wl_parallel_for calls of a call are made from the thread that runs the call, so a thread-local
+ * is per call; wl_invoke resets it. */
+static _Thread_local int workers_used;
+
 int wl_parallel_for(int64_t n, int workers, wl_range_fn fn, void *arg)
 {
     if (n <= 0)
@@ -130,6 +135,8 @@ int wl_parallel_for(int64_t n, int workers, wl_range_fn fn, void *arg)
         workers = 1;
     if (workers > n)
         workers = (int)n;
+    if (workers > workers_used)
+        workers_used = workers;
     job *jobs = calloc((size_t)workers, sizeof *jobs);
     pthread_t *th = calloc((size_t)workers, sizeof *th);
     int *started = calloc((size_t)workers, sizeof *started);
@@ -276,6 +283,7 @@ int wl_invoke(const wl_function *f, const json_t *params, json_t **result)
         *result = error_result(f, err);
         return WL_ERUN;
     }
+    workers_used = 1;
     double t0 = wl_now();
     int rc = f->run(&call, &out);
     double wall = wl_now() - t0;
@@ -296,6 +304,8 @@ int wl_invoke(const wl_function *f, const json_t *params, json_t **result)
         json_object_set_new(r, "function", json_string(f->id));
         json_object_set_new(r, "size", json_integer((json_int_t)call.size));
         json_object_set_new(r, "parallel", json_integer(call.parallel));
+        json_object_set_new(r, "parallel_auto", json_boolean(par == 0));
+        json_object_set_new(r, "workers", json_integer(workers_used));
         json_object_set_new(r, "seed", json_integer((json_int_t)call.seed));
         json_object_set_new(r, "answer", out.answer);
         json_object_set_new(r, "checksum", json_string(hex));

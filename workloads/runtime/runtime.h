@@ -6,12 +6,14 @@
  * samples the process's CPU and memory every 100 ms while the function runs (sampler.h), and writes
  * the result JSON:
  *
- *   {"function":"ms","size":N,"parallel":P,"seed":S,"answer":{...},"checksum":"16 hex digits",
- *    "wall_s":x,"cpu_s":x,"sampler":"proc"|"cgroup-v1"|"cgroup-v2","interval_ms":100,
+ *   {"function":"ms","size":N,"parallel":P,"parallel_auto":false,"workers":W,"seed":S,
+ *    "answer":{...},"checksum":"16 hex digits","wall_s":x,"cpu_s":x,"sampler":"proc"|"cgroup-v1"|"cgroup-v2","interval_ms":100,
  *    "cpu_timestamp":[...],"cpu_usage":[...],"mem_timestamp":[...],"mem_usage":[...],
  *    "cpu_peak":x,"mem_peak":x}
  *
  * or {"function":"ms","error":"what is wrong"} when the parameters are bad or the function failed.
+ * parallel is the worker count asked for (parallel_auto: it was 0, "as many as CPUs"); workers is
+ * the most threads the call actually ran at once (fewer when there were fewer items than workers).
  * Units: seconds, cores, MB (2^20 bytes, the project's MB); timestamps are Unix epoch seconds, as in
  * the Libra artifact's monitor.
  *
