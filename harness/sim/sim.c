@@ -575,10 +575,15 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
     return s->failed;
 }
 
+/* Admission: what the call holds must fit beside what admitted calls hold, and what it starts
+ * with beside what they are allocated now (a resize may have grown one past its reserve). */
 static int fits(const sim_invoker *iv, const hb_invocation *inv)
 {
-    return iv->reserved.cpu + inv->reserve.cpu <= iv->pub.capacity.cpu + EPS &&
-           iv->reserved.mem_mb + inv->reserve.mem_mb <= iv->pub.capacity.mem_mb + EPS;
+    const hb_res *cap = &iv->pub.capacity;
+    return iv->reserved.cpu + inv->reserve.cpu <= cap->cpu + EPS &&
+           iv->reserved.mem_mb + inv->reserve.mem_mb <= cap->mem_mb + EPS &&
+           iv->alloc_sum.cpu + inv->alloc_start.cpu <= cap->cpu + EPS &&
+           iv->alloc_sum.mem_mb + inv->alloc_start.mem_mb <= cap->mem_mb + EPS;
 }
 
 static int admit_queued(sim *s, sim_invoker *iv)
@@ -764,6 +769,7 @@ static void sim_close(void *state)
     sim *s = state;
     if (!s)
         return;
+    timer_heap_free(&s->heap);         /* first: it touches the timers inside calls */
     for (int i = 0; i < s->n; i++) {
         sim_invoker *iv = &s->iv[i];
         while (iv->lru_head) {
@@ -794,7 +800,6 @@ static void sim_close(void *state)
         s->free_calls = c->free_next;
         free(c);
     }
-    timer_heap_free(&s->heap);
     free(s->iv);
     free(s);
 }

@@ -1,0 +1,68 @@
+/* test_placement.c - OpenWhisk's sharding balancer and join-shortest-queue. */
+#include <string.h>
+
+#include "hb_policy.h"
+#include "hb_test.h"
+#include "seed.h"
+
+static hb_invoker_state inv[10];
+
+static hb_cluster_view view(int n, gsl_rng *r)
+{
+    for (int i = 0; i < n; i++)
+        inv[i] = (hb_invoker_state){0, {8, 8192}, {8, 8192}};
+    return (hb_cluster_view){0, n, inv, r};
+}
+
+static hb_invocation call(int func, double cpu, double mem)
+{
+    hb_invocation c;
+    memset(&c, 0, sizeof c);
+    c.func = func;
+    c.reserve = (hb_res){cpu, mem};
+    return c;
+}
+
+START_TEST(sharding_goes_home_then_steps_by_a_coprime)
+{
+    gsl_rng *r = hb_rng_new(1, "placement");
+    hb_cluster_view v = view(10, r);
+    /* Java hashCode("guest") ^ hashCode("guest/dh") = 98708952 ^ -1414160357 = -1369993789
+     * (h = 31 h + c over the characters, 32-bit); |hash| mod 10 = 9 is home; the pairwise coprime
+     * numbers up to 10 are 1, 3, 7, 9 and |hash| mod 4 = 1 picks step 3 */
+    hb_invocation dh = call(0, 2, 1024);
+    ck_assert_int_eq(hb_place_sharding(&dh, &v), 9);
+    inv[9].free.mem_mb = 512;                                /* home full: next is 9 + 3 = 12 -> 2 */
+    ck_assert_int_eq(hb_place_sharding(&dh, &v), 2);
+    for (int i = 0; i < 10; i++)
+        inv[i].free.mem_mb = 0;                              /* all full: a random invoker */
+    int k = hb_place_sharding(&dh, &v);
+    ck_assert(k >= 0 && k < 10);
+    /* CPU is not a permit of stock OpenWhisk */
+    v = view(10, r);
+    for (int i = 0; i < 10; i++)
+        inv[i].free.cpu = -3;
+    ck_assert_int_eq(hb_place_sharding(&dh, &v), 9);
+    gsl_rng_free(r);
+}
+END_TEST
+
+START_TEST(jsq_takes_the_least_loaded_that_fits)
+{
+    gsl_rng *r = hb_rng_new(1, "placement");
+    hb_cluster_view v = view(4, r);
+    inv[0].inflight = 3;
+    inv[1].inflight = 1;
+    inv[2].inflight = 1;
+    inv[3].inflight = 2;
+    hb_invocation c = call(0, 2, 1024);
+    ck_assert_int_eq(hb_place_jsq(&c, &v), 1);               /* ties go to the lower index */
+    inv[1].free.cpu = 1;                                     /* 1 no longer holds 2 cores */
+    ck_assert_int_eq(hb_place_jsq(&c, &v), 2);
+    inv[2].free.mem_mb = 512;                                /* nor 2 the memory */
+    ck_assert_int_eq(hb_place_jsq(&c, &v), 3);
+    gsl_rng_free(r);
+}
+END_TEST
+
+HB_TEST_MAIN("placement", sharding_goes_home_then_steps_by_a_coprime, jsq_takes_the_least_loaded_that_fits)
