@@ -519,12 +519,14 @@ static double median(double *v, size_t n)
 }
 
 /* Memory: the piecewise-linear line through the median at each measured size, constant below the
- * smallest, and above the largest continuing the last segment when it rises (else constant). A
- * global line would not do: several functions' memory grows with their worker count, then stays
- * flat once every worker has an item. */
-static int interp_curve(const double *x, const double *y, size_t n, hb_profile_curve *cv,
-                        hb_error *err)
+ * smallest; above the largest it continues the last segment when that rose with the data (the
+ * worker count stayed the same), else it stays flat. A global line would not do: several
+ * functions' memory grows with their worker count, then stays flat once every worker has an item.
+ * workers[i] is the worker count of point i. */
+static int interp_curve(const double *x, const double *y, const int *workers, size_t n,
+                        hb_profile_curve *cv, hb_error *err)
 {
+    int wmax[64] = {0};
     double xs[64], ms[64], t[256];
     size_t nx = 0;
     for (size_t i = 0; i < n && nx < 64; i++) {
@@ -538,8 +540,10 @@ static int interp_curve(const double *x, const double *y, size_t n, hb_profile_c
     for (size_t k = 0; k < nx; k++) {
         size_t nt = 0;
         for (size_t i = 0; i < n && nt < 256; i++)
-            if (x[i] == xs[k])
+            if (x[i] == xs[k]) {
                 t[nt++] = y[i];
+                wmax[k] = workers[i] > wmax[k] ? workers[i] : wmax[k];
+            }
         ms[k] = median(t, nt);
     }
     if (nx == 0)
@@ -547,7 +551,7 @@ static int interp_curve(const double *x, const double *y, size_t n, hb_profile_c
     int rc = hb_profile_curve_add(cv, -INFINITY, nx > 1 ? xs[0] : INFINITY, ms[0], 0, 0, err);
     for (size_t k = 0; k + 1 < nx && rc == HB_OK; k++) {
         double b = (ms[k + 1] - ms[k]) / (xs[k + 1] - xs[k]), a = ms[k] - b * xs[k];
-        if (k + 2 == nx && b < 0)      /* the last segment also covers everything above */
+        if (k + 2 == nx && (b < 0 || wmax[k + 1] > wmax[k]))   /* the tail: flat */
             rc = hb_profile_curve_add(cv, xs[k], INFINITY, ms[k + 1], 0, 0, err);
         else
             rc = hb_profile_curve_add(cv, xs[k], k + 2 == nx ? INFINITY : xs[k + 1], a, b, 0, err);
@@ -765,7 +769,9 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
     /* the points at the reference limit */
     double *x = malloc(nr * sizeof *x), *y = malloc(nr * sizeof *y), *m = malloc(nr * sizeof *m);
     double *tmp = malloc(nr * sizeof *tmp);
-    if (!x || !y || !m || !tmp) {
+    int *wk = malloc(nr * sizeof *wk);
+    if (!x || !y || !m || !tmp || !wk) {
+        free(wk);
         free(runs);
         free(x);
         free(y);
@@ -779,6 +785,7 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
             x[nref] = (double)runs[i].size;
             y[nref] = runs[i].wall_s;
             m[nref] = runs[i].mem_peak_mb;
+            wk[nref] = runs[i].workers;
             nref++;
         }
     const char *kexec;
@@ -787,7 +794,7 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
     pf->ref_cores = ref;
     rc = fit_curve(x, y, nref, plans[f].nlogn, &pf->exec_s, &kexec, err);
     if (rc == HB_OK)
-        rc = interp_curve(x, m, nref, &pf->mem_peak_mb, err);
+        rc = interp_curve(x, m, wk, nref, &pf->mem_peak_mb, err);
 
     /* parallelism per measured size, piecewise constant (the value of each size covers the
      * interval that ends at it; the last one also everything above) */
@@ -867,6 +874,7 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
     free(y);
     free(m);
     free(tmp);
+    free(wk);
     return rc;
 }
 
