@@ -377,6 +377,39 @@ int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err)
 
 enum { STEP_MOVE = 1, STEP_FDS, STEP_EXEC };
 
+/* In the forked child, before exec: writes its pid to every group's cgroup.procs with nothing but
+ * open/write (async-signal-safe, so spawning from a threaded process is safe). Returns errno or 0. */
+static int child_move(const hb_cgroup *cg)
+{
+    char num[24];
+    int n = 0;
+    for (long v = (long)getpid(); v > 0 && n < (int)sizeof num; v /= 10)
+        num[sizeof num - 1 - n++] = (char)('0' + v % 10);
+    const char *digits = num + sizeof num - n;
+    for (int k = 0; k < cg->ndirs; k++) {
+        int dup = 0;
+        for (int j = 0; j < k; j++)
+            dup |= strcmp(cg->dir[j], cg->dir[k]) == 0;
+        if (dup)
+            continue;
+        char path[HB_CGROUP_PATH_MAX + 16];
+        size_t dl = strlen(cg->dir[k]);
+        if (dl + 14 > sizeof path)
+            return ENAMETOOLONG;
+        memcpy(path, cg->dir[k], dl);
+        memcpy(path + dl, "/cgroup.procs", 14);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return errno;
+        ssize_t w = write(fd, digits, (size_t)n);
+        int e = errno;
+        close(fd);
+        if (w != n)
+            return w < 0 ? e : EIO;
+    }
+    return 0;
+}
+
 int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
                     hb_error *err)
 {
@@ -395,10 +428,8 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
         int wfd = fcntl(rep[1], F_DUPFD_CLOEXEC, 10);   /* out of the way of fds 0-3 */
         if (wfd < 0)
             wfd = rep[1];
-        hb_error e;
-        if (move(cg, getpid(), &e) != HB_OK) {
+        if ((report[1] = child_move(cg)) != 0) {
             report[0] = STEP_MOVE;
-            report[1] = errno;
             goto fail;
         }
         /* map the requested fds onto 0-3 via temporaries above 9 (sources may be 0-3 too) */

@@ -63,7 +63,8 @@ int hb_cgroup_set_memory(hb_cgroup *cg, double mb, hb_error *err);
 
 /* Forks a child that moves itself into the group and then execs argv[0] (a path) with argv; the
  * group applies from its first instruction. Errors before exec (the move, exec itself) come back
- * here as an error naming the step. */
+ * here as an error naming the step. The child calls only async-signal-safe functions before exec,
+ * so a threaded caller may spawn. The caller reaps the child (waitpid). */
 int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
                     hb_error *err);
 
