@@ -1,9 +1,15 @@
 # harvestbench build.
 #
 #   make            build/harvestbench (and the workload binaries under build/workloads/)
-#   make demo       install what is missing, build, run configs/demo.ini on the simulator
-#   make check      install what is missing, build, run every test, also under ASan+UBSan
+#   make demo       install what is missing, build, run configs/demo.ini on the simulator and
+#                   compare its policies (results/demo/comparison.md, plots/)
+#   make check      install what is missing, build, run the CI gate and every test, also under
+#                   ASan+UBSan
+#   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
+#   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
+#   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
+#   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -24,11 +30,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -Iinclude -Iharness -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS) \
-            -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"'
+CPPFLAGS += -Iinclude -Iharness -Ipolicies -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lcsv -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
 
 VERSION    := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -51,7 +56,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -65,6 +70,15 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/harness/embedded_data.o: harness/embedded_data.S data/libra-artifact-predictors.csv
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+# version.o carries the commit: rebuilt when the commit changes (the stamp is rewritten only then).
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
+$(BUILD)/obj/harness/version.o: harness/version.c $(BUILD)/version.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"' -c $< -o $@
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -85,18 +99,49 @@ test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
 
 check: deps
+	@$(MAKE) --no-print-directory ci-bench
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-san
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) run configs/demo.ini
+	$(BIN) compare results/demo
+
+# The Libra evaluation's load sweep (configs/paper.ini, docs/libra.md).
+paper: deps
+	@$(MAKE) --no-print-directory all
+	sh scripts/paper.sh configs/paper.ini results/paper
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN) bench
 
+# The CI regression gate (docs/ci.md): a small benchmark on the simulator, checked against the
+# committed baseline; fails on a significant regression of more than 10%.
+ci-bench: all
+	@rm -rf $(BUILD)/ci-bench
+	$(BIN) run configs/ci.ini --out $(BUILD)/ci-bench --quiet
+	$(BIN) check $(BUILD)/ci-bench --against results/ci-baseline
+
+# Rewrites the committed baseline (only what `check` reads: manifest, invocations, summaries).
+ci-baseline: all
+	rm -rf results/ci-baseline
+	$(BIN) run configs/ci.ini --out results/ci-baseline --quiet
+	rm -rf results/ci-baseline/*/seed-*/artifact results/ci-baseline/*/seed-*/usage.csv
+
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# The Freyr checkpoint configs/demo.ini loads: 50 PPO episodes on the demo trace in the simulator
+# (docs/policies.md, "freyr"). The result is committed; this regenerates it, byte for byte.
+freyr-demo: $(BIN)
+	$(BIN) train freyr configs/demo.ini --episodes 50 --seed 1 --out configs/freyr-demo.json \
+	    --curve build/freyr-demo-curve.csv
+
+# The Freyr checkpoint configs/paper.ini loads: 50 episodes at the middle load level, k = 12.
+freyr-paper: $(BIN)
+	$(BIN) train freyr configs/paper.ini --set trace.per_minute=12 --episodes 50 --seed 1 \
+	    --out configs/freyr-paper.json --curve build/freyr-paper-curve.csv

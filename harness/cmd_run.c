@@ -15,17 +15,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "version.h"
 #include "engine.h"
 #include "experiment.h"
+#include "files.h"
 #include "registry.h"
 #include "results.h"
 
-#ifndef HB_VERSION
-#define HB_VERSION "0.0.0"
-#endif
-#ifndef HB_GIT_COMMIT
-#define HB_GIT_COMMIT "unknown"
-#endif
 
 /* The one piece of process-wide state: a signal can only reach the run through a global. */
 static volatile sig_atomic_t g_stop;
@@ -38,7 +34,8 @@ static void on_signal(int sig)
 
 static const char RUN_HELP[] =
     "usage: harvestbench run CONFIG [--out DIR] [--policy P1,P2,...] [--seeds N]\n"
-    "                        [--backend sim|local|openwhisk] [--resume] [--quiet]\n"
+    "                        [--backend sim|local|openwhisk] [--set SECTION.KEY=VALUE]...\n"
+    "                        [--resume] [--quiet]\n"
     "\n"
     "Replays the configuration's trace under every policy and seed and writes one results\n"
     "directory (docs/outputs.md): manifest.json, and per policy and seed invocations.csv,\n"
@@ -48,6 +45,8 @@ static const char RUN_HELP[] =
     "  --policy LIST   comma-separated policies, overriding [experiment] policies\n"
     "  --seeds N       number of seeds; seed k (1..N) uses [experiment] seed + k - 1\n"
     "  --backend B     sim (default), local or openwhisk\n"
+    "  --set S.K=V     override one configuration key (repeatable), e.g.\n"
+    "                  --set trace.per_minute=12 --set function.dh.cpu_clip=1,8\n"
     "  --resume        continue an incomplete run in DIR: runs with a summary.json are kept\n"
     "  --quiet         no progress or per-run lines; the closing table is still printed\n"
     "\n"
@@ -94,7 +93,9 @@ static void artifact_stem(const char *policy, const char *trace_path, int seed_i
     base = base ? base + 1 : trace_path;
     const char *mark = strstr(base, "_invocation_traces_");
     char prefix[128] = "trace", exp[32] = "0";
-    if (mark) {
+    if (strncmp(base, "multi_", 6) == 0) {                /* constant traces: multi_K */
+        snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(base, " "), base);
+    } else if (mark) {
         snprintf(prefix, sizeof prefix, "%.*s", (int)(mark - base), base);
         const char *e = mark + strlen("_invocation_traces_");
         snprintf(exp, sizeof exp, "%.*s", (int)strcspn(e, "."), e);
@@ -112,8 +113,8 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     const hb_config *cfg = &x->cfg;
     cJSON *m = cJSON_CreateObject();
     cJSON *hb = cJSON_AddObjectToObject(m, "harvestbench");
-    cJSON_AddStringToObject(hb, "version", HB_VERSION);
-    cJSON_AddStringToObject(hb, "git_commit", HB_GIT_COMMIT);
+    cJSON_AddStringToObject(hb, "version", hb_version());
+    cJSON_AddStringToObject(hb, "git_commit", hb_git_commit());
     cJSON *lib = cJSON_AddObjectToObject(hb, "libraries");
     cJSON_AddStringToObject(lib, "cjson", cJSON_Version());
     cJSON_AddStringToObject(lib, "gsl", GSL_VERSION);
@@ -190,7 +191,7 @@ static int write_manifest(const char *out, const hb_experiment *x, const hb_back
         return hb_fail(err, HB_ENOMEM, "out of memory");
     char path[2200];
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    int rc = hb_write_json_file(path, m, err);
+    int rc = hb_write_json(path, m, err);
     cJSON_Delete(m);
     return rc;
 }
@@ -229,20 +230,12 @@ static int check_resume(const char *out, const hb_config *cfg, hb_error *err)
 {
     char path[2200];
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (!file_exists(path))
         return hb_fail(err, HB_EINPUT, "--resume: %s does not exist (nothing to resume)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n > 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text)
-        return hb_fail(err, HB_EINPUT, "--resume: %s is empty", path);
-    text[got] = '\0';
-    cJSON *m = cJSON_Parse(text);
-    free(text);
+    cJSON *m = NULL;
+    int rc = hb_read_json(path, &m, err);
+    if (rc)
+        return hb_error_wrap(err, "--resume");
     cJSON *old = m ? cJSON_GetObjectItemCaseSensitive(m, "config") : NULL;
     cJSON *now = hb_config_json(cfg);
     int same = old && now && cJSON_Compare(old, now, 1);
@@ -265,6 +258,14 @@ static void print_artifact_lines(const char *policy, const policy_total *t)
     printf("Error num: %llu\n", (unsigned long long)(s->outcomes[HB_OOM] + s->outcomes[HB_ERROR] +
                                                       s->outcomes[HB_LOST]));
     printf("system runtime: %.1f s (mean over seeds)\n", t->seeds ? t->makespan_sum / t->seeds : 0);
+    if (s->harvested || s->accelerated || s->safeguards) {
+        double n = s->invocations ? (double)s->invocations : 1;
+        printf("Harvested: %.1f%% of calls, accelerated: %.1f%%, safeguard triggers: %llu\n",
+               100.0 * (double)s->harvested / n, 100.0 * (double)s->accelerated / n,
+               (unsigned long long)s->safeguards);
+        printf("Lent: %.1f core-s, %.0f MB-s; of which idle in pools: %.1f core-s, %.0f MB-s\n",
+               s->harvested_cpu_s, s->harvested_mem_mb_s, s->pool_idle_cpu_s, s->pool_idle_mem_mb_s);
+    }
 }
 
 static void print_table(const hb_config *cfg, policy_total *tot)
@@ -299,6 +300,13 @@ static int pool_stats(policy_total *t, const hb_run_stats *s)
         p->outcomes[i] += s->outcomes[i];
     p->n_success += s->n_success;
     p->lat_sum += s->lat_sum;
+    p->harvested += s->harvested;
+    p->accelerated += s->accelerated;
+    p->safeguards += s->safeguards;
+    p->harvested_cpu_s += s->harvested_cpu_s;
+    p->harvested_mem_mb_s += s->harvested_mem_mb_s;
+    p->pool_idle_cpu_s += s->pool_idle_cpu_s;
+    p->pool_idle_mem_mb_s += s->pool_idle_mem_mb_s;
     p->cpu_used_core_s += s->cpu_used_core_s;
     p->cpu_alloc_core_s += s->cpu_alloc_core_s;
     p->mem_used_mb_s += s->mem_used_mb_s;
@@ -321,15 +329,9 @@ static int pool_stats(policy_total *t, const hb_run_stats *s)
 /* Reads the statistics a completed run left in summary.json (for --resume's closing table). */
 static int load_summary(const char *path, hb_run_stats *s)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    if (!j)
+    cJSON *j = NULL;
+    hb_error ignored;
+    if (hb_read_json(path, &j, &ignored))
         return -1;
 #define NUM(o, k) (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, k)) ? cJSON_GetObjectItemCaseSensitive(o, k)->valuedouble : 0)
     cJSON *oc = cJSON_GetObjectItemCaseSensitive(j, "outcomes");
@@ -338,6 +340,13 @@ static int load_summary(const char *path, hb_run_stats *s)
     s->invocations = (uint64_t)NUM(j, "invocations");
     s->n_success = s->outcomes[HB_SUCCESS];
     s->lat_sum = NUM(cJSON_GetObjectItemCaseSensitive(j, "latency_ms"), "mean") * (double)s->n_success;
+    s->harvested = (uint64_t)llround(NUM(j, "harvested_share") * (double)s->invocations);
+    s->accelerated = (uint64_t)llround(NUM(j, "accelerated_share") * (double)s->invocations);
+    s->safeguards = (uint64_t)NUM(j, "safeguard_triggers");
+    s->harvested_cpu_s = NUM(j, "harvested_cpu_s");
+    s->harvested_mem_mb_s = NUM(j, "harvested_mem_mb_s");
+    s->pool_idle_cpu_s = NUM(j, "pool_idle_cpu_s");
+    s->pool_idle_mem_mb_s = NUM(j, "pool_idle_mem_mb_s");
     s->cpu_used_core_s = NUM(j, "cpu_used_core_s");
     s->cpu_alloc_core_s = NUM(j, "cpu_alloc_core_s");
     s->mem_used_mb_s = NUM(j, "mem_used_mb_s");
@@ -357,9 +366,12 @@ int cmd_run(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},   {"policy", required_argument, NULL, 'p'},
         {"seeds", required_argument, NULL, 's'}, {"backend", required_argument, NULL, 'b'},
         {"resume", no_argument, NULL, 'r'},      {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"set", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     const char *out_flag = NULL, *policy_flag = NULL, *backend_flag = NULL;
+    const char *sets[64];
+    int n_sets = 0;
     long seeds_flag = 0;
     int resume = 0, quiet = 0, c;
     optind = 1;
@@ -372,6 +384,11 @@ int cmd_run(int argc, char **argv)
         case 'r': resume = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(RUN_HELP, stdout); return 0;
+        case 'S':
+            if (n_sets == 64)
+                return hb_usage_error("run", "more than 64 --set flags");
+            sets[n_sets++] = optarg;
+            break;
         case 's': {
             char *end;
             seeds_flag = strtol(optarg, &end, 10);
@@ -393,6 +410,8 @@ int cmd_run(int argc, char **argv)
     hb_experiment x;
     memset(&x, 0, sizeof x);
     int rc = hb_config_load(config_path, &x.cfg, &err);
+    for (int i = 0; i < n_sets && !rc; i++)
+        rc = hb_config_set(&x.cfg, sets[i], &err);
     if (!rc && policy_flag)
         rc = hb_config_set_policies(&x.cfg, policy_flag, "--policy", &err);
     if (!rc && seeds_flag)

@@ -4,21 +4,21 @@
 #include <string.h>
 
 #include "commands.h"
-
-#ifndef HB_VERSION
-#define HB_VERSION "0.0.0"
-#endif
-#ifndef HB_GIT_COMMIT
-#define HB_GIT_COMMIT "unknown"
-#endif
+#include "version.h"
 
 const hb_command hb_commands[] = {
     {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
      "replay a trace under each policy and seed, write results", cmd_run},
     {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
      cmd_trace},
+    {"compare", "DIR [--baseline POLICY] [--no-plots]", "statistics, tables and plots of a run",
+     cmd_compare},
+    {"check", "DIR --against BASELINE_DIR [--max-regression PCT]",
+     "fail on a significant regression against a stored run (CI)", cmd_check},
     {"bench", "[--invocations N] [--policy P] [--json]",
      "measure the simulator's speed on a synthetic trace", cmd_bench},
+    {"train", "libra|freyr CONFIG [OPTIONS]",
+     "train a policy in the simulator: libra's predictors, freyr's networks", cmd_train},
     {"workloads", "list | run ID [--size N] [--parallel P]",
      "list the ten benchmark functions, or run one here and print its result", cmd_workloads},
     {"profile", "[--quick] [--out FILE] [--functions IDS] [--cpus C,...]",
@@ -48,7 +48,7 @@ int cmd_version(int argc, char **argv)
     }
     if (argc > 1)
         return hb_usage_error("version", "unexpected argument '%s'", argv[1]);
-    printf("harvestbench %s (commit %s)\n", HB_VERSION, HB_GIT_COMMIT);
+    printf("harvestbench %s (commit %s)\n", hb_version(), hb_git_commit());
     return 0;
 }
 

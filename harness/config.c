@@ -28,7 +28,7 @@ typedef struct key_schema {
     const char *def;                   /* default, parsed like a value from a file */
 } key_schema;
 
-static const char *const FORMATS[] = {"artifact", "azure2019", NULL};
+static const char *const FORMATS[] = {"artifact", "azure2019", "constant", NULL};
 static const char *const ARRIVALS[] = {"even", "uniform", "poisson", "equidistant", NULL};
 static const char *const SIZES[] = {"auto", "file", "random", "multi", NULL};
 static const char *const MAPPINGS[] = {"order", "duration", NULL};
@@ -66,6 +66,7 @@ static const key_schema SCHEMA[] = {
     {"trace", "min_per_minute", K_INT, O(trace_min_per_minute), 0, INT_MAX, NULL, "0"},
     {"trace", "max_per_minute", K_INT, O(trace_max_per_minute), 0, INT_MAX, NULL, "2147483647"},
     {"trace", "scale", K_DOUBLE, O(trace_scale), 1e-6, 1e6, NULL, "1"},
+    {"trace", "per_minute", K_INT, O(trace_per_minute), 1, 1000000, NULL, "1"},
 
     {"workload", "profile", K_ENUM, O(workload_profile), 0, 0, PROFILES, "artifact"},
     {"workload", "profile_file", K_PATH, O(workload_profile_file), 0, 0, NULL, ""},
@@ -117,7 +118,7 @@ typedef struct parse_ctx {
     /* lines of each static key seen, to reject duplicates */
     long seen[NSCHEMA];
     long func_seen[HB_NFUNCS][8];
-    int user_cpu_set[HB_NFUNCS], user_mem_set[HB_NFUNCS], clip_set[HB_NFUNCS][2];
+    int override;                      /* --set: a later value replaces an earlier one */
 } parse_ctx;
 
 static int fail_line(parse_ctx *p, const char *field, const char *fmt, ...)
@@ -338,7 +339,7 @@ static int set_function_key(parse_ctx *p, int f, const char *key, const char *v)
     if (!FUNC_KEYS[k])
         return fail_line(p, key, "unknown key in [function.%s] (expected user_cpu, user_mem_mb, "
                          "timeout_s, cpu_clip, mem_clip_mb)", hb_functions[f].id), -1;
-    if (p->func_seen[f][k])
+    if (p->func_seen[f][k] && !p->override)
         return fail_line(p, key, "set twice (first at line %ld)", p->func_seen[f][k]), -1;
     p->func_seen[f][k] = p->lineno;
     double x, pair[2];
@@ -347,18 +348,17 @@ static int set_function_key(parse_ctx *p, int f, const char *key, const char *v)
         if (hb_parse_double(v, &x) || x < 0.01 || x > 1024)
             return fail_line(p, key, "'%s' must be a number of cores in [0.01, 1024]", v), -1;
         fc->user.cpu = x;
-        p->user_cpu_set[f] = 1;
         return 0;
     case 1:
         if (hb_parse_double(v, &x) || x < 1 || x > 1048576)
             return fail_line(p, key, "'%s' must be MB in [1, 1048576]", v), -1;
         fc->user.mem_mb = x;
-        p->user_mem_set[f] = 1;
         return 0;
     case 2:
         if (hb_parse_double(v, &x) || x < 0.1 || x > 86400)
             return fail_line(p, key, "'%s' must be seconds in [0.1, 86400]", v), -1;
         fc->timeout = (hb_time)llround(x * 1e6);
+        p->cfg->func_timeout_set[f] = 1;
         return 0;
     case 3:
         if (parse_pair(v, pair) || pair[0] < 0.01)
@@ -425,7 +425,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         return fail_line(p, key, "out of memory");
     for (size_t i = 0; i < NSCHEMA; i++)
         if (strcmp(SCHEMA[i].section, section) == 0 && strcmp(SCHEMA[i].key, key) == 0) {
-            if (p->seen[i])
+            if (p->seen[i] && !p->override)
                 return fail_line(p, key, "set twice (first at line %ld)", p->seen[i]);
             p->seen[i] = p->lineno;
             set_value(p, &SCHEMA[i], value);
@@ -444,14 +444,19 @@ static int handler(void *user, const char *section, const char *key, const char 
         hb_config_section *s = section_get(p->cfg, section, 1);
         if (!s)
             return fail_line(p, key, "out of memory");
+        hb_kv *last = &p->cfg->entries[p->cfg->n_entries - 1];
         for (size_t i = 0; i < s->kv.n; i++)
-            if (strcmp(s->kv.items[i].key, key) == 0)
-                return fail_line(p, key, "set twice (first at line %d)", s->kv.items[i].line);
+            if (strcmp(s->kv.items[i].key, key) == 0) {
+                if (!p->override)
+                    return fail_line(p, key, "set twice (first at line %d)", s->kv.items[i].line);
+                s->kv.items[i] = (hb_kv){last->key + strlen(section) + 1, last->value, last->file,
+                                         last->line, 0};
+                return 1;
+            }
         hb_kv *it = realloc(s->kv.items, (s->kv.n + 1) * sizeof *it);
         if (!it)
             return fail_line(p, key, "out of memory");
         s->kv.items = it;
-        hb_kv *last = &p->cfg->entries[p->cfg->n_entries - 1];
         s->kv.items[s->kv.n++] = (hb_kv){last->key + strlen(section) + 1, last->value, last->file,
                                          last->line, 0};
         return 1;
@@ -549,6 +554,8 @@ int hb_config_defaults(hb_config *cfg, hb_error *err)
     return 0;
 }
 
+static void config_finish(hb_config *cfg);
+
 static int load(parse_ctx *p, hb_config *cfg, const char *name, const char *dir, hb_error *err)
 {
     int rc = hb_config_defaults(cfg, err);
@@ -574,11 +581,19 @@ static int load(parse_ctx *p, hb_config *cfg, const char *name, const char *dir,
         hb_config_free(cfg);
         return HB_EINPUT;
     }
+    config_finish(cfg);
+    return 0;
+}
+
+/* Values derived from others, after the file and after every --set. */
+static void config_finish(hb_config *cfg)
+{
     /* a timeout in [workload] applies to every function without its own */
     for (int f = 0; f < HB_NFUNCS; f++)
-        if (!p->func_seen[f][2])
+        if (!cfg->func_timeout_set[f])
             cfg->funcs[f].timeout = (hb_time)llround(cfg->workload_timeout_s * 1e6);
     if (cfg->name[0] == '\0') {
+        const char *name = cfg->path;
         const char *b = strrchr(name, '/');
         b = b ? b + 1 : name;
         size_t n = strcspn(b, ".");
@@ -589,6 +604,42 @@ static int load(parse_ctx *p, hb_config *cfg, const char *name, const char *dir,
         if (cfg->name[0] == '\0')
             memcpy(cfg->name, "experiment", sizeof "experiment");
     }
+}
+
+int hb_config_set(hb_config *cfg, const char *assignment, hb_error *err)
+{
+    char buf[1200];
+    snprintf(buf, sizeof buf, "%s", assignment);
+    char *eq = strchr(buf, '=');
+    char *dot = NULL;
+    for (char *c = buf; eq && c < eq; c++)
+        if (*c == '.')
+            dot = c;                   /* the last dot before '=': sections may have dots */
+    if (!eq || !dot || dot == buf)
+        return hb_fail(err, HB_EINPUT, "--set: '%s' is not SECTION.KEY=VALUE", assignment);
+    *eq = '\0';
+    *dot = '\0';
+    char *section = buf, *key = dot + 1, *value = eq + 1;
+    while (*value == ' ')
+        value++;
+    const char *why = NULL;
+    if (!section_known(section, &why))
+        return hb_fail(err, HB_EINPUT, "--set: [%s]: %s", section, why);
+    parse_ctx p;
+    memset(&p, 0, sizeof p);
+    p.cfg = cfg;
+    p.name = "--set";
+    p.err = err;
+    p.override = 1;
+    /* paths given on the command line are relative to the current directory */
+    char dir[HB_PATH_MAX];
+    memcpy(dir, cfg->dir, sizeof dir);
+    cfg->dir[0] = '\0';
+    handler(&p, section, key, value);
+    memcpy(cfg->dir, dir, sizeof dir);
+    if (p.failed)
+        return HB_EINPUT;
+    config_finish(cfg);
     return 0;
 }
 

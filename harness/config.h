@@ -48,7 +48,7 @@ typedef struct hb_config {
     double monitor_ms;
 
     /* [trace] */
-    char trace_format[16];             /* artifact | azure2019 */
+    char trace_format[16];             /* artifact | azure2019 | constant */
     char trace_invocations[HB_PATH_MAX];
     char trace_durations[HB_PATH_MAX];
     char trace_memory[HB_PATH_MAX];
@@ -61,6 +61,7 @@ typedef struct hb_config {
     char trace_mapping[16];            /* azure2019: order | duration */
     int trace_min_per_minute, trace_max_per_minute;   /* azure2019 filter */
     double trace_scale;                /* multiplies every per-minute count */
+    int trace_per_minute;              /* constant: calls per function per minute */
 
     /* [workload] */
     char workload_profile[16];         /* artifact | measured */
@@ -71,6 +72,7 @@ typedef struct hb_config {
 
     /* [function.ID] applied over the catalog */
     hb_func_config funcs[HB_NFUNCS];
+    int func_timeout_set[HB_NFUNCS];   /* timeout_s given for the function itself */
 
     /* [policy.NAME], [backend.NAME] */
     hb_config_section **sections;      /* each allocated alone: kv pointers stay valid */
@@ -89,6 +91,10 @@ int hb_config_load(const char *path, hb_config *cfg, hb_error *err);
 int hb_config_load_text(const char *text, const char *name, const char *dir, hb_config *cfg,
                         hb_error *err);
 void hb_config_free(hb_config *cfg);
+
+/* Applies one SECTION.KEY=VALUE over a loaded configuration (the --set flag), with the same checks
+ * as in a file; paths are relative to the current directory. */
+int hb_config_set(hb_config *cfg, const char *assignment, hb_error *err);
 
 /* Sets policies from a comma-separated list (the --policy flag); checks each is registered. */
 int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, hb_error *err);

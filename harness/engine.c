@@ -56,7 +56,7 @@ unsigned hb_engine_dropped(const hb_policy_ops *p, const hb_backend_ops *b)
 }
 
 void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *params, gsl_rng *rng,
-                          int training, hb_policy_ctx *ctx)
+                          int training, unsigned caps, hb_policy_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->name = name;
@@ -68,6 +68,7 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
     ctx->config_dir = cfg->dir;
     ctx->monitor_interval = (hb_time)llround(cfg->monitor_ms * 1e3);
     ctx->training = training;
+    ctx->backend_caps = caps;
 }
 
 /* ---- records ---- */
@@ -302,7 +303,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         e.pstate = sp->policy_state;
     } else if (sp->policy->create) {
         hb_policy_ctx ctx;
-        hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training, &ctx);
+        hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training,
+                             sp->backend->caps, &ctx);
         if ((rc = sp->policy->create(&ctx, &e.pstate, err))) {
             hb_error_wrap(err, "policy %s", sp->policy->name);
             goto done;

@@ -49,8 +49,8 @@ int hb_engine_run(const hb_engine_spec *spec, hb_error *err);
 /* HB_CAP_* bits of hook groups the policy fills and the backend cannot honour. */
 unsigned hb_engine_dropped(const hb_policy_ops *p, const hb_backend_ops *b);
 
-/* Fills a policy context for a run (rng is the caller's). */
+/* Fills a policy context for a run (rng is the caller's; caps: the backend's HB_CAP_* bits). */
 void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *params, gsl_rng *rng,
-                          int training, hb_policy_ctx *ctx);
+                          int training, unsigned caps, hb_policy_ctx *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "predictor_table.h"
 #include "seed.h"
 
 void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS])
@@ -19,36 +20,6 @@ void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, d
     }
 }
 
-static char *slurp(const char *path, size_t *len, hb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hb_fail(err, HB_EINPUT, "%s: cannot open", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf)
-        hb_fail(err, HB_ENOMEM, "out of memory");
-    *len = n;
-    return buf;
-}
-
 int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
 {
     if (strcmp(cfg->workload_profile, "measured") == 0) {
@@ -59,14 +30,12 @@ int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
     }
     if (cfg->workload_profile_file[0])
         return hb_profile_load(cfg->workload_profile_file, out, err);
-    if (!cfg->workload_predictors[0])
-        return hb_profile_artifact(NULL, 0, NULL, out, err);
-    size_t len;
-    char *text = slurp(cfg->workload_predictors, &len, err);
-    if (!text)
-        return err ? err->code : HB_EINPUT;
-    int rc = hb_profile_artifact(text, len, cfg->workload_predictors, out, err);
-    free(text);
+    hb_predictor_table *t;
+    int rc = hb_predictor_table_load(cfg->workload_predictors, &t, err);
+    if (rc)
+        return rc;
+    rc = hb_profile_from_table(t, out, err);
+    hb_predictor_table_free(t);
     return rc;
 }
 
@@ -97,14 +66,28 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
         .ref_duration_ms = ref,
         .rng = sample,
     };
-    if (!cfg->trace_invocations[0]) {
+    if (strcmp(cfg->trace_format, "constant") == 0) {
+        /* the artifact's multi_k traces: every function k times a minute */
+        gsl_rng_free(sample);
+        int n = cfg->trace_functions < HB_NFUNCS ? cfg->trace_functions : HB_NFUNCS;
+        uint64_t minutes = cfg->trace_minutes > 0 ? (uint64_t)cfg->trace_minutes : 1;
+        rc = hb_trace_synthetic((uint64_t)n * (uint64_t)cfg->trace_per_minute * minutes, n,
+                                (uint32_t)cfg->trace_per_minute, &x->trace, err);
+        if (rc)
+            return rc;
+        snprintf(x->trace->source, sizeof x->trace->source, "multi_%d (constant: %d calls per "
+                 "function per minute, %llu minutes)", cfg->trace_per_minute,
+                 cfg->trace_per_minute, (unsigned long long)minutes);
+        snprintf(x->trace->format, sizeof x->trace->format, "constant");
+    } else if (!cfg->trace_invocations[0]) {
         gsl_rng_free(sample);
         return hb_fail(err, HB_EINPUT, "%s: [trace] invocations: no trace file given", cfg->path);
+    } else {
+        rc = hb_trace_load(&ts, &x->trace, err);
+        gsl_rng_free(sample);
+        if (rc)
+            return rc;
     }
-    rc = hb_trace_load(&ts, &x->trace, err);
-    gsl_rng_free(sample);
-    if (rc)
-        return rc;
     if (hb_arrival_parse(cfg->trace_arrival, &x->arrival))
         return hb_fail(err, HB_EINPUT, "[trace] arrival: unknown mode '%s'", cfg->trace_arrival);
     return hb_sizes_parse(cfg->trace_sizes, x->trace, &x->sizes, err);

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "csv_reader.h"
+#include "files.h"
+#include "predictor_table.h"
 
 /* Constants of the artifact derivation (documented in workloads/profiles/README.md). */
 #define ART_COLD_START_S 0.5           /* container start + Python runtime init */
@@ -92,40 +95,9 @@ double hb_profile_eval(const hb_profile_curve *c, double x)
 
 /* ---- the artifact derivation ---- */
 
-typedef struct art_piece { double x_gt, x_le, v; } art_piece;
-typedef struct art_table { art_piece *p; size_t n, cap; } art_table;
-
-static int table_add(art_table *t, double gt, double le, double v, hb_error *err)
+static int derive_function(hb_profile_func *pf, const hb_step_fn t[HB_NTARGETS],
+                           const hb_function *fn, const char *source, hb_error *err)
 {
-    if (t->n == t->cap) {
-        size_t n = t->cap ? t->cap * 2 : 32;
-        art_piece *p = realloc(t->p, n * sizeof *p);
-        if (!p)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        t->p = p;
-        t->cap = n;
-    }
-    t->p[t->n++] = (art_piece){gt, le, v};
-    return 0;
-}
-
-static int cmp_piece(const void *a, const void *b)
-{
-    const art_piece *x = a, *y = b;
-    return (x->x_gt > y->x_gt) - (x->x_gt < y->x_gt);
-}
-
-enum { T_CPU, T_MEM, T_DUR, T_N };
-
-static int derive_function(hb_profile_func *pf, art_table t[T_N], const hb_function *fn,
-                           const char *source, hb_error *err)
-{
-    for (int k = 0; k < T_N; k++) {
-        if (t[k].n == 0)
-            return hb_fail(err, HB_EINPUT, "%s: function %s has no %s predictor", source, fn->id,
-                           k == T_CPU ? "cpu" : k == T_MEM ? "memory" : "duration");
-        qsort(t[k].p, t[k].n, sizeof *t[k].p, cmp_piece);
-    }
     pf->present = 1;
     pf->ref_cores = 8.0;
     pf->cold_start_s = ART_COLD_START_S;
@@ -133,112 +105,61 @@ static int derive_function(hb_profile_func *pf, art_table t[T_N], const hb_funct
     pf->mem_start_frac = ART_MEM_START_FRAC;
     pf->mem_ramp_frac = ART_MEM_RAMP_FRAC;
     double mem_cap = ART_MEM_CAP_FRAC * fn->user_mem_units * HB_MEM_UNIT_MB;
-    for (int k = 0; k < T_N; k++) {
-        hb_profile_curve *c = k == T_CPU ? &pf->parallelism : k == T_MEM ? &pf->mem_peak_mb
-                                                                         : &pf->exec_s;
-        for (size_t i = 0; i < t[k].n; i++) {
-            double v = t[k].p[i].v;
-            if (k != T_DUR && v < 1.0) {           /* class 0: take the next non-zero class */
-                for (size_t j = i + 1; j < t[k].n && v < 1.0; j++)
-                    v = t[k].p[j].v;
+    for (int k = 0; k < HB_NTARGETS; k++) {
+        hb_profile_curve *c = k == HB_TARGET_CPU ? &pf->parallelism
+                              : k == HB_TARGET_MEM ? &pf->mem_peak_mb : &pf->exec_s;
+        const hb_step_fn *f = &t[k];
+        for (size_t i = 0; i < f->n; i++) {
+            double v = f->s[i].v;
+            if (k != HB_TARGET_DUR && v < 1.0) {   /* class 0: take the next non-zero class */
+                for (size_t j = i + 1; j < f->n && v < 1.0; j++)
+                    v = f->s[j].v;
                 if (v < 1.0)
                     v = 1.0;
             }
-            if (k == T_CPU)
+            if (k == HB_TARGET_CPU)
                 v = v - 0.5;
-            else if (k == T_MEM)
+            else if (k == HB_TARGET_MEM)
                 v = fmin((v - 0.5) * HB_MEM_UNIT_MB * 1e6 / 1048576.0, mem_cap);
             else
                 v = fmax(v - ART_COLD_START_S, ART_MIN_EXEC_S);
-            int rc = hb_profile_curve_add(c, t[k].p[i].x_gt, t[k].p[i].x_le, v, 0, 0, err);
-            if (rc)
+            if (hb_profile_curve_add(c, f->s[i].x_gt, f->s[i].x_le, v, 0, 0, err))
                 return hb_error_wrap(err, "%s: %s", source, fn->id);
         }
     }
     return 0;
 }
 
-int hb_profile_artifact(const char *text, size_t len, const char *source, hb_profile **out,
-                        hb_error *err)
+int hb_profile_from_table(const hb_predictor_table *t, hb_profile **out, hb_error *err)
 {
     *out = NULL;
-    if (!text) {
-        text = hb_embedded_predictor_table(&len);
-        source = "libra-artifact-predictors.csv (built in)";
-    }
-    hb_csv *c;
-    int rc = hb_csv_open_mem(text, len, source, &c, err);
-    if (rc)
-        return rc;
-    art_table tabs[HB_NFUNCS][T_N];
-    memset(tabs, 0, sizeof tabs);
     hb_profile *p = calloc(1, sizeof *p);
-    if (!p) {
-        hb_csv_close(c);
+    if (!p)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    }
     snprintf(p->name, sizeof p->name, "artifact");
-    snprintf(p->source, sizeof p->source, "%s", source);
-
-    int r = hb_csv_next(c, err);
-    if (r <= 0) {
-        rc = r < 0 ? -r : hb_fail(err, HB_EINPUT, "%s: empty predictor table", source);
-        goto done;
-    }
-    if ((rc = hb_csv_take_header(c, err)))
-        goto done;
-    int cf = hb_csv_col(c, "function_id"), ct = hb_csv_col(c, "target"),
-        cg = hb_csv_col(c, "x_gt"), cl = hb_csv_col(c, "x_le"), cv = hb_csv_col(c, "value");
-    if (cf < 0 || ct < 0 || cg < 0 || cl < 0 || cv < 0) {
-        rc = hb_fail_at(err, HB_EINPUT, source, 1, NULL,
-                        "expected columns function_id,target,x_gt,x_le,value");
-        goto done;
-    }
-    while ((r = hb_csv_next(c, err)) > 0) {
-        const char *fid = hb_csv_field(c, (size_t)cf), *tgt = hb_csv_field(c, (size_t)ct);
-        int f = hb_function_find(fid);
-        if (f < 0) {
-            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "function_id",
-                            "unknown function '%s'", fid);
-            goto done;
-        }
-        int k = strcmp(tgt, "cpu") == 0 ? T_CPU : strcmp(tgt, "memory") == 0 ? T_MEM
-                : strcmp(tgt, "duration") == 0 ? T_DUR : -1;
-        if (k < 0) {
-            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "target",
-                            "'%s' is not cpu, memory or duration", tgt);
-            goto done;
-        }
-        double gt, le, v;
-        if ((rc = hb_csv_double(c, (size_t)cg, "x_gt", &gt, err)) ||
-            (rc = hb_csv_double(c, (size_t)cl, "x_le", &le, err)) ||
-            (rc = hb_csv_double(c, (size_t)cv, "value", &v, err)))
-            goto done;
-        if (!isfinite(v) || v < 0) {
-            rc = hb_fail_at(err, HB_EINPUT, source, hb_csv_line(c), "value",
-                            "must be a finite non-negative number");
-            goto done;
-        }
-        if ((rc = table_add(&tabs[f][k], gt, le, v, err)))
-            goto done;
-    }
-    if (r < 0) {
-        rc = -r;
-        goto done;
-    }
-    for (int f = 0; f < HB_NFUNCS; f++)
-        if ((rc = derive_function(&p->f[f], tabs[f], &hb_functions[f], source, err)))
-            goto done;
-    rc = hb_profile_validate(p, source, err);
-done:
-    for (int f = 0; f < HB_NFUNCS; f++)
-        for (int k = 0; k < T_N; k++)
-            free(tabs[f][k].p);
-    hb_csv_close(c);
+    snprintf(p->source, sizeof p->source, "%s", t->source);
+    int rc = 0;
+    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+        rc = derive_function(&p->f[f], t->f[f], &hb_functions[f], t->source, err);
+    if (!rc)
+        rc = hb_profile_validate(p, t->source, err);
     if (rc)
         hb_profile_free(p);
     else
         *out = p;
+    return rc;
+}
+
+int hb_profile_artifact(const char *text, size_t len, const char *source, hb_profile **out,
+                        hb_error *err)
+{
+    *out = NULL;
+    hb_predictor_table *t;
+    int rc = hb_predictor_table_parse(text, len, source, &t, err);
+    if (rc)
+        return rc;
+    rc = hb_profile_from_table(t, out, err);
+    hb_predictor_table_free(t);
     return rc;
 }
 
@@ -288,81 +209,46 @@ int hb_profile_write(const hb_profile *p, FILE *f, hb_error *err)
 
 int hb_profile_save(const hb_profile *p, const char *path, const char *comment, hb_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return hb_fail(err, HB_EIO, "%s: cannot write", tmp);
-    if (comment) {
-        /* one '#' per line of the comment */
-        const char *s = comment;
-        while (*s) {
-            const char *nl = strchr(s, '\n');
-            size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            fprintf(f, "# %.*s\n", (int)n, s);
-            s += n + (nl ? 1 : 0);
-        }
-    }
-    int rc = hb_profile_write(p, f, err);
-    if (fclose(f) != 0 && !rc)
-        rc = hb_fail(err, HB_EIO, "%s: write failed", tmp);
-    if (!rc && rename(tmp, path) != 0)
-        rc = hb_fail(err, HB_EIO, "%s: cannot rename into place", path);
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
     if (rc)
-        remove(tmp);
-    return rc;
+        return rc;
+    for (const char *s = comment; s && *s;) {         /* one '#' per line of the comment */
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        fprintf(a.f, "# %.*s\n", (int)n, s);
+        s += n + (nl ? 1 : 0);
+    }
+    rc = hb_profile_write(p, a.f, err);
+    if (rc) {
+        hb_afile_abort(&a);
+        return rc;
+    }
+    return hb_afile_commit(&a, err);
 }
 
-/* Reads the file, skipping '#' comment lines, into memory for the CSV reader. */
-static char *read_without_comments(const char *path, size_t *len, hb_error *err)
+/* Blanks '#' comment lines in place, keeping line numbers for messages. */
+static void blank_comments(char *text)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        hb_fail(err, HB_EINPUT, "%s: cannot open the profile", path);
-        return NULL;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        if (*line == '#')
+            memset(line, ' ', nl ? (size_t)(nl - line) : strlen(line));
+        if (!nl)
+            break;
+        line = nl + 1;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap), *line = NULL;
-    size_t lcap = 0;
-    ssize_t got;
-    while (buf && (got = getline(&line, &lcap, f)) >= 0) {
-        if (got > 0 && line[0] == '#') {
-            memcpy(line, "\n", 2);     /* keep line numbers: an empty line in its place */
-            got = 1;
-        }
-        while (n + (size_t)got + 1 > cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        if (buf) {
-            memcpy(buf + n, line, (size_t)got);
-            n += (size_t)got;
-        }
-    }
-    free(line);
-    fclose(f);
-    if (!buf) {
-        hb_fail(err, HB_ENOMEM, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
 {
     *out = NULL;
     size_t len;
-    char *text = read_without_comments(path, &len, err);
-    if (!text)
-        return err ? err->code : HB_EINPUT;
+    char *text;
+    int rrc = hb_read_text(path, &text, &len, err);
+    if (rrc)
+        return rrc;
+    blank_comments(text);
     hb_csv *c = NULL;
     hb_profile *p = calloc(1, sizeof *p);
     int rc = p ? hb_csv_open_mem(text, len, path, &c, err) : hb_fail(err, HB_ENOMEM, "out of memory");

@@ -1,6 +1,9 @@
 /* results.c - the run writer and the run statistics (see results.h). */
 #include "results.h"
 
+#include "atomic_file.h"
+#include "files.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <gsl/gsl_sort.h>
@@ -124,49 +127,6 @@ static void sb_csv_field(strbuf *b, const char *s)
     size_t n = csv_write(q, len * 2 + 3, s, len);
     sb_printf(b, "%.*s", (int)n, q);
     free(q);
-}
-
-int hb_mkdirs(const char *path, hb_error *err)
-{
-    char buf[4096];
-    int k = snprintf(buf, sizeof buf, "%s", path);
-    if (k < 0 || (size_t)k >= sizeof buf)
-        return hb_fail(err, HB_EIO, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return hb_fail(err, HB_EIO, "%s: cannot create the directory: %s", buf,
-                               strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return hb_fail(err, HB_EIO, "%s: cannot create the directory: %s", buf, strerror(errno));
-    return 0;
-}
-
-int hb_write_json_file(const char *path, const cJSON *doc, hb_error *err)
-{
-    char tmp[4096];
-    int k = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (k < 0 || (size_t)k >= sizeof tmp)
-        return hb_fail(err, HB_EIO, "%s: path too long", path);
-    char *text = cJSON_Print(doc);
-    if (!text)
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(text);
-        return hb_fail(err, HB_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    }
-    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-    bad |= fclose(f) != 0;
-    free(text);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return hb_fail(err, HB_EIO, "%s: write failed", path);
-    }
-    return 0;
 }
 
 /* ---- statistics ---- */
@@ -313,8 +273,7 @@ typedef struct pending {
 
 struct hb_run_writer {
     char dir[2048];
-    char path[NFILES][2300];
-    FILE *f[NFILES];
+    hb_afile f[NFILES];
     /* reorder buffer: slot (index - next) % cap */
     pending *ring;
     size_t cap;
@@ -327,20 +286,12 @@ struct hb_run_writer {
 
 static int open_file(hb_run_writer *w, int k, const char *name, const char *header, hb_error *err)
 {
-    size_t dl = strlen(w->dir), nl = strlen(name);
-    if (dl + nl + 2 > sizeof w->path[k])
-        return hb_fail(err, HB_EIO, "%s/%s: path too long", w->dir, name);
-    memcpy(w->path[k], w->dir, dl);
-    w->path[k][dl] = '/';
-    memcpy(w->path[k] + dl + 1, name, nl + 1);
-    char tmp[2400];
-    snprintf(tmp, sizeof tmp, "%s.tmp", w->path[k]);
-    w->f[k] = fopen(tmp, "w");
-    if (!w->f[k])
-        return hb_fail(err, HB_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    setvbuf(w->f[k], NULL, _IOFBF, 1 << 16);
-    if (fprintf(w->f[k], "%s\n", header) < 0)
-        return hb_fail(err, HB_EIO, "%s: write failed", tmp);
+    int rc = hb_afile_open(&w->f[k], w->dir, name, err);
+    if (rc)
+        return rc;
+    setvbuf(w->f[k].f, NULL, _IOFBF, 1 << 16);
+    if (fprintf(w->f[k].f, "%s\n", header) < 0)
+        return hb_fail(err, HB_EIO, "%s: write failed", w->f[k].tmp);
     return 0;
 }
 
@@ -451,9 +402,10 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     sb_printf(b, "%llu,%s,%s,%lld,%s,%s,", (unsigned long long)inv->index, inv->activation_id,
               hb_functions[inv->func].id, (long long)inv->input_size, ok ? "True" : "False",
               inv->outcome == HB_TIMEOUT ? "True" : "False");
-    sb_num(b, inv->alloc_start.cpu);
+    /* the artifact's cpu and memory: what the policy asked for (its prediction, else its start) */
+    sb_num(b, inv->pred.cpu >= 0 ? inv->pred.cpu : inv->alloc_start.cpu);
     sb_printf(b, ",");
-    sb_num(b, inv->alloc_start.mem_mb / HB_MEM_UNIT_MB);
+    sb_num(b, (inv->pred.mem_mb >= 0 ? inv->pred.mem_mb : inv->alloc_start.mem_mb) / HB_MEM_UNIT_MB);
     sb_printf(b, ",");
     sb_num(b, ok ? inv->cpu_peak : 0);
     sb_printf(b, ",");
@@ -499,9 +451,9 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
 
 static int emit(hb_run_writer *w, pending *p, hb_error *err)
 {
-    int bad = fwrite(p->row, 1, p->inv_len, w->f[F_INV]) != p->inv_len;
-    bad |= fwrite(p->row + p->inv_len, 1, p->traj_len, w->f[F_TRAJ]) != p->traj_len;
-    bad |= fwrite(p->row + p->inv_len + p->traj_len, 1, p->delta_len, w->f[F_DELTA]) != p->delta_len;
+    int bad = fwrite(p->row, 1, p->inv_len, w->f[F_INV].f) != p->inv_len;
+    bad |= fwrite(p->row + p->inv_len, 1, p->traj_len, w->f[F_TRAJ].f) != p->traj_len;
+    bad |= fwrite(p->row + p->inv_len + p->traj_len, 1, p->delta_len, w->f[F_DELTA].f) != p->delta_len;
     free(p->row);
     p->row = NULL;
     if (bad)
@@ -567,7 +519,7 @@ static int artifact_usage_row(hb_run_writer *w, hb_error *err)
     sb_printf(b, "\n");
     if (b->oom)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    if (fwrite(b->s, 1, k, w->f[F_CPU]) != k || fwrite(b->s + k, 1, b->n - k, w->f[F_MEM]) != b->n - k)
+    if (fwrite(b->s, 1, k, w->f[F_CPU].f) != k || fwrite(b->s + k, 1, b->n - k, w->f[F_MEM].f) != b->n - k)
         return hb_fail(err, HB_EIO, "%s: write failed", w->dir);
     w->cpu_used = w->cpu_alloc = w->mem_used = w->mem_alloc = 0;
     return 0;
@@ -600,8 +552,8 @@ int hb_writer_usage(hb_run_writer *w, const hb_usage_row *r, hb_error *err)
     sb_printf(b, "\n");
     if (b->oom)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    if (fwrite(b->s, 1, b->n, w->f[F_USAGE]) != b->n)
-        return hb_fail(err, HB_EIO, "%s: write failed", w->path[F_USAGE]);
+    if (fwrite(b->s, 1, b->n, w->f[F_USAGE].f) != b->n)
+        return hb_fail(err, HB_EIO, "%s: write failed", w->f[F_USAGE].tmp);
     return 0;
 }
 
@@ -627,23 +579,18 @@ int hb_writer_finish(hb_run_writer *w, cJSON *summary, hb_error *err)
     if (!rc)
         rc = artifact_usage_row(w, err);
     for (int k = 0; k < NFILES; k++) {
-        if (!w->f[k])
+        if (!w->f[k].f)
             continue;
-        if (fclose(w->f[k]) != 0 && !rc)
-            rc = hb_fail(err, HB_EIO, "%s: write failed", w->path[k]);
-        w->f[k] = NULL;
+        if (rc)
+            hb_afile_abort(&w->f[k]);
+        else
+            rc = hb_afile_commit(&w->f[k], err);
     }
     char path[2300];
     snprintf(path, sizeof path, "%s/summary.json", w->dir);
-    for (int k = 0; k < NFILES && !rc; k++) {
-        char tmp[2400];
-        snprintf(tmp, sizeof tmp, "%s.tmp", w->path[k]);
-        if (rename(tmp, w->path[k]) != 0)
-            rc = hb_fail(err, HB_EIO, "%s: cannot rename into place: %s", w->path[k], strerror(errno));
-    }
     /* summary.json last: its presence marks the run complete */
     if (!rc && summary)
-        rc = hb_write_json_file(path, summary, err);
+        rc = hb_write_json(path, summary, err);
     writer_free(w);
     return rc;
 }
@@ -656,11 +603,10 @@ void hb_writer_abort(hb_run_writer *w)
     hb_error ignored;
     for (size_t i = 0; i < w->cap; i++) {
         pending *p = &w->ring[(w->next + i) % w->cap];
-        if (p->row && w->f[F_INV] && w->f[F_TRAJ] && w->f[F_DELTA])
+        if (p->row && w->f[F_INV].f && w->f[F_TRAJ].f && w->f[F_DELTA].f)
             emit(w, p, &ignored);
     }
     for (int k = 0; k < NFILES; k++)
-        if (w->f[k])
-            fclose(w->f[k]);
+        hb_afile_keep(&w->f[k]);       /* partial files stay as NAME.tmp */
     writer_free(w);
 }

@@ -72,9 +72,4 @@ void hb_writer_abort(hb_run_writer *w);
 /* The header line of invocations.csv (no newline). */
 const char *hb_invocations_header(void);
 
-/* Writes a JSON document to path via path.tmp + rename. */
-int hb_write_json_file(const char *path, const cJSON *doc, hb_error *err);
-/* mkdir -p */
-int hb_mkdirs(const char *path, hb_error *err);
-
 #endif

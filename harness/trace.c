@@ -205,79 +205,45 @@ done:
     return rc;
 }
 
-/* Durations (artifact or azure2019): the Average column joined on HashFunction. */
-static int read_durations(const char *path, hb_trace *t, hb_error *err)
+/* A statistics file: durations (the Average column, ms) joined on HashFunction, or memory
+ * (AverageAllocatedMb) joined on HashFunction in artifact files and on HashApp in azure2019 ones. */
+static int read_stat(const char *path, int memory, hb_trace *t, hb_error *err)
 {
+    const char *col = memory ? "AverageAllocatedMb" : "Average";
     hb_csv *c;
     int rc = hb_csv_open(path, &c, err);
     if (rc)
         return rc;
     int r = hb_csv_next(c, err);
     if (r <= 0) {
-        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the duration file is empty");
+        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the %s file is empty",
+                                     memory ? "memory" : "duration");
         goto done;
     }
     if ((rc = hb_csv_take_header(c, err)))
         goto done;
-    int cf = hb_csv_col(c, "HashFunction"), ca = hb_csv_col(c, "Average");
-    if (cf < 0 || ca < 0) {
-        rc = hb_fail_at(err, HB_EINPUT, path, 1, "header",
-                        "expected a duration file with HashFunction and Average columns");
-        goto done;
-    }
-    while ((r = hb_csv_next(c, err)) > 0) {
-        const char *name = hb_csv_field(c, (size_t)cf);
-        for (size_t i = 0; i < t->n_funcs; i++)
-            if (strcmp(t->funcs[i].name, name) == 0) {
-                double v;
-                if ((rc = hb_csv_double(c, (size_t)ca, "Average", &v, err)))
-                    goto done;
-                if (v < 0) {
-                    rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), "Average", "negative");
-                    goto done;
-                }
-                t->funcs[i].dur_avg_ms = v;
-            }
-    }
-    if (r < 0)
-        rc = -r;
-done:
-    hb_csv_close(c);
-    return rc;
-}
-
-/* Memory: AverageAllocatedMb joined on HashFunction (artifact files) or on HashApp (azure2019). */
-static int read_memory(const char *path, hb_trace *t, hb_error *err)
-{
-    hb_csv *c;
-    int rc = hb_csv_open(path, &c, err);
-    if (rc)
-        return rc;
-    int r = hb_csv_next(c, err);
-    if (r <= 0) {
-        rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the memory file is empty");
-        goto done;
-    }
-    if ((rc = hb_csv_take_header(c, err)))
-        goto done;
-    int cf = hb_csv_col(c, "HashFunction"), capp = hb_csv_col(c, "HashApp"),
-        cm = hb_csv_col(c, "AverageAllocatedMb");
-    int key = cf >= 0 ? cf : capp;
-    if (key < 0 || cm < 0) {
-        rc = hb_fail_at(err, HB_EINPUT, path, 1, "header",
-                        "expected a memory file with HashFunction (or HashApp) and AverageAllocatedMb");
+    int cf = hb_csv_col(c, "HashFunction"), capp = hb_csv_col(c, "HashApp"), cv = hb_csv_col(c, col);
+    int key = cf >= 0 ? cf : memory ? capp : -1;
+    if (key < 0 || cv < 0) {
+        rc = hb_fail_at(err, HB_EINPUT, path, 1, "header", "expected a %s file with %s and %s columns",
+                        memory ? "memory" : "duration", memory ? "HashFunction (or HashApp)"
+                                                               : "HashFunction", col);
         goto done;
     }
     while ((r = hb_csv_next(c, err)) > 0) {
         const char *name = hb_csv_field(c, (size_t)key);
         for (size_t i = 0; i < t->n_funcs; i++) {
             const char *mine = cf >= 0 ? t->funcs[i].name : t->funcs[i].app;
-            if (strcmp(mine, name) == 0) {
-                double v;
-                if ((rc = hb_csv_double(c, (size_t)cm, "AverageAllocatedMb", &v, err)))
-                    goto done;
-                t->funcs[i].mem_avg_mb = v;
+            if (strcmp(mine, name) != 0)
+                continue;
+            double v;
+            if ((rc = hb_csv_double(c, (size_t)cv, col, &v, err)))
+                goto done;
+            if (v < 0) {
+                rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), col, "negative");
+                goto done;
             }
+            *(memory ? &t->funcs[i].mem_avg_mb : &t->funcs[i].dur_avg_ms) = v;
         }
     }
     if (r < 0)
@@ -489,9 +455,9 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
         memmove(t->sizes, t->sizes + before_window, t->total * sizeof *t->sizes);
         t->n_sizes = t->total;
     }
-    if (spec->durations && spec->durations[0] && (rc = read_durations(spec->durations, t, err)))
+    if (spec->durations && spec->durations[0] && (rc = read_stat(spec->durations, 0, t, err)))
         goto fail;
-    if (spec->memory && spec->memory[0] && (rc = read_memory(spec->memory, t, err)))
+    if (spec->memory && spec->memory[0] && (rc = read_stat(spec->memory, 1, t, err)))
         goto fail;
     apply_scale(t, spec->scale > 0 ? spec->scale : 1.0);
     totals(t);

@@ -64,6 +64,7 @@ typedef struct hb_policy_ctx {
     hb_kvlist *params;                 /* its [policy.NAME] section (may have n == 0) */
     const char *config_dir;            /* directory of the config file, for relative paths */
     hb_time monitor_interval;          /* period of on_tick, when the backend delivers ticks */
+    unsigned backend_caps;             /* HB_CAP_* groups the backend honours (hb_backend.h) */
     int training;                      /* 1 when run by `harvestbench train` */
 } hb_policy_ctx;
 

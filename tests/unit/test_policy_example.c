@@ -56,7 +56,7 @@ START_TEST(example_policy_reports_bad_keys_with_their_line)
     hb_error e;
     ck_assert_int_eq(hb_config_load_text("[policy.fixed]\n\nmargin = lots\n", "x.ini", ".", &cfg, &e), 0);
     hb_policy_ctx ctx;
-    hb_engine_policy_ctx(&cfg, "lastpeak", hb_config_section_kv(&cfg, "policy.fixed"), NULL, 0, &ctx);
+    hb_engine_policy_ctx(&cfg, "lastpeak", hb_config_section_kv(&cfg, "policy.fixed"), NULL, 0, 0, &ctx);
     void *state = NULL;
     ck_assert_int_eq(hb_policy_lastpeak.create(&ctx, &state, &e), HB_EINPUT);
     ck_assert_str_eq(e.msg, "x.ini:3: margin: 'lots' is not a number");

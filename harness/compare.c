@@ -1,0 +1,209 @@
+/* compare.c - `harvestbench compare DIR`: statistics of every policy of a run against a baseline
+ * policy, written to DIR/comparison.{md,csv,json} and DIR/plots/, and printed (BRIEF section 8). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "compare_opts.h"
+#include "commands.h"
+#include "plot.h"
+#include "report.h"
+#include "results_reader.h"
+
+static const char usage[] =
+    "usage: harvestbench compare DIR [--baseline POLICY] [--no-plots] [--seed S] [--resamples B]\n"
+    "\n"
+    "Compares every policy of the result directory DIR (written by `harvestbench run`) with a\n"
+    "baseline policy, and writes DIR/comparison.md (tables and plots for people),\n"
+    "DIR/comparison.csv (one row per policy), DIR/comparison.json and DIR/plots/*.png (with their\n"
+    "gnuplot scripts and data). The tables are also printed.\n"
+    "\n"
+    "Per policy: invocations, seeds, outcomes, cold-start share; latency mean, p50, p90, p95, p99,\n"
+    "max of successful invocations pooled over seeds; mean slowdown; CPU and memory utilization of\n"
+    "allocations and of capacity; harvested and accelerated shares. Against the baseline: relative\n"
+    "changes with 95% bootstrap intervals, Mann-Whitney U with Cliff's delta, Wilcoxon signed-rank\n"
+    "on per-seed means when seeds pair, Holm-adjusted p-values. See docs/statistics.md.\n"
+    "\n"
+    "options:\n"
+    "  --baseline POLICY  the policy the others are compared with (default: default)\n"
+    "  --no-plots         do not write DIR/plots/\n"
+    "  --seed S           seed of the bootstrap generators (default: 1); same seed, same numbers\n"
+    "  --resamples B      bootstrap resamples, at least 2000 (default: 2000)\n"
+    "\n"
+    "Exit status: 0 written (a missing gnuplot only skips the plots, with a warning); 1 a plot\n"
+    "or file could not be written; 2 bad usage, a malformed result directory, or a baseline\n"
+    "that is not in the run.\n";
+
+static void free_all(hb_results *res, hb_policy_stats *st, hb_vs_baseline *vs, size_t n)
+{
+    for (size_t i = 0; st && i < n; i++)
+        hb_policy_stats_free(&st[i]);
+    free(st);
+    free(vs);
+    hb_results_free(res);
+}
+
+/* Holm over the non-baseline policies, for the Mann-Whitney and the Wilcoxon p-values. */
+static int holm_all(hb_vs_baseline *vs, size_t n, size_t base)
+{
+    double *p = malloc((n ? n : 1) * 2 * sizeof *p);
+    if (!p)
+        return -1;
+    double *q = p + n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != base) {
+            p[m] = vs[i].mwu.p;
+            q[m] = vs[i].wilcoxon.p;
+            m++;
+        }
+    if (hb_holm(p, m, p) || hb_holm(q, m, q)) {
+        free(p);
+        return -1;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != base) {
+            vs[i].p_holm = p[m];
+            vs[i].wilcoxon_p_holm = q[m];
+            m++;
+        }
+    free(p);
+    return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *dir = NULL, *baseline = "default";
+    int plots = 1;
+    hb_boot_opts o = {HB_BOOT_MIN_RESAMPLES, 1, 0.95};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        int r;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if ((r = hb_opt_value(argc, argv, &i, "--baseline", &v)) != 0) {
+            if (r < 0)
+                return hb_usage_error("compare", "--baseline needs a policy name");
+            baseline = v;
+        } else if (strcmp(a, "--no-plots") == 0) {
+            plots = 0;
+        } else if ((r = hb_opt_boot(argc, argv, &i, &o, "compare")) != 0) {
+            if (r < 0)
+                return 2;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return hb_usage_error("compare", "unknown option '%s'", a);
+        } else if (!dir) {
+            dir = a;
+        } else {
+            return hb_usage_error("compare", "unexpected argument '%s'", a);
+        }
+    }
+    if (!dir)
+        return hb_usage_error("compare", "missing the result directory DIR");
+
+    hb_error err = {0};
+    hb_results res;
+    int rc = hb_results_read(dir, plots ? HB_READ_USAGE : 0, &res, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench compare: %s\n", err.msg);
+        return hb_exit_status(rc);
+    }
+    for (size_t i = 0; i < res.nwarnings; i++)
+        fprintf(stderr, "harvestbench compare: warning: %s\n", res.warnings[i]);
+    if (strcmp(res.status, "complete") != 0)
+        fprintf(stderr, "harvestbench compare: warning: %s: the run's status is \"%s\", not "
+                        "complete; comparing the runs it finished\n", res.dir, res.status);
+    const hb_policy_runs *bp = hb_results_policy(&res, baseline);
+    if (!bp) {
+        fprintf(stderr, "harvestbench compare: %s: the baseline policy '%s' is not in this run "
+                        "(policies:", res.dir, baseline);
+        for (size_t i = 0; i < res.npolicies; i++)
+            fprintf(stderr, " %s", res.policies[i].name);
+        fprintf(stderr, "); choose one with --baseline POLICY\n");
+        hb_results_free(&res);
+        return 2;
+    }
+    if (bp->nruns == 0) {
+        fprintf(stderr, "harvestbench compare: %s: the baseline policy '%s' has no complete run\n",
+                res.dir, baseline);
+        hb_results_free(&res);
+        return 2;
+    }
+
+    size_t n = res.npolicies, base = (size_t)(bp - res.policies);
+    hb_policy_stats *st = calloc(n, sizeof *st);
+    hb_vs_baseline *vs = calloc(n, sizeof *vs);
+    if (!st || !vs) {
+        fprintf(stderr, "harvestbench compare: out of memory\n");
+        free_all(&res, st, vs, 0);
+        return 1;
+    }
+    /* Paired policies (the baseline's seeds) share the seed stream, so that replicate b draws the
+     * same seeds for them; every policy has its own stream of within-seed draws. */
+    for (size_t i = 0; i < n && !rc; i++) {
+        const hb_policy_runs *pr = &res.policies[i];
+        int paired = hb_runs_paired(pr, bp);
+        unsigned long ss = hb_stream_seed(o.seed, paired ? "" : pr->name, "seeds");
+        unsigned long cs = hb_stream_seed(o.seed, pr->name, "calls");
+        rc = hb_policy_stats_compute(pr, &o, ss, cs, &st[i], &err);
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (i != base)
+            rc = hb_vs_compute(&st[i], &st[base], hb_runs_paired(&res.policies[i], bp), o.level,
+                               &vs[i], &err);
+    if (!rc && holm_all(vs, n, base))
+        rc = hb_fail(&err, HB_ENOMEM, "out of memory");
+    if (rc) {
+        fprintf(stderr, "harvestbench compare: %s\n", err.msg);
+        free_all(&res, st, vs, n);
+        return 1;
+    }
+
+    hb_plot_set ps = {0};
+    int status = 0;
+    hb_comparison c = {.res = &res, .base = base, .opts = o, .n = n, .st = st, .vs = vs};
+    if (plots) {
+        char pdir[4200];
+        snprintf(pdir, sizeof pdir, "%s/plots", res.dir);
+        rc = hb_plots_write(pdir, &res, st, n, &ps, &err);
+        if (rc) {
+            fprintf(stderr, "harvestbench compare: warning: plots: %s\n", err.msg);
+            status = 1;
+            hb_plot_set_free(&ps);
+        } else {
+            c.plots = &ps;
+            if (ps.gnuplot_missing)
+                fprintf(stderr, "harvestbench compare: warning: gnuplot is not on PATH, so no plot "
+                                "was drawn (install gnuplot-nox; the data and scripts are in %s); "
+                                "the tables are written\n", pdir);
+            if (ps.failed) {
+                fprintf(stderr, "harvestbench compare: %d plot(s) could not be drawn; see "
+                                "%s/gnuplot.log\n", ps.failed, pdir);
+                status = 1;
+            }
+        }
+    }
+    char path[4200];
+    static const char *const names[] = {"comparison.json", "comparison.csv", "comparison.md"};
+    int (*writers[])(const hb_comparison *, const char *, hb_error *) = {
+        hb_report_json, hb_report_csv, hb_report_md};
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", res.dir, names[k]);
+        if ((rc = writers[k](&c, path, &err)) != 0) {
+            fprintf(stderr, "harvestbench compare: %s\n", err.msg);
+            status = 1;
+        }
+    }
+    hb_report_print(&c, stdout);
+    printf("\nWritten: %s/comparison.md, comparison.csv, comparison.json", res.dir);
+    if (c.plots && !ps.gnuplot_missing)
+        printf(", plots/ (%zu plots)", ps.n - (size_t)ps.failed);
+    printf("\n");
+    hb_plot_set_free(&ps);
+    free_all(&res, st, vs, n);
+    return status;
+}

@@ -1,0 +1,113 @@
+/* files.c - see files.h. */
+#include "files.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomic_file.h"
+
+int hb_read_text(const char *path, char **out, size_t *len, hb_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hb_fail_at(err, errno == ENOENT ? HB_EINPUT : HB_EIO, path, 0, NULL,
+                          "cannot open: %s", strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
+    if (bad) {
+        free(buf);
+        return hb_fail_at(err, HB_EIO, path, 0, NULL, "read error");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    return HB_OK;
+}
+
+int hb_read_json(const char *path, cJSON **out, hb_error *err)
+{
+    *out = NULL;
+    char *text = NULL;
+    int rc = hb_read_text(path, &text, NULL, err);
+    if (rc)
+        return rc;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+    if (!j) {
+        long line = 1, col = 1;
+        const char *at = end ? end : text;
+        for (const char *p = text; p < at && *p; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        free(text);
+        return hb_fail_at(err, HB_EINPUT, path, line, NULL, "malformed JSON near column %ld", col);
+    }
+    free(text);
+    *out = j;
+    return HB_OK;
+}
+
+int hb_write_json(const char *path, const cJSON *doc, hb_error *err)
+{
+    char *text = cJSON_Print(doc);
+    if (!text)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
+    if (!rc) {
+        fputs(text, a.f);
+        fputc('\n', a.f);
+        rc = hb_afile_commit(&a, err);
+    }
+    free(text);
+    return rc;
+}
+
+int hb_mkdirs(const char *path, hb_error *err)
+{
+    char buf[4096];
+    int k = snprintf(buf, sizeof buf, "%s", path);
+    if (k < 0 || (size_t)k >= sizeof buf)
+        return hb_fail(err, HB_EIO, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return hb_fail(err, HB_EIO, "%s: cannot create the directory: %s", buf,
+                               strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return hb_fail(err, HB_EIO, "%s: cannot create the directory: %s", buf, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* results_reader.h - reads a result directory written by `harvestbench run` (BRIEF section 5):
+ * manifest.json, and per policy and seed index k, <policy>/seed-<k>/{invocations.csv, usage.csv,
+ * summary.json}. CSV columns are found by their header name (libcsv), never by position; an empty
+ * field means "not applicable or unknown". Malformed input fails with HB_EINPUT and a message that
+ * names the file, the line and the column. Only runs the manifest marks "complete" are read; the
+ * others are listed in warnings. */
+#ifndef HB_RESULTS_READER_H
+#define HB_RESULTS_READER_H
+
+#include <stddef.h>
+
+#include "hb_error.h"
+
+enum { HB_OUT_SUCCESS, HB_OUT_TIMEOUT, HB_OUT_OOM, HB_OUT_ERROR, HB_OUT_LOST, HB_NOUTCOMES };
+extern const char *const hb_outcome_names[HB_NOUTCOMES];   /* "success", ... "lost" */
+
+/* usage.csv summed over invokers, one point per second (rows sorted by time_s). */
+typedef struct hb_usage {
+    size_t n;
+    double *time_s;
+    double *cpu_capacity, *cpu_alloc, *cpu_used;              /* cores */
+    double *mem_capacity_mb, *mem_alloc_mb, *mem_used_mb;     /* MB */
+    double *cpu_harvested, *cpu_borrowed;                     /* cores lent / received; NULL if */
+    double *mem_harvested_mb, *mem_borrowed_mb;               /* the file has no such columns */
+} hb_usage;
+
+/* One complete run: what compare and check need of it. */
+typedef struct hb_run {
+    int seed_index;              /* k of seed-k, 1-based */
+    double seed;                 /* the seed value (the same k has the same value for every policy) */
+    size_t calls;                /* rows of invocations.csv */
+    size_t outcomes[HB_NOUTCOMES];
+    size_t cold_starts;
+    long harvested, accelerated; /* calls that lent / received resources; -1 if columns absent */
+    double *lat;                 /* latency_ms of the successful calls, ascending */
+    size_t nlat;
+    double *slowdown;            /* latency_ms / base_duration_ms where base_duration_ms > 0 */
+    size_t nslow;
+    /* summary.json integrals; NAN when absent */
+    double cpu_used_core_s, cpu_alloc_core_s, cpu_capacity_core_s;
+    double mem_used_mb_s, mem_alloc_mb_s, mem_capacity_mb_s;
+    double makespan_s;
+    hb_usage usage;              /* only with HB_READ_USAGE, and only the first run of a policy */
+} hb_run;
+
+typedef struct hb_policy_runs {
+    char *name;
+    size_t nruns;                /* complete runs, ascending seed index */
+    hb_run *runs;
+} hb_policy_runs;
+
+typedef struct hb_results {
+    char *dir;
+    char *experiment, *status, *backend, *version, *git_commit;   /* "" when absent */
+    size_t nseeds;
+    double *seeds;               /* manifest "seeds", seed index k at [k-1] */
+    size_t npolicies;
+    hb_policy_runs *policies;    /* in the manifest's order */
+    size_t nwarnings;
+    char **warnings;             /* runs skipped and why */
+} hb_results;
+
+enum { HB_READ_USAGE = 1 };
+
+/* Reads DIR. Returns HB_OK, HB_EINPUT (missing or malformed file: err names file, line, column),
+ * HB_EIO or HB_ENOMEM. On failure *out holds nothing to free. */
+int hb_results_read(const char *dir, unsigned flags, hb_results *out, hb_error *err);
+void hb_results_free(hb_results *r);
+
+/* The policy called name, or NULL. */
+const hb_policy_runs *hb_results_policy(const hb_results *r, const char *name);
+
+/* 1 if both have the same seed values in the same order (their runs replay the same traces). */
+int hb_runs_paired(const hb_policy_runs *a, const hb_policy_runs *b);
+
+#endif
