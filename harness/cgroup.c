@@ -256,16 +256,27 @@ int hb_cgroup_probe(int *version, char *why, size_t whylen)
 
 int hb_cgroup_create(hb_cgroup *cg, hb_error *err)
 {
+    return hb_cgroup_create_in(cg, NULL, err);
+}
+
+int hb_cgroup_create_in(hb_cgroup *cg, const hb_cgroup *in, hb_error *err)
+{
     static int counter;                /* unique names within this process */
     memset(cg, 0, sizeof *cg);
     char why[512];
-    if (!hb_cgroup_probe(&cg->version, why, sizeof why))
+    if (in)
+        cg->version = in->version;
+    else if (!hb_cgroup_probe(&cg->version, why, sizeof why))
         return hb_fail(err, HB_EIO, "cgroup: %s", why);
     snprintf(cg->name, sizeof cg->name, HB_CGROUP_PREFIX "%d-%d", (int)getpid(),
              __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
     char parent[3][HB_CGROUP_PATH_MAX];
     int n = 0;
-    if (cg->version == 1) {
+    if (in) {
+        n = cg->version == 1 ? 3 : 1;
+        for (int k = 0; k < n; k++)
+            snprintf(parent[k], sizeof parent[k], "%s", in->dir[k]);
+    } else if (cg->version == 1) {
         for (int k = 0; k < 3; k++)
             v1_parent(v1_ctrl[k], parent[k], sizeof parent[k]);
         n = 3;
@@ -274,8 +285,15 @@ int hb_cgroup_create(hb_cgroup *cg, hb_error *err)
             return hb_fail(err, HB_EIO, "cgroup v2: %s", why);
         n = 1;
     }
+    if (in && cg->version == 2) {      /* a v2 parent delegates cpu and memory to its children */
+        hb_error e;
+        if (write_file(parent[0], "cgroup.subtree_control", "+cpu +memory", &e) != HB_OK)
+            return hb_fail(err, HB_EIO, "%s", e.msg);
+    }
     for (int k = 0; k < n; k++) {
-        snprintf(cg->dir[k], sizeof cg->dir[k], "%.440s/%s", parent[k], cg->name);
+        int w = snprintf(cg->dir[k], sizeof cg->dir[k], "%.440s/%s", parent[k], cg->name);
+        if (w < 0 || (size_t)w >= sizeof cg->dir[k])
+            return hb_fail(err, HB_EIO, "cgroup: the path under %s is too long", parent[k]);
         int dup = 0;                   /* co-mounted hierarchies share one directory */
         for (int j = 0; j < k; j++)
             dup |= strcmp(cg->dir[j], cg->dir[k]) == 0;
@@ -355,6 +373,27 @@ int hb_cgroup_set_memory(hb_cgroup *cg, double mb, hb_error *err)
     return HB_OK;
 }
 
+int hb_cgroup_set_weight(hb_cgroup *cg, double shares, hb_error *err)
+{
+    char buf[32];
+    double s = shares < 2 ? 2 : (shares > 262144 ? 262144 : shares);
+    if (cg->version == 1) {
+        snprintf(buf, sizeof buf, "%ld", (long)(s + 0.5));
+        return write_file(cpu_dir(cg), "cpu.shares", buf, err);
+    }
+    double w = s * 100.0 / 1024.0;
+    snprintf(buf, sizeof buf, "%ld", (long)(w < 1 ? 1 : (w > 10000 ? 10000 : w + 0.5)));
+    return write_file(cpu_dir(cg), "cpu.weight", buf, err);
+}
+
+int hb_cgroup_reset_peak(hb_cgroup *cg)
+{
+    hb_error ignored;
+    if (cg->version != 1)
+        return -1;
+    return write_file(mem_dir(cg), "memory.max_usage_in_bytes", "0", &ignored) == HB_OK ? 0 : -1;
+}
+
 /* Moves pid into every hierarchy's group. */
 static int move(const hb_cgroup *cg, pid_t pid, hb_error *err)
 {
@@ -413,6 +452,13 @@ static int child_move(const hb_cgroup *cg)
 int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
                     hb_error *err)
 {
+    extern char **environ;
+    return hb_cgroup_spawn_env(cg, argv, environ, fds, pid, err);
+}
+
+int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[],
+                        const hb_spawn_fds *fds, pid_t *pid, hb_error *err)
+{
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) != 0)
         return hb_fail(err, HB_EIO, "cgroup: pipe: %s", strerror(errno));
@@ -428,7 +474,7 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
         int wfd = fcntl(rep[1], F_DUPFD_CLOEXEC, 10);   /* out of the way of fds 0-3 */
         if (wfd < 0)
             wfd = rep[1];
-        if ((report[1] = child_move(cg)) != 0) {
+        if (cg && (report[1] = child_move(cg)) != 0) {
             report[0] = STEP_MOVE;
             goto fail;
         }
@@ -454,7 +500,7 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
             close_range(4, (unsigned)wfd - 1, 0);
         close_range((unsigned)wfd + 1, ~0U, 0);
         signal(SIGPIPE, SIG_DFL);
-        execv(argv[0], argv);
+        execve(argv[0], argv, envp);
         report[0] = STEP_EXEC;
         report[1] = errno;
     fail:
@@ -530,29 +576,54 @@ static int kill_tasks(const char *dir)
     return n;
 }
 
+/* Removes one group directory: first the groups nested in it, then its tasks, then itself. */
+static int remove_one(const char *dir, hb_error *err)
+{
+    DIR *d = opendir(dir);
+    int rc = HB_OK;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char sub[HB_CGROUP_PATH_MAX];
+            int w = snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (w < 0 || (size_t)w >= sizeof sub || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+                continue;
+            if (e->d_type == DT_UNKNOWN && (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode)))
+                continue;
+            if (remove_one(sub, err) != HB_OK)
+                rc = HB_EIO;
+        }
+        closedir(d);
+    }
+    if (rc != HB_OK)
+        return rc;
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    hb_error ignored;
+    write_file(dir, "cgroup.kill", "1", &ignored);      /* v2 (5.14+): kills all at once */
+    int left = 1;
+    for (int tries = 0; tries < 200; tries++) {
+        left = kill_tasks(dir);
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return HB_OK;
+        nanosleep(&pause, NULL);
+    }
+    return hb_fail(err, HB_EIO, "cgroup: cannot remove %s: %s (%d task(s) left; an unreaped "
+                   "child keeps it busy)", dir, strerror(errno), left);
+}
+
 static int remove_dirs(char (*dir)[HB_CGROUP_PATH_MAX], int ndirs, hb_error *err)
 {
-    struct timespec pause = {0, 10 * 1000 * 1000};
     for (int k = 0; k < ndirs; k++) {
         int dup = 0;
         for (int j = 0; j < k; j++)
             dup |= strcmp(dir[j], dir[k]) == 0;
         if (dup || access(dir[k], F_OK) != 0)
             continue;
-        hb_error ignored;
-        write_file(dir[k], "cgroup.kill", "1", &ignored);   /* v2 (5.14+): kills all at once */
-        int left = 1;
-        for (int tries = 0; tries < 200; tries++) {
-            left = kill_tasks(dir[k]);
-            if (rmdir(dir[k]) == 0 || errno == ENOENT) {
-                left = -1;
-                break;
-            }
-            nanosleep(&pause, NULL);
-        }
-        if (left != -1)
-            return hb_fail(err, HB_EIO, "cgroup: cannot remove %s: %s (%d task(s) left; an "
-                           "unreaped child keeps it busy)", dir[k], strerror(errno), left);
+        if (remove_one(dir[k], err) != HB_OK)
+            return HB_EIO;
     }
     return HB_OK;
 }

@@ -54,6 +54,10 @@ int hb_cgroup_probe(int *version, char *why, size_t whylen);
 /* Creates a new, unlimited group. */
 int hb_cgroup_create(hb_cgroup *cg, hb_error *err);
 
+/* Creates a new, unlimited group nested inside `parent` (NULL: as hb_cgroup_create), so that the
+ * parent's limits bound it and removing the parent removes it. */
+int hb_cgroup_create_in(hb_cgroup *cg, const hb_cgroup *parent, hb_error *err);
+
 /* Sets (or, live, changes) the CPU quota: cores > 0, over a 100 ms period; cores <= 0: no limit. */
 int hb_cgroup_set_cpu(hb_cgroup *cg, double cores, hb_error *err);
 
@@ -61,23 +65,36 @@ int hb_cgroup_set_cpu(hb_cgroup *cg, double cores, hb_error *err);
  * Shrinking below what the group uses fails (v1) or reclaims/kills (v2), as the kernel decides. */
 int hb_cgroup_set_memory(hb_cgroup *cg, double mb, hb_error *err);
 
+/* Sets the group's CPU weight against its siblings when cores compete, in cgroup v1 cpu.shares
+ * units (1024 = a default task; clamped to 2..262144; v2 cpu.weight is shares * 100 / 1024). */
+int hb_cgroup_set_weight(hb_cgroup *cg, double shares, hb_error *err);
+
+/* Restarts the memory peak at the current usage (v1 memory.max_usage_in_bytes). Returns -1 when
+ * the kernel cannot (v2's memory.peak resets only per open file). */
+int hb_cgroup_reset_peak(hb_cgroup *cg);
+
 /* Forks a child that moves itself into the group and then execs argv[0] (a path) with argv; the
  * group applies from its first instruction. Errors before exec (the move, exec itself) come back
  * here as an error naming the step. The child calls only async-signal-safe functions before exec,
  * so a threaded caller may spawn. The caller reaps the child (waitpid). */
 int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
                     hb_error *err);
+/* The same with an environment (envp) for the child; cg may be NULL (no group: a plain spawn). */
+int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[],
+                        const hb_spawn_fds *fds, pid_t *pid, hb_error *err);
 
 /* Moves a running process (all its threads) into the group. */
 int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err);
 
 int hb_cgroup_usage_read(const hb_cgroup *cg, hb_cgroup_usage *u, hb_error *err);
 
-/* Kills what still runs in the group (SIGKILL), waits for it to empty (up to 2 s), removes it. */
+/* Kills what still runs in the group and in groups nested in it (SIGKILL), waits for them to empty
+ * (up to 2 s each), removes them. */
 int hb_cgroup_remove(hb_cgroup *cg, hb_error *err);
 
 /* Removes every harvestbench group whose creating process no longer runs (under this process's
- * parents, as hb_cgroup_create places them). *removed (may be NULL) counts them. */
+ * parents, as hb_cgroup_create places them; with the groups nested in them). *removed (may be
+ * NULL) counts the top-level ones. */
 int hb_cgroup_sweep(int *removed, hb_error *err);
 
 #endif

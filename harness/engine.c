@@ -323,14 +323,17 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .n_invokers = cfg->invokers,
         .capacity = {cfg->cores, cfg->memory_mb},
         .keep_alive = (hb_time)llround(cfg->keep_alive_s * 1e6),
+        .monitor = (hb_time)llround(cfg->monitor_ms * 1e3),
         .cold_start = cfg->cold_start_ms < 0 ? -1 : (hb_time)llround(cfg->cold_start_ms * 1e3),
         .cv = cfg->workload_cv,
         .funcs = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
+        .stop = sp->stop,
         .params = sp->backend_params,
         .config_dir = cfg->dir,
         .usage_rows = sp->usage,
+        .time_scale = cfg->time_scale,
     };
     if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
         goto done;

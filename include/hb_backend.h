@@ -9,6 +9,8 @@
 #ifndef HB_BACKEND_H
 #define HB_BACKEND_H
 
+#include <signal.h>
+
 #include "hb_error.h"
 #include "hb_policy.h"
 #include "hb_types.h"
@@ -61,14 +63,18 @@ typedef struct hb_backend_args {
     int n_invokers;
     hb_res capacity;                   /* per invoker */
     hb_time keep_alive;                /* idle container lifetime; 0: none */
+    hb_time monitor;                   /* [cluster] monitor_ms, whether or not the policy ticks */
     hb_time cold_start;                /* < 0: the profile's per-function value */
     double cv;                         /* < 0: the profile's run-to-run variation */
     const hb_func_config *funcs;       /* HB_NFUNCS entries */
     const hb_profile *profile;         /* the workload model (sim) */
     uint64_t seed;                     /* the run's seed; backends derive their own streams */
+    volatile sig_atomic_t *stop;       /* may be NULL; set by a signal: real-time backends stop
+                                        * waiting and return HB_EINTR */
     hb_kvlist *params;                 /* its [backend.NAME] section */
     const char *config_dir;
     int usage_rows;                    /* 0: the engine does not want on_usage (bench) */
+    double time_scale;                 /* real-time backends: wall seconds per trace second */
 } hb_backend_args;
 
 typedef struct hb_backend_ops {
