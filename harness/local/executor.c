@@ -713,7 +713,11 @@ int hb_exec_pool_add(hb_exec *ex, double cpu, double mem_mb, int *id, hb_error *
             return rc;
         p->has_cg = 1;
         ex->npools++;                  /* from here on hb_exec_free removes it */
-        if ((rc = hb_cgroup_set_cpu(&p->cg, cpu, err)) || (rc = hb_cgroup_set_memory(&p->cg, mem_mb, err)))
+        /* it competes with the rest of the machine like `cpu` busy processes (one group alone
+         * would weigh as one process, whatever it holds) */
+        if ((rc = hb_cgroup_set_cpu(&p->cg, cpu, err)) ||
+            (rc = hb_cgroup_set_weight(&p->cg, 1024 * (cpu > 0 ? cpu : 1), err)) ||
+            (rc = hb_cgroup_set_memory(&p->cg, mem_mb, err)))
             return rc;
     } else {
         ex->npools++;
@@ -730,6 +734,11 @@ static ctr *find_idle(const hb_exec *ex, int pool_id, const char *key)
             strcmp(c->key, key) == 0 && (!best || c->t_idle > best->t_idle))
             best = c;                  /* the most recently idle one */
     return best;
+}
+
+int hb_exec_call_cold(const hb_exec_call *k)
+{
+    return k->cold;
 }
 
 int hb_exec_has_idle(const hb_exec *ex, int pool_id, const char *key)
@@ -947,8 +956,6 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
         if ((rc = service(ex, &next, err)))
             break;
         int64_t now = hb_exec_now();
-        if (now >= until)
-            break;
         size_t need = 1;
         for (ctr *c = ex->ctrs; c; c = c->next)
             need += 4;
@@ -1035,8 +1042,8 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                     rc = ctr_dead(ex, c, err);
             }
         }
-        if (rc || woken)
-            break;
+        if (rc || woken || hb_exec_now() >= until)
+            break;                     /* at least one round, even when `until` has passed */
     }
     free(pf);
     free(ids);

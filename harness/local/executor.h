@@ -114,13 +114,17 @@ typedef struct hb_exec_opts {
  * hierarchy) when groups cannot be created. */
 int hb_exec_new(const hb_exec_opts *o, hb_exec **out, hb_error *err);
 
-/* Adds a pool (an invoker): with limits, a group holding a CPU quota of `cpu` cores (<= 0: none)
- * and a memory limit of `mem_mb` (<= 0: none). Pools are numbered from 0 in order. */
+/* Adds a pool (an invoker): with limits, a group holding a CPU quota of `cpu` cores (<= 0: none),
+ * a CPU weight of `cpu` default tasks against the rest of the machine, and a memory limit of
+ * `mem_mb` (<= 0: none). Pools are numbered from 0 in order. */
 int hb_exec_pool_add(hb_exec *ex, double cpu, double mem_mb, int *pool, hb_error *err);
 
 /* Starts a call: the request is written when its container is ready, on the next hb_exec_run.
  * Fails (no callbacks) when a process or group cannot be made. The spec's strings are copied. */
 int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_error *err);
+
+/* Did the call get a new container (a cold start)? */
+int hb_exec_call_cold(const hb_exec_call *c);
 
 /* Would a call of `key` in `pool` find a warm container now? */
 int hb_exec_has_idle(const hb_exec *ex, int pool, const char *key);
@@ -138,7 +142,8 @@ int hb_exec_resize(hb_exec *ex, hb_exec_call *c, const hb_exec_limits *l, hb_err
 int hb_exec_usage_read(hb_exec *ex, hb_exec_call *c, hb_exec_usage *u, hb_error *err);
 
 /* Services processes until the clock reaches `until`, a signal interrupts the wait, or
- * hb_exec_wake is called; returns HB_OK (read the clock to tell which) or a callback's error. */
+ * hb_exec_wake is called; returns HB_OK (read the clock to tell which) or a callback's error.
+ * Always handles what is ready now, even when `until` has passed. */
 int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err);
 
 /* From any thread: makes the current or next hb_exec_run return. */
