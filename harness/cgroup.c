@@ -636,8 +636,30 @@ int hb_cgroup_remove(hb_cgroup *cg, hb_error *err)
     return rc;
 }
 
+/* Names of the groups a sweep removed: one v1 group spans up to three hierarchies. */
+typedef struct swept {
+    char (*name)[64];
+    size_t n, cap;
+} swept;
+
+static void swept_add(swept *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->name[i], name) == 0)
+            return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        char (*a)[64] = realloc(s->name, cap * sizeof *a);
+        if (!a)
+            return;
+        s->name = a;
+        s->cap = cap;
+    }
+    snprintf(s->name[s->n++], 64, "%.63s", name);
+}
+
 /* Sweeps one parent directory. */
-static int sweep_dir(const char *parent, int *removed, hb_error *err)
+static int sweep_dir(const char *parent, swept *sw, hb_error *err)
 {
     DIR *d = opendir(parent);
     if (!d)
@@ -655,8 +677,8 @@ static int sweep_dir(const char *parent, int *removed, hb_error *err)
         snprintf(dir[0], sizeof dir[0], "%.440s/%.60s", parent, e->d_name);
         if (remove_dirs(dir, 1, err) != HB_OK)
             rc = HB_EIO;
-        else if (removed)
-            (*removed)++;
+        else
+            swept_add(sw, e->d_name);
     }
     closedir(d);
     return rc;
@@ -672,12 +694,16 @@ int hb_cgroup_sweep(int *removed, hb_error *err)
         return hb_fail(err, HB_EIO, "cgroup: %s", why);
     char dir[HB_CGROUP_PATH_MAX];
     int rc = HB_OK;
+    swept sw = {NULL, 0, 0};
     if (version == 1) {
         for (int k = 0; k < 3; k++)
-            if (v1_parent(v1_ctrl[k], dir, sizeof dir) == 0 && sweep_dir(dir, removed, err) != HB_OK)
+            if (v1_parent(v1_ctrl[k], dir, sizeof dir) == 0 && sweep_dir(dir, &sw, err) != HB_OK)
                 rc = HB_EIO;
     } else if (v2_parent(dir, sizeof dir, 0, why, sizeof why) == 0) {
-        rc = sweep_dir(dir, removed, err);
+        rc = sweep_dir(dir, &sw, err);
     }
+    if (removed)
+        *removed = (int)sw.n;
+    free(sw.name);
     return rc;
 }

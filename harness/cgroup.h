@@ -94,7 +94,7 @@ int hb_cgroup_remove(hb_cgroup *cg, hb_error *err);
 
 /* Removes every harvestbench group whose creating process no longer runs (under this process's
  * parents, as hb_cgroup_create places them; with the groups nested in them). *removed (may be
- * NULL) counts the top-level ones. */
+ * NULL) counts the top-level groups by name (a v1 group spans three hierarchies). */
 int hb_cgroup_sweep(int *removed, hb_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "commands.h"
 #include "version.h"
 #include "engine.h"
@@ -98,6 +99,27 @@ static void artifact_stem(const char *policy, const char *trace_path, int seed_i
         snprintf(out, n, "%s_%s_%d", artifact_rm(policy), exp, seed_index - 1);
 }
 
+/* How the local backend confines calls ([backend.local] limits): "cgroup v1", "cgroup v2", "none",
+ * or why cgroups are unavailable. */
+static void manifest_limits(cJSON *m, const hb_config *cfg)
+{
+    const char *mode = "cgroup";
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i]->name, "backend.local") == 0)
+            for (size_t j = 0; j < cfg->sections[i]->kv.n; j++)
+                if (strcmp(cfg->sections[i]->kv.items[j].key, "limits") == 0)
+                    mode = cfg->sections[i]->kv.items[j].value;
+    char buf[600];
+    int version;
+    if (strcmp(mode, "none") == 0)
+        snprintf(buf, sizeof buf, "none");
+    else if (hb_cgroup_probe(&version, buf + 13, sizeof buf - 13))
+        snprintf(buf, sizeof buf, "cgroup v%d", version);
+    else
+        memcpy(buf, "unavailable: ", 13);
+    cJSON_AddStringToObject(m, "limits", buf);
+}
+
 static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, const char *config_path,
                             const run_entry *runs, size_t n_runs, const char *started,
                             const char *ended, const char *status)
@@ -129,6 +151,8 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     cJSON_AddStringToObject(pr, "name", x->profile->name);
     cJSON_AddStringToObject(pr, "source", x->profile->source);
     cJSON_AddStringToObject(m, "backend", be->name);
+    if (strcmp(be->name, "local") == 0)
+        manifest_limits(m, cfg);
     cJSON *caps = cJSON_AddArrayToObject(m, "capabilities");
     if (be->caps & HB_CAP_SIZING)
         cJSON_AddItemToArray(caps, cJSON_CreateString("sizing"));

@@ -778,6 +778,9 @@ static int lb_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
             fprintf(stderr, "harvestbench: local backend: removed %d cgroup(s) left behind by "
                     "harvestbench processes that no longer run\n", removed);
     }
+    if (!b->limits)
+        fprintf(stderr, "harvestbench: local backend: running without limits ([backend.local] "
+                "limits = none): no CPU quota, no memory limit, no oom outcome; usage from /proc\n");
     check_machine(a);
     hb_exec_opts o = {
         .limits = b->limits,
