@@ -329,11 +329,11 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .funcs = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
-        .stop = sp->stop,
         .params = sp->backend_params,
         .config_dir = cfg->dir,
         .usage_rows = sp->usage,
         .time_scale = cfg->time_scale,
+        .stop = sp->stop,
     };
     if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
         goto done;

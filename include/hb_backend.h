@@ -69,12 +69,12 @@ typedef struct hb_backend_args {
     const hb_func_config *funcs;       /* HB_NFUNCS entries */
     const hb_profile *profile;         /* the workload model (sim) */
     uint64_t seed;                     /* the run's seed; backends derive their own streams */
-    volatile sig_atomic_t *stop;       /* may be NULL; set by a signal: real-time backends stop
-                                        * waiting and return HB_EINTR */
     hb_kvlist *params;                 /* its [backend.NAME] section */
     const char *config_dir;
     int usage_rows;                    /* 0: the engine does not want on_usage (bench) */
     double time_scale;                 /* real-time backends: wall seconds per trace second */
+    volatile sig_atomic_t *stop;       /* set by a signal: real-time backends return HB_EINTR from
+                                          advance and drain instead of waiting on; may be NULL */
 } hb_backend_args;
 
 typedef struct hb_backend_ops {

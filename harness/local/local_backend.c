@@ -551,7 +551,7 @@ static int pump(lb *b, int64_t target, int drain, hb_error *err)
 {
     for (int rounds = 0;; rounds++) {
         if (b->stop && *b->stop)
-            return drain ? hb_fail(err, HB_EINTR, "stopped by a signal") : 0;
+            return hb_fail(err, HB_EINTR, "stopped by a signal");
         int64_t now = hb_exec_now();
         if (now >= b->next_sample) {
             int rc = sample(b, err);
