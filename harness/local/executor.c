@@ -46,6 +46,8 @@ typedef struct ctr {
     char *wreq;                        /* the request line being written */
     size_t wlen, woff;
     int send_pending;                  /* write the call's request on the next loop */
+    int oneshot;                       /* one process per call (dockerskeleton), else ActionLoop */
+    int launch_pending;                /* one-shot: start the call's process on the next loop */
     double mem_limit;                  /* MB, its current limit */
     int64_t t_spawn, t_idle;
     int kill_reason;                   /* K_*: why the executor killed it */
@@ -59,6 +61,7 @@ struct hb_exec_call {
     uint64_t id;
     ctr *c;
     char *request;
+    char *path;
     int64_t timeout_ns;
     hb_exec_events ev;
     int cold;
@@ -260,11 +263,10 @@ static int ctr_set_limits(ctr *c, const hb_exec_limits *l, hb_error *err)
     return rc;
 }
 
-/* A new process in a new group; the child's environment adds __OW_WAIT_FOR_ACK=1. */
-static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path,
-                     const hb_exec_limits *l, ctr **out, hb_error *err)
+/* A new container record with its group (and limits). */
+static int ctr_new(hb_exec *ex, int pool_id, const char *key, int oneshot, const hb_exec_limits *l,
+                   ctr **out, hb_error *err)
 {
-    extern char **environ;
     ctr *c = calloc(1, sizeof *c);
     char *k = strdup(key);
     if (!c || !k) {
@@ -275,6 +277,7 @@ static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path
     c->id = ++ex->next_id;
     c->pool = pool_id;
     c->key = k;
+    c->oneshot = oneshot;
     c->pidfd = c->req_fd = c->res_fd = c->log_fd = -1;
     c->mem_limit = l->mem_mb;
     c->next = ex->ctrs;
@@ -290,9 +293,25 @@ static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path
             rc = ctr_set_limits(c, l, err);
         }
     }
+    if (rc) {
+        ctr_retire(ex, c);
+        return rc;
+    }
+    *out = c;
+    return HB_OK;
+}
+
+/* Starts the container's process in its group: argv, with __OW_WAIT_FOR_ACK=1 added to the
+ * environment when ack. Standard input is a socket (requests), fd 3 the result pipe (ActionLoop;
+ * for one-shot processes their standard output is), standard error (and output) the log pipe. */
+static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], int ack, hb_error *err)
+{
+    (void)ex;
+    extern char **environ;
     int sv[2] = {-1, -1}, rp[2] = {-1, -1}, lp[2] = {-1, -1};
-    if (!rc && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
-                pipe2(rp, O_CLOEXEC) != 0 || pipe2(lp, O_CLOEXEC) != 0))
+    int rc = HB_OK;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 || pipe2(rp, O_CLOEXEC) != 0 ||
+        pipe2(lp, O_CLOEXEC) != 0)
         rc = hb_fail(err, HB_EIO, "local executor: pipes: %s", strerror(errno));
     size_t ne = 0;
     while (environ && environ[ne])
@@ -305,31 +324,49 @@ static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path
         for (size_t i = 0; i < ne; i++)
             if (strncmp(environ[i], "__OW_WAIT_FOR_ACK=", 18) != 0)
                 envp[j++] = environ[i];
-        envp[j++] = "__OW_WAIT_FOR_ACK=1";
+        if (ack)
+            envp[j++] = "__OW_WAIT_FOR_ACK=1";
         envp[j] = NULL;
-        char *argv[] = {(char *)path, NULL};
-        hb_spawn_fds fds = {sv[1], lp[1], lp[1], rp[1]};
+        hb_spawn_fds fds = c->oneshot ? (hb_spawn_fds){sv[1], rp[1], lp[1], -1}
+                                      : (hb_spawn_fds){sv[1], lp[1], lp[1], rp[1]};
         c->t_spawn = hb_exec_now();
         rc = hb_cgroup_spawn_env(c->has_cg ? &c->cg : NULL, argv, envp, &fds, &c->pid, err);
     }
     free(envp);
-    if (sv[1] >= 0)
-        close(sv[1]);
-    if (rp[1] >= 0)
-        close(rp[1]);
-    if (lp[1] >= 0)
-        close(lp[1]);
+    close_fd(&sv[1]);                  /* the child's ends */
+    close_fd(&rp[1]);
+    close_fd(&lp[1]);
     c->req_fd = sv[0];
     c->res_fd = rp[0];
     c->log_fd = lp[0];
     if (rc) {
-        ctr_retire(ex, c);
+        close_fd(&c->req_fd);
+        close_fd(&c->res_fd);
+        close_fd(&c->log_fd);
+        c->pid = 0;
         return rc;
     }
     set_nonblock(c->req_fd);
     set_nonblock(c->res_fd);
     set_nonblock(c->log_fd);
     c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);   /* -1 before Linux 5.3 */
+    c->kill_reason = K_NONE;
+    return HB_OK;
+}
+
+/* An ActionLoop container: a new group and its process, ready when it acknowledges. */
+static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path,
+                     const hb_exec_limits *l, ctr **out, hb_error *err)
+{
+    ctr *c;
+    int rc = ctr_new(ex, pool_id, key, 0, l, &c, err);
+    if (rc)
+        return rc;
+    char *argv[] = {(char *)path, NULL};
+    if ((rc = ctr_launch(ex, c, argv, 1, err))) {
+        ctr_retire(ex, c);
+        return rc;
+    }
     c->state = C_STARTING;
     *out = c;
     return HB_OK;
@@ -383,6 +420,7 @@ static void call_unlink(hb_exec *ex, hb_exec_call *k)
 static void call_free(hb_exec_call *k)
 {
     free(k->request);
+    free(k->path);
     buf_free(&k->logs);
     free(k);
 }
@@ -418,7 +456,18 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
     c->call = NULL;
     k->c = NULL;
     call_unlink(ex, k);
-    if (keep && ex->o.keep_alive_ns > 0 && c->pid > 0) {
+    if (keep && ex->o.keep_alive_ns > 0 && (c->pid > 0 || c->oneshot)) {
+        if (c->oneshot) {              /* the group stays warm, without a process */
+            ctr_reap(c);
+            close_fd(&c->req_fd);
+            close_fd(&c->res_fd);
+            close_fd(&c->log_fd);
+            close_fd(&c->pidfd);
+            c->res.n = 0;
+            free(c->wreq);
+            c->wreq = NULL;
+            c->wlen = c->woff = 0;
+        }
         c->state = C_IDLE;
         c->t_idle = hb_exec_now();
     } else {
@@ -442,6 +491,52 @@ static void last_line(const buf *b, char *out, size_t n)
     while (start > 0 && b->s[start - 1] != '\n')
         start--;
     snprintf(out, n, "%.*s", (int)(end - start), b->s + start);
+}
+
+/* A one-shot process exited by itself: its result is the last non-empty line of its standard
+ * output (the dockerskeleton contract), the lines before it join its logs. */
+static int oneshot_end(hb_exec *ex, ctr *c, int64_t now, hb_error *err)
+{
+    hb_exec_call *k = c->call;
+    char *out = c->res.s ? c->res.s : "";
+    size_t n = c->res.n;
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+        n--;
+    size_t b = n;
+    while (b > 0 && out[b - 1] != '\n')
+        b--;
+    char *line = malloc(n - b + 1);
+    if (!line)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    memcpy(line, out + b, n - b);
+    line[n - b] = '\0';
+    if (b > 0)
+        buf_add(&k->logs, out, b, ex->o.max_log ? ex->o.max_log : 65536);
+    cJSON *j = cJSON_ParseWithLength(line, n - b);
+    hb_exec_status st;
+    char msg[300] = "";
+    if (!cJSON_IsObject(j)) {
+        st = HB_EXEC_CRASH;
+        char tail[160];
+        last_line(&k->logs, tail, sizeof tail);
+        if (WIFSIGNALED(c->status))
+            snprintf(msg, sizeof msg, "the process was killed by signal %d (%s)%s%.150s",
+                     WTERMSIG(c->status), strsignal(WTERMSIG(c->status)), *tail ? ": " : "", tail);
+        else
+            snprintf(msg, sizeof msg, "the last line of output is not a JSON object (exit status "
+                     "%d): %.200s", WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1,
+                     *line ? line : tail);
+    } else {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        st = e ? HB_EXEC_APP_ERROR : HB_EXEC_OK;
+        if (e)
+            snprintf(msg, sizeof msg, "%.250s", cJSON_IsString(e) ? e->valuestring : "an error");
+    }
+    cJSON_Delete(j);
+    int rc = call_finish(ex, c, st, msg, st == HB_EXEC_CRASH ? NULL : line, now,
+                         st != HB_EXEC_CRASH, err);
+    free(line);
+    return rc;
 }
 
 /* The container's process is gone (or must be): reap it, end its call with what killed it. */
@@ -477,6 +572,8 @@ static int ctr_dead(hb_exec *ex, ctr *c, hb_error *err)
                  c->mem_limit);
     } else if (c->kill_reason == K_PROTOCOL) {
         snprintf(msg, sizeof msg, "%s", c->kill_msg);
+    } else if (c->oneshot && k->running) {
+        return oneshot_end(ex, c, now, err);
     } else {
         const char *phase = k->running ? "" : " while starting";
         if (WIFSIGNALED(c->status))
@@ -525,6 +622,10 @@ static int ctr_send(hb_exec *ex, ctr *c, hb_error *err)
     free(c->wreq);
     c->wreq = NULL;
     c->wlen = c->woff = 0;
+    if (c->oneshot) {                  /* the parameters are in: end of its input */
+        shutdown(c->req_fd, SHUT_WR);
+        return HB_OK;
+    }
     hb_exec_call *k = c->call;
     if (!k)
         return HB_OK;
@@ -550,6 +651,68 @@ static int ctr_queue_request(ctr *c)
     c->woff = 0;
     c->send_pending = 1;
     return 0;
+}
+
+#define ARGV_MAX_PARAMS (64 * 1024)    /* larger parameters go on stdin (MAX_ARG_STRLEN: 128 KiB) */
+
+/* Starts a one-shot call's process: the parameters as argv[1], or on its standard input when
+ * large; the call runs from here. A process that cannot start ends the call as a crash. */
+static int oneshot_launch(hb_exec *ex, ctr *c, hb_error *err)
+{
+    hb_exec_call *k = c->call;
+    size_t n = strlen(k->request);
+    int big = n > ARGV_MAX_PARAMS;
+    char *argv[] = {k->path, big ? NULL : k->request, NULL};
+    hb_error e2;
+    c->res.n = 0;
+    c->kill_reason = K_NONE;
+    memset(&c->ru, 0, sizeof c->ru);
+    if (!c->has_cg)
+        k->cpu0 = 0;                   /* a new process: /proc counts from zero */
+    if (ctr_launch(ex, c, argv, 0, &e2) != HB_OK) {
+        char m[400];
+        snprintf(m, sizeof m, "the action could not start: %.350s", e2.msg);
+        return call_finish(ex, c, HB_EXEC_CRASH, m, NULL, hb_exec_now(), 0, err);
+    }
+    if (big) {
+        char *w = strdup(k->request);
+        if (!w)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        c->wreq = w;
+        c->wlen = n;
+        c->woff = 0;
+        int rc = ctr_send(ex, c, err);
+        if (rc)
+            return rc;
+    } else {
+        shutdown(c->req_fd, SHUT_WR);
+    }
+    k->running = 1;
+    k->t_running = hb_exec_now();
+    k->deadline = k->timeout_ns > 0 ? k->t_running + k->timeout_ns : 0;
+    return k->ev.on_running ? k->ev.on_running(k->ev.ctx, k, k->t_running, err) : 0;
+}
+
+/* A one-shot process's standard output, kept whole (bounded); *eof when it closed. */
+static void ctr_output(hb_exec *ex, ctr *c, int *eof)
+{
+    char chunk[65536];
+    size_t max = ex->o.max_result ? ex->o.max_result : (16u << 20);
+    *eof = 0;
+    for (;;) {
+        ssize_t n = read(c->res_fd, chunk, sizeof chunk);
+        if (n > 0) {
+            buf_add(&c->res, chunk, (size_t)n, max);
+            if (c->res.truncated)
+                ctr_kill(c, K_PROTOCOL, "the action's output is longer than the executor accepts");
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            *eof = 1;
+        return;
+    }
 }
 
 /* One complete line from fd 3. */
@@ -726,12 +889,12 @@ int hb_exec_pool_add(hb_exec *ex, double cpu, double mem_mb, int *id, hb_error *
     return HB_OK;
 }
 
-static ctr *find_idle(const hb_exec *ex, int pool_id, const char *key)
+static ctr *find_idle(const hb_exec *ex, int pool_id, const char *key, int oneshot)
 {
     ctr *best = NULL;
     for (ctr *c = ex->ctrs; c; c = c->next)
         if (c->state == C_IDLE && c->pool == pool_id && c->kill_reason == K_NONE &&
-            strcmp(c->key, key) == 0 && (!best || c->t_idle > best->t_idle))
+            c->oneshot == oneshot && strcmp(c->key, key) == 0 && (!best || c->t_idle > best->t_idle))
             best = c;                  /* the most recently idle one */
     return best;
 }
@@ -743,7 +906,7 @@ int hb_exec_call_cold(const hb_exec_call *k)
 
 int hb_exec_has_idle(const hb_exec *ex, int pool_id, const char *key)
 {
-    return find_idle(ex, pool_id, key) != NULL;
+    return find_idle(ex, pool_id, key, 0) != NULL || find_idle(ex, pool_id, key, 1) != NULL;
 }
 
 double hb_exec_idle_mem(const hb_exec *ex, int pool_id)
@@ -773,7 +936,9 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
     if (s->pool < 0 || s->pool >= ex->npools)
         return hb_fail(err, HB_ERUN, "local executor: no pool %d", s->pool);
     hb_exec_call *k = calloc(1, sizeof *k);
-    if (!k || !(k->request = strdup(s->request))) {
+    if (!k || !(k->request = strdup(s->request)) || !(k->path = strdup(s->path))) {
+        if (k)
+            free(k->request);
         free(k);
         return hb_fail(err, HB_ENOMEM, "out of memory");
     }
@@ -781,7 +946,7 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
     k->timeout_ns = s->timeout_ns;
     k->ev = s->ev;
     k->t_assigned = hb_exec_now();
-    ctr *c = find_idle(ex, s->pool, s->key);
+    ctr *c = find_idle(ex, s->pool, s->key, s->oneshot != 0);
     int rc = HB_OK;
     if (c && c->has_cg) {
         hb_error e2;
@@ -797,11 +962,14 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
         k->cold = 0;
     } else {
         k->cold = 1;
-        rc = ctr_spawn(ex, s->pool, s->key, s->path, &s->limits, &c, err);
+        rc = s->oneshot ? ctr_new(ex, s->pool, s->key, 1, &s->limits, &c, err)
+                        : ctr_spawn(ex, s->pool, s->key, s->path, &s->limits, &c, err);
         if (rc) {
             call_free(k);
             return rc;
         }
+        if (s->oneshot)
+            c->state = C_BUSY;
     }
     c->call = k;
     k->c = c;
@@ -829,10 +997,10 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
         ex->calls->prev = k;
     ex->calls = k;
     ex->ncalls++;
-    if (!k->cold && ctr_queue_request(c)) {
-        /* cannot happen short of memory; the call ends on the next loop */
-        ctr_kill(c, K_PROTOCOL, "out of memory");
-    }
+    if (c->oneshot)
+        c->launch_pending = 1;
+    else if (!k->cold && ctr_queue_request(c))
+        ctr_kill(c, K_PROTOCOL, "out of memory");   /* its end comes on the next loop */
     *out = k;
     return HB_OK;
 }
@@ -897,7 +1065,7 @@ static int service(hb_exec *ex, int64_t *next, hb_error *err)
         ctr *act = NULL;
         for (ctr *c = ex->ctrs; c && !act; c = c->next) {
             hb_exec_call *k = c->call;
-            if (c->send_pending && c->state == C_BUSY) {
+            if ((c->send_pending || c->launch_pending) && c->state == C_BUSY) {
                 act = c;
                 break;
             }
@@ -920,7 +1088,12 @@ static int service(hb_exec *ex, int64_t *next, hb_error *err)
             *next = nd;
             return HB_OK;
         }
-        if (act->send_pending && act->state == C_BUSY) {
+        if (act->launch_pending && act->state == C_BUSY) {
+            act->launch_pending = 0;
+            int rc = oneshot_launch(ex, act, err);
+            if (rc)
+                return rc;
+        } else if (act->send_pending && act->state == C_BUSY) {
             act->send_pending = 0;
             int rc = ctr_send(ex, act, err);
             if (rc)
@@ -1017,6 +1190,14 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                 ctr_logs(ex, c);
             } else if (kinds[i] == F_REQ && c->req_fd >= 0) {
                 rc = ctr_send(ex, c, err);
+            } else if (kinds[i] == F_RES && c->oneshot) {
+                int eof;
+                ctr_output(ex, c, &eof);
+                if (eof) {
+                    close_fd(&c->res_fd);
+                    if (c->pidfd < 0)  /* no pidfd: the end of its output stands for its exit */
+                        rc = ctr_dead(ex, c, err);
+                }
             } else if (kinds[i] == F_RES) {
                 int eof;
                 rc = ctr_results(ex, ids[i], &eof, err);
@@ -1037,7 +1218,10 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                 int eof;
                 if (c->log_fd >= 0)
                     ctr_logs(ex, c);
-                rc = ctr_results(ex, ids[i], &eof, err);
+                if (c->oneshot && c->res_fd >= 0)
+                    ctr_output(ex, c, &eof);
+                else
+                    rc = ctr_results(ex, ids[i], &eof, err);
                 if (!rc && (c = ctr_find(ex, ids[i])) != NULL)
                     rc = ctr_dead(ex, c, err);
             }

@@ -19,6 +19,11 @@
  *              the call's time limit), or a crash (any other death, with its status and last log
  *              line). A container whose call ended with a result stays idle for the keep-alive,
  *              then is removed; any other ends with its container.
+ * One-shot containers (hb_exec_spec.oneshot) follow OpenWhisk's dockerskeleton contract instead, for
+ * native actions that are not ActionLoop programs: each call is a new process of the executable in
+ * the container's group, the parameter object as argv[1] (on standard input when over 64 KiB), its
+ * result the last line of its standard output (the lines before it and standard error are logs);
+ * the container is its group, warm between calls, and a cold start is the making of the group.
  * With limits off (hb_exec_opts.limits = 0) there are no groups: no CPU quota, no memory limit, no
  * OOM counter; usage comes from /proc/PID (CPU time of all threads; resident memory, its peak reset
  * per call through /proc/PID/clear_refs).
@@ -96,8 +101,10 @@ typedef struct hb_exec_limits {
 typedef struct hb_exec_spec {
     int pool;
     const char *key;                   /* code identity: warm containers serve equal keys */
-    const char *path;                  /* the executable (speaks ActionLoop) */
-    const char *request;               /* one JSON object, {"value":{...},...}, no newline */
+    const char *path;                  /* the executable */
+    int oneshot;                       /* 0: it speaks ActionLoop; 1: dockerskeleton (below) */
+    const char *request;               /* ActionLoop: one JSON object {"value":{...},...}, no
+                                        * newline; one-shot: the parameter object */
     hb_exec_limits limits;
     int64_t timeout_ns;                /* time limit of the execution (not the cold start); 0: none */
     hb_exec_events ev;

@@ -319,6 +319,58 @@ START_TEST(crashes_and_bad_results)
 }
 END_TEST
 
+/* dockerskeleton actions: a process per call in the container's group */
+START_TEST(one_shot_actions)
+{
+    int pool;
+    hb_exec *ex = new_exec(_i, &pool);
+    char echo[512], slow[512], fail[512];
+    write_script("echo", "if [ $# -ge 1 ]; then p=\"$1\"; else p=$(cat); fi\n"
+                 "echo 'a log line'\necho 'to stderr' >&2\n"
+                 "case \"$p\" in *boom*) echo '{\"error\":\"boom\"}'; exit 0;; esac\n"
+                 "echo \"{\\\"len\\\":${#p}}\"\n", echo, sizeof echo);
+    write_script("slow", "sleep 5\necho '{}'\n", slow, sizeof slow);
+    write_script("fail", "echo 'going down' >&2\nexit 3\n", fail, sizeof fail);
+    size_t big_n = 70 * 1024;
+    char *big = malloc(big_n + 16);
+    ck_assert_ptr_nonnull(big);
+    snprintf(big, 16, "{\"p\":\"");
+    memset(big + 6, 'x', big_n - 8);
+    memcpy(big + big_n - 2, "\"}", 3);
+    struct { const char *path, *params; double timeout; hb_exec_status want; const char *has;
+             int cold; } cases[] = {
+        {echo, "{\"a\":1}", 10, HB_EXEC_OK, "{\"len\":7}", 1},
+        {echo, "{\"a\":12}", 10, HB_EXEC_OK, "{\"len\":8}", 0},     /* warm: the same group */
+        {echo, big, 10, HB_EXEC_OK, "{\"len\":71680}", 0},            /* on stdin */
+        {echo, "{\"boom\":1}", 10, HB_EXEC_APP_ERROR, "boom", 0},
+        {slow, "{}", 0.3, HB_EXEC_TIMEOUT, "time limit", 1},
+        {fail, "{}", 10, HB_EXEC_CRASH, "exit status 3): going down", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rec d;
+        memset(&d, 0, sizeof d);
+        hb_exec_spec s = {.pool = pool, .key = cases[i].path, .path = cases[i].path, .oneshot = 1,
+                          .request = cases[i].params, .limits = {1, 1024, 64},
+                          .timeout_ns = (int64_t)(cases[i].timeout * 1e9),
+                          .ev = {cb_running, cb_done, &d}};
+        hb_exec_call *c;
+        hb_error err;
+        ck_assert_msg(hb_exec_start(ex, &s, &c, &err) == HB_OK, "%s", err.msg);
+        drive(ex, &d, 20);
+        ck_assert_msg(d.done && d.r.status == cases[i].want, "case %zu: %s: %s", i,
+                      hb_exec_status_name(d.r.status), d.message);
+        const char *text = cases[i].want == HB_EXEC_OK ? d.result : d.message;
+        ck_assert_msg(strstr(text, cases[i].has), "case %zu: %s", i, text);
+        ck_assert_msg(d.r.cold == cases[i].cold, "case %zu: cold %d", i, d.r.cold);
+        ck_assert(d.running && d.r.t_running >= d.r.t_assigned);
+    }
+    free(big);
+    ck_assert(hb_exec_has_idle(ex, pool, echo));
+    hb_exec_free(ex);
+    ck_assert_int_eq(count_ours("/sys/fs/cgroup", 4), 0);
+}
+END_TEST
+
 START_TEST(without_cgroups_the_error_says_what_is_missing)
 {
     hb_exec_opts o = {.limits = 1};
@@ -355,6 +407,7 @@ int main(void)
     tcase_add_loop_test(tc, cold_then_warm, 0, limits + 1);
     tcase_add_loop_test(tc, time_limit_ends_as_timeout, 0, limits + 1);
     tcase_add_loop_test(tc, crashes_and_bad_results, 0, limits + 1);
+    tcase_add_loop_test(tc, one_shot_actions, 0, limits + 1);
     if (limits) {
         tcase_add_test(tc, quota_holds_a_cpu_bound_call);
         tcase_add_test(tc, resize_raises_the_rate);
