@@ -414,7 +414,7 @@ int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err)
     return move(cg, pid, err);
 }
 
-enum { STEP_MOVE = 1, STEP_FDS, STEP_EXEC };
+enum { STEP_MOVE = 1, STEP_FDS, STEP_EXEC, STEP_DIR };
 
 /* In the forked child, before exec: writes its pid to every group's cgroup.procs with nothing but
  * open/write (async-signal-safe, so spawning from a threaded process is safe). Returns errno or 0. */
@@ -453,10 +453,10 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
                     hb_error *err)
 {
     extern char **environ;
-    return hb_cgroup_spawn_env(cg, argv, environ, fds, pid, err);
+    return hb_cgroup_spawn_env(cg, argv, environ, NULL, fds, pid, err);
 }
 
-int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[],
+int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[], const char *dir,
                         const hb_spawn_fds *fds, pid_t *pid, hb_error *err)
 {
     int rep[2];
@@ -500,6 +500,14 @@ int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const env
             close_range(4, (unsigned)wfd - 1, 0);
         close_range((unsigned)wfd + 1, ~0U, 0);
         signal(SIGPIPE, SIG_DFL);
+        sigset_t none;                 /* a caller's thread may block signals: the child does not */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (dir && chdir(dir) != 0) {
+            report[0] = STEP_DIR;
+            report[1] = errno;
+            goto fail;
+        }
         execve(argv[0], argv, envp);
         report[0] = STEP_EXEC;
         report[1] = errno;
@@ -518,9 +526,9 @@ int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const env
     if (n == (ssize_t)sizeof report) {
         waitpid(c, NULL, 0);
         static const char *const step[] = {"", "moving it into the group", "setting up its fds",
-                                           "exec"};
+                                           "exec", "changing to its directory"};
         return hb_fail(err, HB_EIO, "cgroup: spawning %s: %s: %s", argv[0],
-                       step[report[0] >= 1 && report[0] <= 3 ? report[0] : 0], strerror(report[1]));
+                       step[report[0] >= 1 && report[0] <= 4 ? report[0] : 0], strerror(report[1]));
     }
     *pid = c;
     return HB_OK;

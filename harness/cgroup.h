@@ -79,8 +79,9 @@ int hb_cgroup_reset_peak(hb_cgroup *cg);
  * so a threaded caller may spawn. The caller reaps the child (waitpid). */
 int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
                     hb_error *err);
-/* The same with an environment (envp) for the child; cg may be NULL (no group: a plain spawn). */
-int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[],
+/* The same with an environment (envp) and a working directory (dir; NULL: this one) for the
+ * child; cg may be NULL (no group: a plain spawn). */
+int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[], const char *dir,
                         const hb_spawn_fds *fds, pid_t *pid, hb_error *err);
 
 /* Moves a running process (all its threads) into the group. */

@@ -62,6 +62,8 @@ struct hb_exec_call {
     ctr *c;
     char *request;
     char *path;
+    char **env;                        /* NULL: inherit */
+    char *dir;
     int64_t timeout_ns;
     hb_exec_events ev;
     int cold;
@@ -304,17 +306,19 @@ static int ctr_new(hb_exec *ex, int pool_id, const char *key, int oneshot, const
 /* Starts the container's process in its group: argv, with __OW_WAIT_FOR_ACK=1 added to the
  * environment when ack. Standard input is a socket (requests), fd 3 the result pipe (ActionLoop;
  * for one-shot processes their standard output is), standard error (and output) the log pipe. */
-static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], int ack, hb_error *err)
+static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], char *const *env, const char *dir,
+                      int ack, hb_error *err)
 {
     (void)ex;
     extern char **environ;
+    char *const *base = env ? env : environ;
     int sv[2] = {-1, -1}, rp[2] = {-1, -1}, lp[2] = {-1, -1};
     int rc = HB_OK;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 || pipe2(rp, O_CLOEXEC) != 0 ||
         pipe2(lp, O_CLOEXEC) != 0)
         rc = hb_fail(err, HB_EIO, "local executor: pipes: %s", strerror(errno));
     size_t ne = 0;
-    while (environ && environ[ne])
+    while (base && base[ne])
         ne++;
     char **envp = rc ? NULL : malloc((ne + 2) * sizeof *envp);
     if (!rc && !envp)
@@ -322,15 +326,15 @@ static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], int ack, hb_error
     if (!rc) {
         size_t j = 0;
         for (size_t i = 0; i < ne; i++)
-            if (strncmp(environ[i], "__OW_WAIT_FOR_ACK=", 18) != 0)
-                envp[j++] = environ[i];
+            if (strncmp(base[i], "__OW_WAIT_FOR_ACK=", 18) != 0)
+                envp[j++] = base[i];
         if (ack)
             envp[j++] = "__OW_WAIT_FOR_ACK=1";
         envp[j] = NULL;
         hb_spawn_fds fds = c->oneshot ? (hb_spawn_fds){sv[1], rp[1], lp[1], -1}
                                       : (hb_spawn_fds){sv[1], lp[1], lp[1], rp[1]};
         c->t_spawn = hb_exec_now();
-        rc = hb_cgroup_spawn_env(c->has_cg ? &c->cg : NULL, argv, envp, &fds, &c->pid, err);
+        rc = hb_cgroup_spawn_env(c->has_cg ? &c->cg : NULL, argv, envp, dir, &fds, &c->pid, err);
     }
     free(envp);
     close_fd(&sv[1]);                  /* the child's ends */
@@ -355,15 +359,14 @@ static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], int ack, hb_error
 }
 
 /* An ActionLoop container: a new group and its process, ready when it acknowledges. */
-static int ctr_spawn(hb_exec *ex, int pool_id, const char *key, const char *path,
-                     const hb_exec_limits *l, ctr **out, hb_error *err)
+static int ctr_spawn(hb_exec *ex, const hb_exec_spec *s, ctr **out, hb_error *err)
 {
     ctr *c;
-    int rc = ctr_new(ex, pool_id, key, 0, l, &c, err);
+    int rc = ctr_new(ex, s->pool, s->key, 0, &s->limits, &c, err);
     if (rc)
         return rc;
-    char *argv[] = {(char *)path, NULL};
-    if ((rc = ctr_launch(ex, c, argv, 1, err))) {
+    char *argv[] = {(char *)s->path, NULL};
+    if ((rc = ctr_launch(ex, c, argv, s->env, s->dir, 1, err))) {
         ctr_retire(ex, c);
         return rc;
     }
@@ -421,6 +424,10 @@ static void call_free(hb_exec_call *k)
 {
     free(k->request);
     free(k->path);
+    for (size_t i = 0; k->env && k->env[i]; i++)
+        free(k->env[i]);
+    free(k->env);
+    free(k->dir);
     buf_free(&k->logs);
     free(k);
 }
@@ -669,7 +676,7 @@ static int oneshot_launch(hb_exec *ex, ctr *c, hb_error *err)
     memset(&c->ru, 0, sizeof c->ru);
     if (!c->has_cg)
         k->cpu0 = 0;                   /* a new process: /proc counts from zero */
-    if (ctr_launch(ex, c, argv, 0, &e2) != HB_OK) {
+    if (ctr_launch(ex, c, argv, k->env, k->dir, 0, &e2) != HB_OK) {
         char m[400];
         snprintf(m, sizeof m, "the action could not start: %.350s", e2.msg);
         return call_finish(ex, c, HB_EXEC_CRASH, m, NULL, hb_exec_now(), 0, err);
@@ -936,10 +943,19 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
     if (s->pool < 0 || s->pool >= ex->npools)
         return hb_fail(err, HB_ERUN, "local executor: no pool %d", s->pool);
     hb_exec_call *k = calloc(1, sizeof *k);
-    if (!k || !(k->request = strdup(s->request)) || !(k->path = strdup(s->path))) {
+    int nomem = !k || !(k->request = strdup(s->request)) || !(k->path = strdup(s->path)) ||
+                (s->dir && !(k->dir = strdup(s->dir)));
+    if (!nomem && s->env) {
+        size_t n = 0;
+        while (s->env[n])
+            n++;
+        nomem = !(k->env = calloc(n + 1, sizeof *k->env));
+        for (size_t i = 0; !nomem && i < n; i++)
+            nomem = !(k->env[i] = strdup(s->env[i]));
+    }
+    if (nomem) {
         if (k)
-            free(k->request);
-        free(k);
+            call_free(k);
         return hb_fail(err, HB_ENOMEM, "out of memory");
     }
     k->id = ++ex->next_id;
@@ -963,7 +979,7 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
     } else {
         k->cold = 1;
         rc = s->oneshot ? ctr_new(ex, s->pool, s->key, 1, &s->limits, &c, err)
-                        : ctr_spawn(ex, s->pool, s->key, s->path, &s->limits, &c, err);
+                        : ctr_spawn(ex, s, &c, err);
         if (rc) {
             call_free(k);
             return rc;

@@ -107,6 +107,10 @@ typedef struct hb_exec_spec {
                                         * newline; one-shot: the parameter object */
     hb_exec_limits limits;
     int64_t timeout_ns;                /* time limit of the execution (not the cold start); 0: none */
+    char *const *env;                  /* the process's whole environment ("K=V", NULL-ended); NULL:
+                                        * this process's. Applies when a process starts: every
+                                        * one-shot call, an ActionLoop container's first call */
+    const char *dir;                   /* its working directory; NULL: this process's */
     hb_exec_events ev;
 } hb_exec_spec;
 

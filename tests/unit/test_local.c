@@ -366,6 +366,24 @@ START_TEST(one_shot_actions)
     }
     free(big);
     ck_assert(hb_exec_has_idle(ex, pool, echo));
+    /* an environment of its own and a working directory */
+    char envs[512];
+    write_script("envs", "echo \"{\\\"id\\\":\\\"$__OW_ACTIVATION_ID\\\",\\\"home\\\":\\\"$HOME\\\","
+                 "\\\"dir\\\":\\\"$(pwd)\\\"}\"\n", envs, sizeof envs);
+    char *env[] = {"PATH=/usr/bin:/bin", "__OW_ACTIVATION_ID=abc123", NULL};
+    rec d;
+    memset(&d, 0, sizeof d);
+    hb_exec_spec s = {.pool = pool, .key = "envs", .path = envs, .oneshot = 1, .request = "{}",
+                      .limits = {1, 1024, 64}, .env = env, .dir = tmp_dir,
+                      .ev = {cb_running, cb_done, &d}};
+    hb_exec_call *c;
+    hb_error err;
+    ck_assert_msg(hb_exec_start(ex, &s, &c, &err) == HB_OK, "%s", err.msg);
+    drive(ex, &d, 20);
+    ck_assert_msg(d.r.status == HB_EXEC_OK, "%s", d.message);
+    char want[400];
+    snprintf(want, sizeof want, "{\"id\":\"abc123\",\"home\":\"\",\"dir\":\"%s\"}", tmp_dir);
+    ck_assert_str_eq(d.result, want);
     hb_exec_free(ex);
     ck_assert_int_eq(count_ours("/sys/fs/cgroup", 4), 0);
 }
