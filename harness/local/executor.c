@@ -74,6 +74,7 @@ struct hb_exec_call {
     int kernel_peak;                   /* the group's peak counts from the assignment */
     double peak_sampled;
     buf logs;
+    size_t logs_out;                   /* one-shot: leading bytes of logs from standard output */
     struct hb_exec_call *prev, *next;
 };
 
@@ -456,6 +457,7 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
     r.message = msg ? msg : "";
     r.result = line;
     r.logs = k->logs.s ? k->logs.s : "";
+    r.logs_out = k->logs_out;
     r.cold = k->cold;
     r.t_assigned = k->t_assigned;
     r.t_running = k->running ? k->t_running : 0;
@@ -517,8 +519,17 @@ static int oneshot_end(hb_exec *ex, ctr *c, int64_t now, hb_error *err)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     memcpy(line, out + b, n - b);
     line[n - b] = '\0';
-    if (b > 0)
-        buf_add(&k->logs, out, b, ex->o.max_log ? ex->o.max_log : 65536);
+    if (b > 0) {                       /* its other output lines come first in the logs */
+        buf merged = {0};
+        size_t max = ex->o.max_log ? ex->o.max_log : 65536;
+        buf_add(&merged, out, b, max);
+        k->logs_out = merged.n;
+        if (k->logs.s)
+            buf_add(&merged, k->logs.s, k->logs.n, max);
+        merged.truncated |= k->logs.truncated;
+        buf_free(&k->logs);
+        k->logs = merged;
+    }
     cJSON *j = cJSON_ParseWithLength(line, n - b);
     hb_exec_status st;
     char msg[300] = "";
@@ -935,6 +946,19 @@ int hb_exec_evict_lru(hb_exec *ex, int pool_id)
         return 0;
     ctr_retire(ex, lru);
     return 1;
+}
+
+int hb_exec_forget(hb_exec *ex, const char *key)
+{
+    int n = 0;
+    for (ctr *c = ex->ctrs, *next; c; c = next) {
+        next = c->next;
+        if (c->state == C_IDLE && strcmp(c->key, key) == 0) {
+            ctr_retire(ex, c);
+            n++;
+        }
+    }
+    return n;
 }
 
 int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_error *err)

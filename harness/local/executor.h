@@ -69,6 +69,9 @@ typedef struct hb_exec_result {
     const char *result;                /* the result line, when one came (else NULL) */
     const char *message;               /* what went wrong ("" for OK) */
     const char *logs;                  /* its stdout and stderr during the call, bounded */
+    size_t logs_out;                   /* one-shot: the first logs_out bytes of logs are its
+                                        * standard output (but the result line), the rest its
+                                        * standard error; ActionLoop: 0 (one pipe for both) */
     int cold;
     int64_t t_assigned;                /* hb_exec_start */
     int64_t t_running;                 /* the request was written (after a cold start); 0: never */
@@ -143,6 +146,8 @@ int hb_exec_has_idle(const hb_exec *ex, int pool, const char *key);
 double hb_exec_idle_mem(const hb_exec *ex, int pool);
 /* Removes the least recently used idle container of a pool; returns 0 when there is none. */
 int hb_exec_evict_lru(hb_exec *ex, int pool);
+/* Removes every idle container of `key` (its code is gone); returns how many. */
+int hb_exec_forget(hb_exec *ex, const char *key);
 
 /* Changes a call's limits while it runs (or starts). A memory limit below what the container uses
  * ends the call as HB_EXEC_OOM: cgroup v2 kills it itself; v1 refuses the write (EBUSY), and the

@@ -28,6 +28,7 @@ typedef struct rec {
     hb_exec_result r;
     char result[8192];
     char message[512];
+    char logs[512];
 } rec;
 
 static int cb_running(void *ctx, hb_exec_call *c, int64_t t, hb_error *err)
@@ -50,7 +51,8 @@ static int cb_done(void *ctx, hb_exec_call *c, const hb_exec_result *r, hb_error
     snprintf(d->message, sizeof d->message, "%s", r->message);
     d->r.result = d->result;
     d->r.message = d->message;
-    d->r.logs = "";
+    snprintf(d->logs, sizeof d->logs, "%s", r->logs);
+    d->r.logs = d->logs;
     return 0;
 }
 
@@ -363,9 +365,15 @@ START_TEST(one_shot_actions)
         ck_assert_msg(strstr(text, cases[i].has), "case %zu: %s", i, text);
         ck_assert_msg(d.r.cold == cases[i].cold, "case %zu: cold %d", i, d.r.cold);
         ck_assert(d.running && d.r.t_running >= d.r.t_assigned);
+        if (cases[i].want == HB_EXEC_OK) {      /* stdout's other lines, then stderr */
+            ck_assert_int_eq((int)d.r.logs_out, (int)strlen("a log line\n"));
+            ck_assert_str_eq(d.logs, "a log line\nto stderr\n");
+        }
     }
     free(big);
     ck_assert(hb_exec_has_idle(ex, pool, echo));
+    ck_assert_int_eq(hb_exec_forget(ex, echo), 1);
+    ck_assert(!hb_exec_has_idle(ex, pool, echo));
     /* an environment of its own and a working directory */
     char envs[512];
     write_script("envs", "echo \"{\\\"id\\\":\\\"$__OW_ACTIVATION_ID\\\",\\\"home\\\":\\\"$HOME\\\","
