@@ -387,8 +387,14 @@ static int call_start(lb *b, lb_invoker *iv, lb_call *c, hb_error *err)
     };
     int rc = hb_exec_start(b->ex, &spec, &c->x, err);
     free(req);
-    if (rc)
+    if (rc) {                          /* the run fails: the call is no one's any more */
+        iv->alloc_sum.cpu -= inv->alloc.cpu;
+        iv->alloc_sum.mem_mb -= inv->alloc.mem_mb;
+        inv->backend_data = NULL;
+        free(c);
+        b->live--;
         return hb_error_wrap(err, "local backend: call %llu (%s)", (unsigned long long)inv->index, key);
+    }
     inv->cold_start = hb_exec_call_cold(c->x);
     c->phase = PH_INIT;
     c->seg_t0 = now;
