@@ -31,8 +31,12 @@ rel() { awk -v s="$1" -v l="$2" 'BEGIN { if (l == "" || s == "" || l + 0 == 0) p
 
 printf '| policy | mean ms local | sim | err | p95 ms local | sim | err | cpu/alloc local | sim | err | cpu/cap local | sim | err | mem/alloc local | sim | err | mem/cap local | sim | err |\n'
 printf '|---|%s\n' "$(printf -- '---:|%.0s' $(seq 1 18))"
-for d in "$LOCAL"/*/seed-"$K"; do
-    p=$(basename "$(dirname "$d")")
+# the policies in the local run's order (its manifest), else every directory
+policies=$(awk '/^\t"policies":/ { gsub(/[][",]/, " "); sub(/^[ \t]*policies:?[ \t]*/, ""); print; exit }' \
+           "$LOCAL/manifest.json" 2>/dev/null)
+[ -n "$policies" ] || policies=$(cd "$LOCAL" && ls -d */ | tr -d /)
+for p in $policies; do
+    d="$LOCAL/$p/seed-$K"
     l="$d/summary.json"
     s="$SIM/$p/seed-$K/summary.json"
     [ -f "$l" ] && [ -f "$s" ] || continue

@@ -1253,7 +1253,7 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                     else if (c->kill_reason == K_NONE && poll(&one, 1, 100) == 0)
                         ctr_kill(c, K_PROTOCOL, "the action closed its result pipe (fd 3)");
                 }
-            } else if (kinds[i] == F_PID) {
+            } else if (kinds[i] == F_PID && c->pidfd >= 0) {
                 /* it exited: first whatever it wrote, then its end */
                 int eof;
                 if (c->log_fd >= 0)
