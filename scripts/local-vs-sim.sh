@@ -33,7 +33,7 @@ printf '| policy | mean ms local | sim | err | p95 ms local | sim | err | cpu/al
 printf '|---|%s\n' "$(printf -- '---:|%.0s' $(seq 1 18))"
 # the policies in the local run's order (its manifest), else every directory
 policies=$(awk '/^\t"policies":/ { gsub(/[][",]/, " "); sub(/^[ \t]*policies:?[ \t]*/, ""); print; exit }' \
-           "$LOCAL/manifest.json" 2>/dev/null)
+           "$LOCAL/manifest.json" 2>/dev/null || true)
 [ -n "$policies" ] || policies=$(cd "$LOCAL" && ls -d */ | tr -d /)
 for p in $policies; do
     d="$LOCAL/$p/seed-$K"
