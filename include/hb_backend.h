@@ -69,6 +69,7 @@ typedef struct hb_backend_args {
     hb_kvlist *params;                 /* its [backend.NAME] section */
     const char *config_dir;
     int usage_rows;                    /* 0: the engine does not want on_usage (bench) */
+    double time_scale;                 /* real-time backends: wall seconds per trace second */
 } hb_backend_args;
 
 typedef struct hb_backend_ops {
