@@ -148,6 +148,9 @@ int ow_retryable(const ow_response *r)
                r->curl != CURLE_PEER_FAILED_VERIFICATION && r->curl != CURLE_SSL_CACERT_BADFILE &&
                r->curl != CURLE_WRITE_ERROR && r->curl != CURLE_OUT_OF_MEMORY &&
                r->curl != CURLE_LOGIN_DENIED;
+    /* a 502 that carries an activation is an answer (a blocking call's failed action) */
+    if (r->status == 502 && r->body && strstr(r->body, "\"activationId\""))
+        return 0;
     return r->status == 429 || r->status >= 500;
 }
 

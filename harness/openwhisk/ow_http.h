@@ -40,7 +40,8 @@ int ow_easy_setup(CURL *h, const ow_creds *c, const char *method, const char *ur
 /* "Content-Type: application/json" and "Accept: application/json". */
 struct curl_slist *ow_json_headers(void);
 
-/* A request worth repeating: the transfer failed, or the host answered 429 or 5xx. */
+/* A request worth repeating: the transfer failed, or the host answered 429 or 5xx (but not a 502
+ * that carries an activation record: that is a blocking invocation's failed action). */
 int ow_retryable(const ow_response *r);
 
 /* One request, repeated with exponential backoff (100 ms doubling to 2 s, with jitter) while it is
