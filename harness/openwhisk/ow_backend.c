@@ -68,6 +68,7 @@ struct ow_be {
     ow_options opt;
     ow_creds creds;
     ow_grid grid;
+    double *deployed_timeout_ms;       /* per variant, as the platform reports it (0: unknown) */
     const hb_func_config *funcs;
     CURLM *multi;
     struct curl_slist *hdr;
@@ -336,6 +337,14 @@ static int call_fail(ow_be *b, ow_call *c, hb_outcome o, const char *fmt, ...)
     return call_end(b, c);
 }
 
+/* The platform's activation id in place of the engine's, when it fits. */
+static void set_id(hb_invocation *inv, const char *id)
+{
+    size_t n = strlen(id);
+    if (n < sizeof inv->activation_id)
+        memcpy(inv->activation_id, id, n + 1);
+}
+
 /* The record arrived: the call's times, outcome, peaks and usage. */
 static int call_record(ow_be *b, ow_call *c, const char *text, size_t len)
 {
@@ -352,8 +361,7 @@ static int call_record(ow_be *b, ow_call *c, const char *text, size_t len)
     inv->outcome = ow_activation_outcome(&rec, msg, sizeof msg);
     if (inv->outcome != HB_SUCCESS)
         snprintf(inv->error_msg, sizeof inv->error_msg, "%s", msg);
-    if (strlen(rec.id) < sizeof inv->activation_id)
-        snprintf(inv->activation_id, sizeof inv->activation_id, "%s", rec.id);
+    set_id(inv, rec.id);
     double init_ms = rec.has_init ? rec.init_ms : 0;
     double run_ms = rec.duration_ms - init_ms;
     if (run_ms < 0)
@@ -463,13 +471,15 @@ static int on_response(ow_be *b, ow_call *c)
             c->t_accept = sent;
             if (!c->act_id[0])
                 return call_fail(b, c, HB_ERROR, "HTTP %ld without an activation id", r->status);
+            set_id(c->inv, c->act_id);   /* the platform's id, for looking the call up there */
             if (full)                  /* a server that answered with the whole record */
                 return call_record(b, c, r->body, r->len);
             c->phase = PH_POLL;
             c->attempts = 0;
             c->backoff_ms = (double)b->opt.poll_initial_ms;
-            c->deadline = now + (hb_time)llround(((double)c->inv->timeout / 1e3 +
-                                                  b->opt.record_grace_s * 1e3) * 1e3);
+            /* the record can take as long as the action's time limit as deployed, then the grace */
+            double limit_ms = fmax((double)c->inv->timeout / 1e3, b->deployed_timeout_ms[c->var - b->grid.v]);
+            c->deadline = now + (hb_time)llround((limit_ms + b->opt.record_grace_s * 1e3) * 1e3);
             return schedule(b, c, c->backoff_ms);
         }
         ow_describe(r, why, sizeof why);
@@ -498,8 +508,11 @@ static int on_response(ow_be *b, ow_call *c)
             c->backoff_ms = fmin(c->backoff_ms * 1.5, (double)b->opt.poll_max_ms);
             return schedule(b, c, wait);
         }
-        ow_describe(r, why, sizeof why);
-        return call_fail(b, c, HB_LOST, "no record of %.32s after %.0f s (%s)", c->act_id,
+        if (r->curl != CURLE_OK)
+            snprintf(why, sizeof why, "%.60s", curl_easy_strerror(r->curl));
+        else
+            snprintf(why, sizeof why, "HTTP %ld", r->status);
+        return call_fail(b, c, HB_LOST, "no activation record after %.1f s (last answer: %s)",
                          hb_time_s(now - c->t_accept), why);
     }
     ow_describe(r, why, sizeof why);
@@ -613,6 +626,9 @@ static int check_actions(ow_be *b, hb_error *err)
             cJSON *j = cJSON_ParseWithLength(r.body ? r.body : "", r.len);
             const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
             const cJSON *mem = cJSON_GetObjectItemCaseSensitive(lim, "memory");
+            const cJSON *to = cJSON_GetObjectItemCaseSensitive(lim, "timeout");
+            if (cJSON_IsNumber(to))
+                b->deployed_timeout_ms[i] = to->valuedouble;
             if (!cJSON_IsNumber(mem) || (int)mem->valuedouble != v->limit_memory)
                 rc = hb_fail(err, HB_EINPUT, "openwhisk: action %s on %s has memory limit %s%g, "
                              "expected %d (flavor %s): deploy again with this configuration",
@@ -649,6 +665,7 @@ static void ow_close(void *state)
     ow_creds_free(&b->creds);
     free(b->bins);
     free(b->iv);
+    free(b->deployed_timeout_ms);
     free(b);
     curl_global_cleanup();
 }
@@ -688,9 +705,10 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
         rc = ow_grid_build(b->opt.flavor, b->opt.prefix, a->funcs, a->capacity, &b->grid, err);
     if (!rc) {
         b->iv = calloc((size_t)b->n_inv, sizeof *b->iv);
+        b->deployed_timeout_ms = calloc(b->grid.n, sizeof *b->deployed_timeout_ms);
         b->multi = curl_multi_init();
         b->hdr = ow_json_headers();
-        if (!b->iv || !b->multi || !b->hdr)
+        if (!b->iv || !b->deployed_timeout_ms || !b->multi || !b->hdr)
             rc = hb_fail(err, HB_ENOMEM, "out of memory");
     }
     if (!rc) {

@@ -41,7 +41,7 @@ static int64_t mono_ms(void)
 }
 
 typedef struct container {
-    char key[96];
+    char *key;
     char dir[1200];
     int busy;
     int64_t last_used;                 /* monotonic ms */
@@ -135,9 +135,12 @@ static container *container_take(exec_runner *r, const char *key, int *cold, con
         return found;
     }
     container *c = calloc(1, sizeof *c);
+    if (c && !(c->key = strdup(key))) {
+        free(c);
+        c = NULL;
+    }
     if (!c)
         return NULL;
-    snprintf(c->key, sizeof c->key, "%s", key);
     snprintf(c->dir, sizeof c->dir, "%s/c%llu", r->work_dir, (unsigned long long)++r->next_ctr);
     c->busy = 1;
     c->next = r->containers;
@@ -162,6 +165,7 @@ static void container_release(exec_runner *r, container *c, int keep)
         }
     pthread_mutex_unlock(&r->mu);
     remove_dir(c->dir);
+    free(c->key);
     free(c);
 }
 
@@ -419,6 +423,7 @@ static void *job_thread(void *arg)
         container *e = expired;
         expired = e->next;
         remove_dir(e->dir);
+        free(e->key);
         free(e);
     }
     res.start_ms = hb_epoch_ms();
@@ -573,6 +578,7 @@ static void exec_forget(hb_runner *rr, const char *key)
         container *c = gone;
         gone = c->next;
         remove_dir(c->dir);
+        free(c->key);
         free(c);
     }
 }
@@ -594,6 +600,7 @@ static void exec_close(hb_runner *rr)
         container *c = r->containers;
         r->containers = c->next;
         remove_dir(c->dir);
+        free(c->key);
         free(c);
     }
     pthread_mutex_destroy(&r->mu);

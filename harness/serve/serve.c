@@ -265,13 +265,21 @@ static int code_in_use(hb_serve *s, const char *key, const sv_action *except)
     return 0;
 }
 
-/* Drops a code file no action refers to any more (called with the lock held). */
-static void release_code(hb_serve *s, const char *key, const char *path, const sv_action *except)
+/* Containers are an action's own, as in OpenWhisk: warm reuse needs the same action and version. */
+static void container_key(const sv_action *a, char *out, size_t n)
 {
-    if (!key[0] || code_in_use(s, key, except))
-        return;
-    unlink(path);
-    s->runner->ops->forget(s->runner, key);
+    snprintf(out, n, "%s@%s#%s", a->name, a->version, a->code_key[0] ? a->code_key : "image");
+}
+
+/* The action (old version) is gone: its idle containers go, and its code file if no action uses it
+ * (called with the lock held). */
+static void release_code(hb_serve *s, const sv_action *a, const sv_action *except)
+{
+    char ck[700];
+    container_key(a, ck, sizeof ck);
+    s->runner->ops->forget(s->runner, ck);
+    if (a->code_key[0] && !code_in_use(s, a->code_key, except))
+        unlink(a->code_path);
 }
 
 static void action_free(sv_action *a)
@@ -744,8 +752,7 @@ static enum MHD_Result put_action(hb_serve *s, struct MHD_Connection *c, const c
                 a->next = old->next;
                 break;
             }
-        if (strcmp(old->code_key, a->code_key) != 0)
-            release_code(s, old->code_key, old->code_path, old);
+        release_code(s, old, old);
         action_free(old);
     } else {
         sv_action **pp = &s->actions;  /* kept sorted by name, as a listing shows them */
@@ -783,7 +790,7 @@ static enum MHD_Result delete_action(hb_serve *s, struct MHD_Connection *c, cons
     cJSON *doc = NULL;
     if (a) {
         doc = action_json(s, a, 0);
-        release_code(s, a->code_key, a->code_path, a);
+        release_code(s, a, a);
         action_free(a);
     }
     pthread_mutex_unlock(&s->mu);
@@ -910,14 +917,14 @@ static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char 
     p->logs = a->logs;
     p->concurrency = a->concurrency;
     p->lose = s->faults.plose > 0 && sv_dice_roll(&s->dice) < s->faults.plose;
-    char action[600];
+    char action[600], ckey[700];
     snprintf(action, sizeof action, "%s/%s", s->ns, name);
+    container_key(a, ckey, sizeof ckey);
     hb_run_request req = {
         .activation_id = id,
         .action = action,
         .api_host = s->apihost,
-        .code = {a->code_key[0] ? a->code_key : "image", a->code_key[0] ? a->code_path : NULL,
-                 a->is_zip, a->image},
+        .code = {ckey, a->code_key[0] ? a->code_path : NULL, a->is_zip, a->image},
         .params = params,
         .limits = {a->timeout_ms, (int)a->memory, 0},
         .deadline_ms = now + a->timeout_ms,
