@@ -8,6 +8,8 @@
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
+#   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
+#   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -28,10 +30,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -Iinclude -Iharness -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
+CPPFLAGS += -Iinclude -Iharness -Ipolicies -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lcsv -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
 
 VERSION    := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -54,7 +56,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -132,3 +134,14 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# The Freyr checkpoint configs/demo.ini loads: 50 PPO episodes on the demo trace in the simulator
+# (docs/policies.md, "freyr"). The result is committed; this regenerates it, byte for byte.
+freyr-demo: $(BIN)
+	$(BIN) train freyr configs/demo.ini --episodes 50 --seed 1 --out configs/freyr-demo.json \
+	    --curve build/freyr-demo-curve.csv
+
+# The Freyr checkpoint configs/paper.ini loads: 50 episodes at the middle load level, k = 12.
+freyr-paper: $(BIN)
+	$(BIN) train freyr configs/paper.ini --set trace.per_minute=12 --episodes 50 --seed 1 \
+	    --out configs/freyr-paper.json --curve build/freyr-paper-curve.csv

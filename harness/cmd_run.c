@@ -21,16 +21,8 @@
 #include "files.h"
 #include "registry.h"
 #include "results.h"
+#include "stop_signal.h"
 
-
-/* The one piece of process-wide state: a signal can only reach the run through a global. */
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static const char RUN_HELP[] =
     "usage: harvestbench run CONFIG [--out DIR] [--policy P1,P2,...] [--seeds N]\n"
@@ -496,16 +488,11 @@ int cmd_run(int argc, char **argv)
                     d & HB_CAP_INVOKER ? "invoker-side " : "", cfg->policies[p]);
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_stop = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    hb_stop_guard guard;
+    volatile sig_atomic_t *stop = hb_stop_install(&guard);
     int tty = isatty(STDERR_FILENO);
     int failed = 0;
-    for (size_t i = 0; i < n_runs && !g_stop; i++) {
+    for (size_t i = 0; i < n_runs && !*stop; i++) {
         run_entry *r = &runs[i];
         int p = (int)(i / (size_t)cfg->seeds);
         char dir[HB_PATH_MAX + 64], sum[HB_PATH_MAX + 96];
@@ -539,7 +526,7 @@ int cmd_run(int argc, char **argv)
                 .cfg = cfg, .trace = x.trace, .profile = x.profile, .arrival = x.arrival,
                 .sizes = x.sizes, .policy = hb_policy_find(r->policy), .policy_params = pkv,
                 .backend = be, .backend_params = bkv, .seed = r->seed, .seed_index = r->seed_index,
-                .writer = w, .stats = &st, .usage = 1, .stop = &g_stop,
+                .writer = w, .stats = &st, .usage = 1, .stop = stop,
                 .progress_label = (!quiet && tty) ? label : NULL,
             };
             rc = hb_engine_run(&es, &err);
@@ -574,8 +561,7 @@ int cmd_run(int argc, char **argv)
         hb_stats_free(&st);
         write_manifest(out, &x, be, config_path, runs, n_runs, started, NULL, "incomplete", &err);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    hb_stop_restore(&guard);
 
     int complete = 1;
     for (size_t i = 0; i < n_runs; i++)
@@ -594,7 +580,7 @@ int cmd_run(int argc, char **argv)
             print_artifact_lines(cfg->policies[p], &tot[p]);
     print_table(cfg, tot);
     printf("results: %s (%s)\n", out, complete ? "complete" : "incomplete");
-    if (g_stop)
+    if (*stop)
         fprintf(stderr, "harvestbench run: interrupted; continue with: harvestbench run %s --out %s "
                 "--resume\n", config_path, out);
     for (int p = 0; p < cfg->n_policies; p++)

@@ -76,3 +76,11 @@ int hb_place_jsq(const hb_invocation *inv, const hb_cluster_view *v)
     }
     return best >= 0 ? best : random_invoker(v);
 }
+
+int hb_place_jsq_hook(void *state, const hb_invocation *inv, const hb_cluster_view *view,
+                      hb_error *err)
+{
+    (void)state;
+    (void)err;
+    return hb_place_jsq(inv, view);
+}

@@ -148,7 +148,20 @@ int hb_predictor_table_load(const char *path, hb_predictor_table **out, hb_error
     int rrc = hb_read_text(path, &buf, &n, err);
     if (rrc)
         return rrc;
-    int rc = hb_predictor_table_parse(buf, n, path, out, err);
+    /* '#' lines are comments (a trained table says what made it); their newline stays, so that
+     * messages keep the file's line numbers */
+    size_t w = 0;
+    for (size_t r = 0; r < n;) {
+        int comment = buf[r] == '#';
+        while (r < n && buf[r] != '\n') {
+            if (!comment)
+                buf[w++] = buf[r];
+            r++;
+        }
+        if (r < n)
+            buf[w++] = buf[r++];
+    }
+    int rc = hb_predictor_table_parse(buf, w, path, out, err);
     free(buf);
     return rc;
 }

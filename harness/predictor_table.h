@@ -28,7 +28,7 @@ typedef struct hb_predictor_table {
 /* Parses CSV text; text NULL reads the table compiled into the binary. */
 int hb_predictor_table_parse(const char *text, size_t len, const char *source,
                              hb_predictor_table **out, hb_error *err);
-/* Reads a file; path NULL or "" means the built-in table. */
+/* Reads a file ('#' lines are comments); path NULL or "" means the built-in table. */
 int hb_predictor_table_load(const char *path, hb_predictor_table **out, hb_error *err);
 void hb_predictor_table_free(hb_predictor_table *t);
 

@@ -106,6 +106,9 @@ typedef struct hb_cluster_view {
  *      call's reserve in both dimensions, then a random invoker. */
 int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *view);
 int hb_place_jsq(const hb_invocation *inv, const hb_cluster_view *view);
+/* hb_place_jsq as a ready place() hook, for policies that size calls and place them by JSQ. */
+int hb_place_jsq_hook(void *state, const hb_invocation *inv, const hb_cluster_view *view,
+                      hb_error *err);
 
 /* ---- invoker side ---- */
 

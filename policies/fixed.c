@@ -14,17 +14,9 @@ static int fixed_size(void *state, const hb_invocation *inv, const hb_observatio
     return 0;
 }
 
-static int fixed_place(void *state, const hb_invocation *inv, const hb_cluster_view *view,
-                       hb_error *err)
-{
-    (void)state;
-    (void)err;
-    return hb_place_jsq(inv, view);
-}
-
 const hb_policy_ops hb_policy_fixed = {
     .name = "fixed",
     .summary = "the user's CPU and memory as hard limits, join-shortest-queue placement",
     .size = fixed_size,
-    .place = fixed_place,
+    .place = hb_place_jsq_hook,
 };

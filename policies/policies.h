@@ -1,4 +1,4 @@
-/* policies.h - the built-in policies (one hb_policy_ops each). */
+/* policies.h - the built-in policies (one hb_policy_ops each; policies/registry.c lists them). */
 #ifndef HB_POLICIES_H
 #define HB_POLICIES_H
 
@@ -8,5 +8,8 @@ extern const hb_policy_ops hb_policy_default;
 extern const hb_policy_ops hb_policy_fixed;
 extern const hb_policy_ops hb_policy_libra;
 extern const hb_policy_ops hb_policy_libra_np;
+extern const hb_policy_ops hb_policy_greedy;   /* policies/greedy.c */
+extern const hb_policy_ops hb_policy_ensure;   /* policies/ensure.c */
+extern const hb_policy_ops hb_policy_freyr;    /* policies/freyr/freyr.c */
 
 #endif

@@ -9,6 +9,9 @@ const hb_policy_ops *const hb_policy_table[] = {
     &hb_policy_fixed,
     &hb_policy_libra,
     &hb_policy_libra_np,
+    &hb_policy_greedy,
+    &hb_policy_ensure,
+    &hb_policy_freyr,
     NULL,
 };
 

@@ -6,7 +6,10 @@ set -eu
 
 # build and run: compiler front-end helpers and the libraries of the field
 PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl-dev
-      libmicrohttpd-dev libzip-dev gnuplot-nox fonts-dejavu-core"
+      libmicrohttpd-dev libzip-dev gnuplot-nox fonts-dejavu-core libxgboost-dev"
+# the workload binaries are linked statically: Jansson (JSON; Debian's cJSON has no static archive)
+# and zlib (deflate for eg, ip, vp) both ship their .a files
+PKGS="$PKGS libjansson-dev zlib1g-dev"
 # tests
 PKGS="$PKGS check libsubunit-dev"
 

@@ -57,16 +57,10 @@ static void lp_observe(void *state, const hb_invocation *done)
         p->last_peak_mb[done->func] = 0;                  /* too small: back to the user's */
 }
 
-static int lp_place(void *state, const hb_invocation *inv, const hb_cluster_view *v, hb_error *err)
-{
-    (void)state;
-    (void)err;
-    return hb_place_jsq(inv, v);
-}
-
 const hb_policy_ops hb_policy_lastpeak = {
     .name = "lastpeak",
     .summary = "memory from the function's last peak plus a margin; user CPU; JSQ",
     .create = lp_create, .destroy = lp_destroy,
-    .size = lp_size, .observe = lp_observe, .place = lp_place,
+    .size = lp_size, .observe = lp_observe,
+    .place = hb_place_jsq_hook,                            /* join-shortest-queue */
 };

@@ -50,7 +50,8 @@ void libra_predict(const libra_predictor *p, int f, double x, hb_res user, libra
         mem += s->mem_peak_mb;
         dur += s->dur_s;
     }
-    /* the mean over the samples held (the artifact divided by 5 even with fewer) */
+    /* durations include init, as the other predictors' do (the window starts at container
+     * assignment); the mean over the samples held (the artifact divided by 5 even with fewer) */
     cpu /= n;
     mem /= n;
     out->cpu = cpu > 0 ? floor(cpu) + 1 : user.cpu;
@@ -65,7 +66,7 @@ void libra_predictor_observe(libra_predictor *p, const hb_invocation *done)
     int f = done->func;
     /* the ring holds the newest `window` samples of each function, in any order */
     p->ring[f * p->window + p->head[f]] =
-        (lp_sample){done->cpu_peak, done->mem_peak_mb, hb_time_s(done->end - done->exec_start)};
+        (lp_sample){done->cpu_peak, done->mem_peak_mb, hb_time_s(done->end - done->start)};
     p->head[f] = (p->head[f] + 1) % p->window;
     if (p->count[f] < p->window)
         p->count[f]++;

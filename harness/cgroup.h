@@ -1,0 +1,83 @@
+/* cgroup.h - resource-limited process groups on Linux cgroup v1 or v2.
+ *
+ * One hb_cgroup confines one workload process (and its threads and children): a CPU quota in cores
+ * (fractional), a memory limit with swap off, its CPU time, memory use, memory peak and OOM kills,
+ * live resizing, and removal. Used by `harvestbench profile` and the local backend.
+ *
+ * Layout, detected at run time (hb_cgroup_probe):
+ *   v1  the cpu, cpuacct and memory hierarchies (cpu and cpuacct may be co-mounted). Each group is
+ *       created under the process's *current* group in that hierarchy (from /proc/self/cgroup), so a
+ *       machine that accounts its sessions' memory keeps doing so.
+ *   v2  the unified hierarchy when it has the cpu and memory controllers: groups live in a parent
+ *       "<mount>/harvestbench" that holds no process (the v2 no-internal-process rule), with cpu and
+ *       memory enabled down to it; HB_CGROUP_PARENT names another (delegated) parent.
+ * A group is named "harvestbench-<pid>-<n>" (pid of the creating process, n a counter), so
+ * hb_cgroup_sweep can remove the groups of harvestbench processes that died without cleaning up.
+ *
+ * Creating groups needs root (or a delegated v2 subtree). Without them every call fails with an
+ * error that says what is missing. Not thread-safe per group; distinct groups are independent. */
+#ifndef HB_CGROUP_H
+#define HB_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hb_error.h"
+
+#define HB_CGROUP_PREFIX "harvestbench-"
+#define HB_CGROUP_PATH_MAX 512
+
+typedef struct hb_cgroup {
+    int version;                       /* 1 or 2 */
+    char name[64];                     /* harvestbench-<pid>-<n> */
+    /* v1: one directory per hierarchy (cpu and cpuacct equal when co-mounted); v2: dir[0] */
+    char dir[3][HB_CGROUP_PATH_MAX];   /* [0] cpu (v2: the group), [1] cpuacct, [2] memory */
+    int ndirs;                         /* distinct directories created: 1 (v2) to 3 (v1) */
+} hb_cgroup;
+
+typedef struct hb_cgroup_usage {
+    uint64_t cpu_ns;                   /* CPU time of every task ever in the group */
+    uint64_t mem_bytes;                /* memory charged now (v1 usage_in_bytes, v2 memory.current) */
+    int64_t mem_peak_bytes;            /* highest charge so far; -1 when the kernel has no peak file */
+    int64_t oom_kills;                 /* tasks killed by the OOM killer; -1 when not reported */
+} hb_cgroup_usage;
+
+/* Where the child's standard streams go: an fd to dup2 onto 0, 1, 2 and 3, or -1 (0-2: inherit;
+ * 3: closed). Every other descriptor is closed in the child. */
+typedef struct hb_spawn_fds {
+    int in, out, err, fd3;
+} hb_spawn_fds;
+
+/* Can this process create groups? Returns 1 (version in *version), or 0 with the reason in why. */
+int hb_cgroup_probe(int *version, char *why, size_t whylen);
+
+/* Creates a new, unlimited group. */
+int hb_cgroup_create(hb_cgroup *cg, hb_error *err);
+
+/* Sets (or, live, changes) the CPU quota: cores > 0, over a 100 ms period; cores <= 0: no limit. */
+int hb_cgroup_set_cpu(hb_cgroup *cg, double cores, hb_error *err);
+
+/* Sets (or changes) the memory limit in MB (2^20 bytes), with swap off: mb <= 0: no limit.
+ * Shrinking below what the group uses fails (v1) or reclaims/kills (v2), as the kernel decides. */
+int hb_cgroup_set_memory(hb_cgroup *cg, double mb, hb_error *err);
+
+/* Forks a child that moves itself into the group and then execs argv[0] (a path) with argv; the
+ * group applies from its first instruction. Errors before exec (the move, exec itself) come back
+ * here as an error naming the step. The child calls only async-signal-safe functions before exec,
+ * so a threaded caller may spawn. The caller reaps the child (waitpid). */
+int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, pid_t *pid,
+                    hb_error *err);
+
+/* Moves a running process (all its threads) into the group. */
+int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err);
+
+int hb_cgroup_usage_read(const hb_cgroup *cg, hb_cgroup_usage *u, hb_error *err);
+
+/* Kills what still runs in the group (SIGKILL), waits for it to empty (up to 2 s), removes it. */
+int hb_cgroup_remove(hb_cgroup *cg, hb_error *err);
+
+/* Removes every harvestbench group whose creating process no longer runs (under this process's
+ * parents, as hb_cgroup_create places them). *removed (may be NULL) counts them. */
+int hb_cgroup_sweep(int *removed, hb_error *err);
+
+#endif

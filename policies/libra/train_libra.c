@@ -1,0 +1,683 @@
+/* train_libra.c - see train_libra.h. */
+#include "train_libra.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "atomic_file.h"
+#include "commands.h"
+#include "engine.h"
+#include "experiment.h"
+#include "files.h"
+#include "registry.h"
+#include "results.h"
+#include "seed.h"
+
+static const char *const TARGETS[HB_NTARGETS] = {"cpu", "memory", "duration"};
+
+/* ---- profiling ---- */
+
+size_t lt_grid(int f, int n, double *out)
+{
+    const hb_function *fn = &hb_functions[f];
+    double lo = (double)fn->size_base * fn->size_lo, hi = (double)fn->size_base * (fn->size_hi - 1);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        double x = n == 1 ? lo : round(lo + (hi - lo) * i / (n - 1));
+        if (k == 0 || x != out[k - 1])
+            out[k++] = x;
+    }
+    return k;
+}
+
+/* The profiling policy: every call at 8 cores (a quota) and 1024 MB, holding just that. */
+static int profile_size(void *state, const hb_invocation *inv, const hb_observation *obs,
+                        hb_sizing *out, hb_error *err)
+{
+    (void)state, (void)inv, (void)obs, (void)err;
+    out->alloc = out->reserve = (hb_res){LT_CORES, LT_MEM_MB};
+    out->cpu_hard = 1;
+    return 0;
+}
+
+static const hb_policy_ops profile_policy = {
+    .name = "libra-profiling",
+    .summary = "8 cores and 1024 MB for every call (train libra)",
+    .size = profile_size,
+};
+
+typedef struct collect {
+    lt_obs *obs;
+    size_t n, failed;
+    int not_cold;
+} collect;
+
+static void on_record(void *ctx, const hb_invocation *inv)
+{
+    collect *c = ctx;
+    if (!inv->cold_start)
+        c->not_cold++;
+    if (inv->outcome != HB_SUCCESS) {
+        c->failed++;
+        return;
+    }
+    c->obs[c->n++] = (lt_obs){inv->func, (double)inv->input_size, inv->cpu_peak, inv->mem_peak_mb,
+                              hb_time_s(inv->end - inv->start)};
+}
+
+/* One trace row per function and one call per minute, in order: function, size, repetition. */
+static int profiling_trace(const lt_profile_opts *o, hb_trace **out, hb_error *err)
+{
+    *out = NULL;
+    double *grid = malloc((size_t)o->sizes * sizeof *grid);
+    size_t ns[HB_NFUNCS], total = 0;
+    if (!grid)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    for (int f = 0; f < HB_NFUNCS; f++)
+        total += (ns[f] = lt_grid(f, o->sizes, grid)) * (size_t)o->reps;
+    hb_trace *t = calloc(1, sizeof *t);
+    if (t) {
+        t->funcs = calloc(HB_NFUNCS, sizeof *t->funcs);
+        t->counts = calloc(HB_NFUNCS * total, sizeof *t->counts);
+        t->sizes = malloc(total * sizeof *t->sizes);
+    }
+    if (!t || !t->funcs || !t->counts || !t->sizes) {
+        free(grid);
+        hb_trace_free(t);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    snprintf(t->source, sizeof t->source, "train libra: profiling grid");
+    snprintf(t->format, sizeof t->format, "synthetic");
+    t->n_funcs = HB_NFUNCS;
+    t->n_minutes = t->n_sizes = total;
+    t->total = total;
+    size_t m = 0;
+    for (int f = 0; f < HB_NFUNCS; f++) {
+        hb_trace_func *tf = &t->funcs[f];
+        snprintf(tf->name, sizeof tf->name, "%s", hb_functions[f].id);
+        snprintf(tf->trigger, sizeof tf->trigger, "profiling");
+        tf->bench = f;
+        tf->dur_avg_ms = tf->mem_avg_mb = -1;
+        tf->total = ns[f] * (size_t)o->reps;
+        lt_grid(f, o->sizes, grid);
+        for (size_t i = 0; i < ns[f]; i++)
+            for (int r = 0; r < o->reps; r++, m++) {
+                t->counts[(size_t)f * total + m] = 1;
+                t->sizes[m] = (int64_t)grid[i];
+            }
+    }
+    free(grid);
+    *out = t;
+    return 0;
+}
+
+int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o, lt_obs **out,
+               size_t *n, size_t *failed, hb_error *err)
+{
+    *out = NULL;
+    *n = *failed = 0;
+    if (o->sizes < 1 || o->reps < 1)
+        return hb_fail(err, HB_EINPUT, "train libra: need at least one size and one repetition");
+    hb_trace *tr;
+    int rc = profiling_trace(o, &tr, err);
+    if (rc)
+        return rc;
+    collect c = {calloc(tr->total, sizeof *c.obs), 0, 0, 0};
+    if (!c.obs) {
+        hb_trace_free(tr);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    /* Each call alone: the invoker holds exactly one call's allocation, so a second one waits for
+     * the first to end (and one call per minute rarely waits at all); nothing stays warm. */
+    int invokers = cfg->invokers;
+    double cores = cfg->cores, mem = cfg->memory_mb, keep = cfg->keep_alive_s;
+    cfg->invokers = 1;
+    cfg->cores = LT_CORES;
+    cfg->memory_mb = LT_MEM_MB;
+    cfg->keep_alive_s = 0;
+    hb_run_stats st;
+    hb_stats_init(&st, 0);
+    hb_engine_spec es = {
+        .cfg = cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN, .sizes = HB_SIZES_FILE,
+        .policy = &profile_policy, .policy_params = hb_config_section_kv(cfg, "policy.libra-profiling"),
+        .backend = hb_backend_find("sim"), .backend_params = hb_config_section_kv(cfg, "backend.sim"),
+        .seed = o->seed, .seed_index = 1, .training = 1, .stats = &st,
+        .on_record = on_record, .on_record_ctx = &c,
+    };
+    rc = es.backend ? hb_engine_run(&es, err) : hb_fail(err, HB_ERUN, "no simulator in this build");
+    hb_stats_free(&st);
+    cfg->invokers = invokers;
+    cfg->cores = cores;
+    cfg->memory_mb = mem;
+    cfg->keep_alive_s = keep;
+    if (!rc && c.not_cold)
+        rc = hb_fail(err, HB_ERUN, "%d calls were warm starts", c.not_cold);
+    hb_trace_free(tr);
+    if (rc) {
+        free(c.obs);
+        return hb_error_wrap(err, "train libra: profiling");
+    }
+    *out = c.obs;
+    *n = c.n;
+    *failed = c.failed;
+    return 0;
+}
+
+double lt_target(const lt_obs *o, int target)
+{
+    switch (target) {
+    case HB_TARGET_CPU:
+        return hb_clip(floor(o->cpu_peak) + 1, 1, LT_CLASSES);
+    case HB_TARGET_MEM:
+        return hb_clip(floor(o->mem_peak_mb / HB_MEM_UNIT_MB) + 1, 1, LT_CLASSES);
+    default:
+        return o->dur_s;
+    }
+}
+
+/* ---- fitting ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int in_sorted(const double *a, size_t n, double x)
+{
+    return bsearch(&x, a, n, sizeof *a, cmp_double) != NULL;
+}
+
+void lt_model_free(lt_model *m)
+{
+    hb_predictor_table_free(m->table);
+    for (int f = 0; f < HB_NFUNCS; f++)
+        for (int k = 0; k < HB_NTARGETS; k++)
+            lf_free(m->forest[f][k]);
+    memset(m, 0, sizeof *m);
+}
+
+/* The artifact's own prediction of a target (its class or duration, unclipped). */
+static double artifact_value(const hb_predictor_table *a, int f, int k, double x)
+{
+    double v = hb_step_eval(&a->f[f][k], x);
+    return k == HB_TARGET_DUR ? v : floor(v);
+}
+
+/* The table must equal the forest at every profiled size and on both sides of every breakpoint. */
+static int check_export(lf_forest *fo, const hb_step_fn *fn, const double *sizes, size_t ns,
+                        hb_error *err)
+{
+    size_t n = ns + 2 * fn->n;
+    double *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v);
+    int rc = 0;
+    if (!x || !v) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ns; i++)
+        x[k++] = sizes[i];
+    for (size_t i = 0; i < fn->n; i++)
+        if (isfinite(fn->s[i].x_le)) {
+            x[k++] = fn->s[i].x_le;
+            x[k++] = fn->s[i].x_le + 1;
+        }
+    if ((rc = lf_predict(fo, x, k, v, err)))
+        goto done;
+    for (size_t i = 0; i < k; i++)
+        if ((float)hb_step_eval(fn, x[i]) != (float)v[i]) {
+            rc = hb_fail(err, HB_ERUN, "the exported table gives %.9g at size %.0f, the forest %.9g",
+                         hb_step_eval(fn, x[i]), x[i], v[i]);
+            break;
+        }
+done:
+    free(x);
+    free(v);
+    return rc;
+}
+
+static void score(const lt_obs *obs, size_t n, int f, int k, const double *test, size_t nt,
+                  const hb_step_fn *fn, const hb_predictor_table *art, lt_score *s)
+{
+    double hit = 0, ahit = 0, sse = 0, asse = 0, sum = 0, sum2 = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (obs[i].func != f || !in_sorted(test, nt, obs[i].size))
+            continue;
+        double y = lt_target(&obs[i], k), p = hb_step_eval(fn, obs[i].size);
+        double a = artifact_value(art, f, k, obs[i].size);
+        hit += p == y;
+        ahit += a == y;
+        sse += (p - y) * (p - y);
+        asse += (a - y) * (a - y);
+        sum += y;
+        sum2 += y * y;
+        m++;
+    }
+    s->n_test = m;
+    s->accuracy = s->mse = s->r2 = s->artifact_accuracy = s->artifact_mse = NAN;
+    if (m == 0)
+        return;
+    if (k != HB_TARGET_DUR) {
+        s->accuracy = hit / (double)m;
+        s->artifact_accuracy = ahit / (double)m;
+        return;
+    }
+    double sst = sum2 - sum * sum / (double)m;
+    s->mse = sse / (double)m;
+    s->artifact_mse = asse / (double)m;
+    s->r2 = sst > 1e-12 ? 1 - sse / sst : NAN;
+}
+
+/* The distinct sizes of function f, sorted. */
+static size_t sizes_of(const lt_obs *obs, size_t n, int f, double *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (obs[i].func == f)
+            out[k++] = obs[i].size;
+    qsort(out, k, sizeof *out, cmp_double);
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++)
+        if (w == 0 || out[i] != out[w - 1])
+            out[w++] = out[i];
+    return w;
+}
+
+/* Work arrays of fit_function, sized for every observation. */
+typedef struct fit_buf {
+    double *all, *train, *test, *x, *y;
+} fit_buf;
+
+static int fit_function(const lt_obs *obs, size_t n, int f, const lt_fit_opts *o, gsl_rng *split,
+                        const hb_predictor_table *art, fit_buf *b, lt_model *m, hb_error *err)
+{
+    size_t ns = sizes_of(obs, n, f, b->all);
+    if (ns == 0)
+        return hb_fail(err, HB_ERUN, "train libra: function %s: no successful profiling call",
+                       hb_functions[f].id);
+    /* held out: a seeded draw of whole sizes (every repetition of a size on the same side), so the
+     * score is on sizes the forest never saw */
+    size_t nt = (size_t)llround(o->test_share * (double)ns);
+    if (nt >= ns)
+        nt = ns - 1;
+    memcpy(b->train, b->all, ns * sizeof *b->all);
+    gsl_ran_shuffle(split, b->train, ns, sizeof *b->train);
+    memcpy(b->test, b->train, nt * sizeof *b->test);
+    memmove(b->train, b->train + nt, (ns - nt) * sizeof *b->train);
+    qsort(b->test, nt, sizeof *b->test, cmp_double);
+    qsort(b->train, ns - nt, sizeof *b->train, cmp_double);
+    for (int k = 0; k < HB_NTARGETS; k++) {
+        size_t nr = 0;
+        for (size_t i = 0; i < n; i++)
+            if (obs[i].func == f && in_sorted(b->train, ns - nt, obs[i].size)) {
+                b->x[nr] = obs[i].size;
+                b->y[nr++] = lt_target(&obs[i], k);
+            }
+        char stream[64], what[32];
+        snprintf(stream, sizeof stream, "train-libra:forest:%s:%s", hb_functions[f].id, TARGETS[k]);
+        snprintf(what, sizeof what, "%s %s", hb_functions[f].id, TARGETS[k]);
+        lf_params p = lf_defaults(k == HB_TARGET_DUR ? 0 : LT_CLASSES,
+                                  (int)(hb_seed_derive(o->seed, stream) & 0x7fffffff));
+        p.trees = o->trees;
+        hb_step_fn *fn = &m->table->f[f][k];
+        int rc = lf_train(b->x, b->y, nr, &p, &m->forest[f][k], err);
+        if (!rc)
+            rc = lf_export(m->forest[f][k], fn, err);
+        if (!rc)
+            rc = check_export(m->forest[f][k], fn, b->all, ns, err);
+        if (rc)
+            return hb_error_wrap(err, "train libra: %s", what);
+        lt_score *s = &m->score[f][k];
+        s->n_train = nr;
+        s->sizes_train = ns - nt;
+        s->sizes_test = nt;
+        s->pieces = fn->n;
+        score(obs, n, f, k, b->test, nt, fn, art, s);
+    }
+    return 0;
+}
+
+int lt_fit(const lt_obs *obs, size_t n, const lt_fit_opts *o, lt_model *m, hb_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (!(o->test_share >= 0 && o->test_share <= 0.9) || o->trees < 1)
+        return hb_fail(err, HB_EINPUT, "train libra: test share %g outside [0, 0.9] or %d trees",
+                       o->test_share, o->trees);
+    hb_predictor_table *art = NULL;
+    gsl_rng *split = hb_rng_new(o->seed, "train-libra:split");
+    fit_buf b = {0};
+    size_t cap = n ? n : 1;
+    b.all = malloc(cap * sizeof *b.all);
+    b.train = malloc(cap * sizeof *b.train);
+    b.test = malloc(cap * sizeof *b.test);
+    b.x = malloc(cap * sizeof *b.x);
+    b.y = malloc(cap * sizeof *b.y);
+    m->table = calloc(1, sizeof *m->table);
+    int rc = 0;
+    if (!split || !b.all || !b.train || !b.test || !b.x || !b.y || !m->table) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(m->table->source, sizeof m->table->source, "train libra");
+    if ((rc = hb_predictor_table_load(NULL, &art, err)))
+        goto done;
+    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+        rc = fit_function(obs, n, f, o, split, art, &b, m, err);
+done:
+    hb_predictor_table_free(art);
+    gsl_rng_free(split);
+    free(b.all);
+    free(b.train);
+    free(b.test);
+    free(b.x);
+    free(b.y);
+    if (rc)
+        lt_model_free(m);
+    return rc;
+}
+
+/* ---- files ---- */
+
+static void fmt_x(double x, char *buf, size_t len)
+{
+    if (isinf(x))
+        snprintf(buf, len, "%s", x < 0 ? "-inf" : "inf");
+    else
+        snprintf(buf, len, "%.17g", x);
+}
+
+/* Classes as integers; durations as the shortest text that reads back as the forest's float. */
+static void fmt_v(double v, int target, char *buf, size_t len)
+{
+    if (target != HB_TARGET_DUR) {
+        snprintf(buf, len, "%.0f", v);
+        return;
+    }
+    for (int p = 1; p <= 9; p++) {     /* 9 significant digits always read back as the float */
+        snprintf(buf, len, "%.*g", p, v);
+        if ((float)strtod(buf, NULL) == (float)v)
+            return;
+    }
+}
+
+int lt_write_table(const hb_predictor_table *t, const char *header, const char *path, hb_error *err)
+{
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
+    if (rc)
+        return rc;
+    for (const char *s = header; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        fprintf(a.f, "#%s%.*s\n", n ? " " : "", (int)n, s);
+        s += n + (nl ? 1 : 0);
+    }
+    fprintf(a.f, "function_id,target,x_gt,x_le,value\n");
+    for (int f = 0; f < HB_NFUNCS; f++)
+        for (int k = 0; k < HB_NTARGETS; k++) {
+            const hb_step_fn *fn = &t->f[f][k];
+            for (size_t i = 0; i < fn->n; i++) {
+                char gt[40], le[40], v[40];
+                fmt_x(fn->s[i].x_gt, gt, sizeof gt);
+                fmt_x(fn->s[i].x_le, le, sizeof le);
+                fmt_v(fn->s[i].v, k, v, sizeof v);
+                fprintf(a.f, "%s,%s,%s,%s,%s\n", hb_functions[f].id, TARGETS[k], gt, le, v);
+            }
+        }
+    return hb_afile_commit(&a, err);
+}
+
+static void csv_num(FILE *f, double v, int last)
+{
+    if (isnan(v))
+        fputs(last ? "\n" : ",", f);
+    else
+        fprintf(f, "%.6g%s", v, last ? "\n" : ",");
+}
+
+int lt_write_accuracy(const lt_model *m, const char *path, hb_error *err)
+{
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
+    if (rc)
+        return rc;
+    fprintf(a.f, "function_id,target,sizes_train,sizes_test,n_train,n_test,pieces,accuracy,mse,r2,"
+                 "artifact_accuracy,artifact_mse\n");
+    for (int f = 0; f < HB_NFUNCS; f++)
+        for (int k = 0; k < HB_NTARGETS; k++) {
+            const lt_score *s = &m->score[f][k];
+            fprintf(a.f, "%s,%s,%zu,%zu,%zu,%zu,%zu,", hb_functions[f].id, TARGETS[k], s->sizes_train,
+                    s->sizes_test, s->n_train, s->n_test, s->pieces);
+            csv_num(a.f, s->accuracy, 0);
+            csv_num(a.f, s->mse, 0);
+            csv_num(a.f, s->r2, 0);
+            csv_num(a.f, s->artifact_accuracy, 0);
+            csv_num(a.f, s->artifact_mse, 1);
+        }
+    return hb_afile_commit(&a, err);
+}
+
+int lt_write_models(lt_model *m, const char *dir, hb_error *err)
+{
+    int rc = hb_mkdirs(dir, err);
+    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+        for (int k = 0; k < HB_NTARGETS && !rc; k++) {
+            char path[HB_PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%s_%s.json", dir, hb_functions[f].id, TARGETS[k]);
+            rc = lf_save_json(m->forest[f][k], path, err);
+        }
+    return rc;
+}
+
+void lt_print_scores(const lt_model *m, FILE *out)
+{
+    fprintf(out, "held-out scores (the artifact's own predictor on the same calls in brackets):\n"
+                 "  function  cpu accuracy     memory accuracy  duration MSE (s^2)      R^2     "
+                 "pieces cpu/mem/dur\n");
+    double acc[2] = {0, 0};
+    int n = 0;
+    for (int f = 0; f < HB_NFUNCS; f++) {
+        const lt_score *c = &m->score[f][HB_TARGET_CPU], *me = &m->score[f][HB_TARGET_MEM],
+                       *d = &m->score[f][HB_TARGET_DUR];
+        fprintf(out, "  %-8s  %5.3f (%5.3f)    %5.3f (%5.3f)    %8.4f (%8.4f)    %7.3f  %zu/%zu/%zu\n",
+                hb_functions[f].id, c->accuracy, c->artifact_accuracy, me->accuracy,
+                me->artifact_accuracy, d->mse, d->artifact_mse, d->r2, c->pieces, me->pieces,
+                d->pieces);
+        if (!isnan(c->accuracy)) {
+            acc[0] += c->accuracy;
+            acc[1] += me->accuracy;
+            n++;
+        }
+    }
+    if (n)
+        fprintf(out, "  mean      %5.3f            %5.3f\n", acc[0] / n, acc[1] / n);
+}
+
+/* ---- the command ---- */
+
+static const char HELP[] =
+    "usage: harvestbench train libra CONFIG [--out FILE] [--reps N] [--sizes N] [--seed S]\n"
+    "                                [--test-share F]\n"
+    "\n"
+    "Trains Libra's `trained` predictor. Profiles every benchmark function on CONFIG's workload\n"
+    "model ([workload] profile) in the simulator: N sizes over its input range, each invoked --reps\n"
+    "times alone and cold at 8 cores (CPU quota) and 1024 MB. Then, per function, trains random\n"
+    "forests (libxgboost, random-forest mode) of the input size for the peak-CPU class, the\n"
+    "peak-memory class (128 MB units) and the duration on a seeded share of the sizes, scores them\n"
+    "on the held-out sizes, and exports them exactly as a predictor table that\n"
+    "[policy.libra] predictor = trained, model = FILE loads (docs/libra.md).\n"
+    "\n"
+    "  --out FILE        the table (default configs/libra-trained.csv); beside it FILE's held-out\n"
+    "                    scores (STEM.accuracy.csv) and the xgboost models (STEM.models/)\n"
+    "  --reps N          calls per size (default 5)\n"
+    "  --sizes N         sizes per function, evenly spaced over its range (default 100; vp has 10)\n"
+    "  --seed S          the simulator's, the split's and the forests' seed (default: [experiment]\n"
+    "                    seed of CONFIG)\n"
+    "  --test-share F    share of each function's sizes held out (default 0.3; 0: none)\n"
+    "\n"
+    "The same command gives byte-identical files. Exit status: 0 written, 1 a run failed,\n"
+    "2 bad usage or input.\n";
+
+static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return hb_usage_error("train", "%s: '%s' is not an integer in [%ld, %ld]", flag, s, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* FILE without a trailing ".csv", plus suffix. */
+static void beside(const char *file, const char *suffix, char *out, size_t len)
+{
+    size_t n = strlen(file);
+    if (n > 4 && strcmp(file + n - 4, ".csv") == 0)
+        n -= 4;
+    snprintf(out, len, "%.*s%s", (int)n, file, suffix);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int hb_train_libra(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},  {"reps", required_argument, NULL, 'r'},
+        {"sizes", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+        {"test-share", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = "configs/libra-trained.csv";
+    long reps = 5, sizes = 100, seed = -1;
+    double test_share = 0.3;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:r:n:s:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'r': if (parse_long("--reps", optarg, 1, 1000, &reps)) return 2; break;
+        case 'n': if (parse_long("--sizes", optarg, 1, 100000, &sizes)) return 2; break;
+        case 's': if (parse_long("--seed", optarg, 0, 0x7fffffffL, &seed)) return 2; break;
+        case 't': {
+            char *end;
+            test_share = strtod(optarg, &end);
+            if (end == optarg || *end || !(test_share >= 0 && test_share <= 0.9))
+                return hb_usage_error("train", "--test-share: '%s' is not a number in [0, 0.9]",
+                                      optarg);
+            break;
+        }
+        case 'h': fputs(HELP, stdout); return 0;
+        default: return hb_usage_error("train", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return hb_usage_error("train", optind >= argc ? "libra: missing CONFIG"
+                                                      : "libra: unexpected argument '%s'",
+                              argv[optind >= argc ? 0 : optind + 1]);
+    const char *config_path = argv[optind];
+
+    hb_error err;
+    hb_error_clear(&err);
+    hb_config cfg;
+    hb_profile *prof = NULL;
+    lt_obs *obs = NULL;
+    size_t n_obs = 0, failed = 0;
+    lt_model m;
+    memset(&m, 0, sizeof m);
+    int rc = hb_config_load(config_path, &cfg, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench train libra: %s\n", err.msg);
+        return hb_exit_status(rc);
+    }
+    uint64_t s = seed >= 0 ? (uint64_t)seed : cfg.seed;
+    double t0 = now_s(), t1 = t0, t2 = t0;
+    rc = hb_experiment_profile(&cfg, &prof, &err);
+    if (!rc) {
+        lt_profile_opts po = {(int)sizes, (int)reps, s};
+        rc = lt_profile(&cfg, prof, &po, &obs, &n_obs, &failed, &err);
+        t1 = now_s();
+    }
+    if (!rc) {
+        printf("harvestbench train libra: profiled %zu calls (%zu failed, not used) on the %s profile "
+               "in %.2f s\n", n_obs + failed, failed, prof->name, t1 - t0);
+        lt_fit_opts fo = {test_share, s, 100};
+        rc = lt_fit(obs, n_obs, &fo, &m, &err);
+        t2 = now_s();
+    }
+    char acc_path[HB_PATH_MAX + 32], models[HB_PATH_MAX + 32];
+    beside(out, ".accuracy.csv", acc_path, sizeof acc_path);
+    beside(out, ".models", models, sizeof models);
+    if (!rc) {
+        char ver[64], header[8192], split[HB_PATH_MAX + 160];
+        lf_library_version(ver, sizeof ver);
+        lf_params p = lf_defaults(LT_CLASSES, 0);
+        if (test_share > 0)
+            snprintf(split, sizeof split, "trained on %g%% of each function's sizes, scored on the "
+                     "others (%s)", 100 * (1 - test_share), base_name(acc_path));
+        else
+            snprintf(split, sizeof split, "trained on every size, no held-out score");
+        snprintf(header, sizeof header,
+                 "Libra's trained predictors (docs/libra.md, \"Trained predictors\"): per function,\n"
+                 "random forests of the input size, exported exactly as step functions (equal to the\n"
+                 "forest at every integer size); intervals (x_gt, x_le].\n"
+                 "made by: harvestbench train libra %s --reps %ld --sizes %ld --seed %llu "
+                 "--test-share %g\n"
+                 "workload: the %s profile (%s), on the simulator;\n"
+                 "every call alone and cold at %g cores (CPU quota) and %g MB;\n"
+                 "%zu calls profiled, %zu failed (not used).\n"
+                 "targets: cpu = int(peak cores)+1 and memory = int(peak MB/128)+1, clipped to 1..%d\n"
+                 "(the forest regresses on the class, its mean rounded half up);\n"
+                 "duration = OpenWhisk duration (init + execution), s.\n"
+                 "forests: %s, random-forest mode: %d trees, subsample %g, colsample_bynode 1,\n"
+                 "learning_rate 1, lambda 0, max_depth %d, tree_method exact, one round;\n"
+                 "%s;\nxgboost models: %s/",
+                 config_path, reps, sizes, (unsigned long long)s, test_share, prof->name, prof->source,
+                 LT_CORES, LT_MEM_MB, n_obs + failed, failed, LT_CLASSES, ver, p.trees, p.subsample,
+                 p.max_depth, split, base_name(models));
+        const char *slash = strrchr(out, '/');
+        if (slash && slash != out) {   /* the table's directory, if it is new */
+            char dir[HB_PATH_MAX];
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+            rc = hb_mkdirs(dir, &err);
+        }
+        if (!rc)
+            rc = lt_write_table(m.table, header, out, &err);
+    }
+    if (!rc)
+        rc = lt_write_accuracy(&m, acc_path, &err);
+    if (!rc)
+        rc = lt_write_models(&m, models, &err);
+    if (!rc) {
+        lt_print_scores(&m, stdout);
+        printf("trained and exported %d forests in %.2f s; wrote %s, %s and %s/\n",
+               HB_NFUNCS * HB_NTARGETS, t2 - t1, out, acc_path, models);
+    } else {
+        fprintf(stderr, "harvestbench train libra: %s\n", err.msg);
+    }
+    lt_model_free(&m);
+    free(obs);
+    hb_profile_free(prof);
+    hb_config_free(&cfg);
+    return hb_exit_status(rc);
+}
