@@ -332,6 +332,7 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .config_dir = cfg->dir,
         .usage_rows = sp->usage,
         .time_scale = cfg->time_scale,
+        .stop = sp->stop,
     };
     if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
         goto done;

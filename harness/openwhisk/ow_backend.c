@@ -77,6 +77,7 @@ struct ow_be {
     timer_heap heap;
     struct timespec t0;
     double time_scale;
+    volatile sig_atomic_t *stop;       /* the run's signal flag, or NULL */
     hb_res capacity;
     int n_inv;
     hb_invoker *iv;
@@ -573,6 +574,8 @@ static int pump(ow_be *b, hb_time target, int drain)
             return b->failed;
         if (drain ? b->live == 0 : now >= target)
             return 0;
+        if (b->stop && *b->stop)       /* a signal: the engine marks the run incomplete */
+            return fail(b, HB_EINTR, "stopped by a signal (%zu calls in flight)", b->live);
         hb_time wait = drain ? 3600 * HB_SEC : target - now;
         sim_timer *t = timer_heap_top(&b->heap);
         if (t && t->t - now < wait)
@@ -683,6 +686,7 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
     b->hooks = *hooks;
     b->funcs = a->funcs;
     b->time_scale = a->time_scale > 0 ? a->time_scale : 1;
+    b->stop = a->stop;
     b->capacity = a->capacity;
     b->n_inv = a->n_invokers;
     b->usage_rows = a->usage_rows;

@@ -100,6 +100,22 @@ check "comparison.json has both policies" grep -q '"libra"' "$OUT/comparison.jso
 leak=$(grep -rlF -- "${KEY#*:}" "$OUT" "$TMP/run.log" "$TMP/compare.log" 2>/dev/null | wc -l)
 check "the key is in no result and no output" test "$leak" -eq 0
 
+# an interrupted real-time replay stops at once (not at the next trace event) and is incomplete;
+# background jobs of a script ignore SIGINT, so SIGTERM (handled the same way) stands in for ^C
+"$HB" run configs/openwhisk-local.ini --backend openwhisk --out "$TMP/intr" --policy default --quiet \
+    --set experiment.time_scale=1 > "$TMP/intr.log" 2>&1 &
+run_pid=$!
+sleep 2
+t0=$(date +%s)
+kill -TERM "$run_pid"
+wait "$run_pid"
+rc=$?
+t1=$(date +%s)
+check "an interrupted replay exits 1" test $rc -eq 1
+check "... within seconds ($((t1 - t0)) s)" test $((t1 - t0)) -le 5
+check "... marked incomplete" grep -q '"status":[[:space:]]*"incomplete"' "$TMP/intr/manifest.json"
+check "... saying how to resume" grep -q -- "--resume" "$TMP/intr.log"
+
 WSK_AUTH="${KEY%%:*}:not-the-key" "$HB" run configs/openwhisk-local.ini --backend openwhisk --out "$TMP/denied" --quiet > "$TMP/denied.log" 2>&1
 check "a wrong key stops the run (exit 2)" test $? -eq 2
 check "... saying the key was refused, and where it came from" grep -q "refused the key from WSK_AUTH" "$TMP/denied.log"
