@@ -29,8 +29,10 @@ col() {  # col FILE NAME: the values of one column of a CSV with a header
     awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' "$1"
 }
 
-# The ten binaries; a build without them (the workloads not merged yet) uses stand-in scripts.
-WL="$BUILD/workloads"
+# The ten static binaries of the plain build (the sanitizer build's are too slow for the actions'
+# time limits on a small machine: the harness is what runs under ASan here); without them,
+# stand-in scripts.
+WL="build/workloads"
 if [ ! -x "$WL/ms" ]; then
     echo "note: $WL has no workloads; deploying stand-in scripts"
     WL="$TMP/standin"
