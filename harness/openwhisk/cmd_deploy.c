@@ -167,7 +167,8 @@ static int run_deploy(hb_config *cfg, const deploy_flags *fl, hb_error *err)
         if (have_creds)
             printf("API host %s (from %s), namespace %s, TLS %s; Authorization: Basic <key from %s, "
                    "not shown>\n", cr.apihost, cr.apihost_from, cr.ns,
-                   cr.insecure ? "not verified (--insecure)" : "verified", cr.auth_from);
+                   strncmp(cr.apihost, "http://", 7) == 0 ? "not used (http)"
+                   : cr.insecure ? "not verified (--insecure)" : "verified", cr.auth_from);
         else
             printf("no credentials yet (%s)\n", cerr.msg);
     }
