@@ -143,10 +143,10 @@ stop_serve
 # ---- records that never appear: lost, exactly those ----
 start_serve losing --faults 'lose=0.3,seed=4'
 export WSK_CONFIG_FILE="$PROPS"
-"$HB" deploy configs/openwhisk-local.ini --workloads "$WL" --quiet --set workload.timeout_s=3 > /dev/null 2>&1
+"$HB" deploy configs/openwhisk-local.ini --workloads "$WL" --quiet --set workload.timeout_s=10 > /dev/null 2>&1
 # shellcheck disable=SC2086
 "$HB" run configs/openwhisk-local.ini --backend openwhisk --out "$TMP/losing" $FAST \
-    --set workload.timeout_s=3 --set backend.openwhisk.record_grace_s=1 > "$TMP/losing.log" 2>&1
+    --set workload.timeout_s=10 --set backend.openwhisk.record_grace_s=2 > "$TMP/losing.log" 2>&1
 check "run with lost records exits 0" test $? -eq 0
 f="$TMP/losing/default/seed-1/invocations.csv"
 lost=$(col "$f" outcome | grep -c '^lost$')
