@@ -4,9 +4,11 @@
 #include "registry.h"
 
 extern const hb_backend_ops hb_backend_sim;
+extern const hb_backend_ops hb_backend_openwhisk;
 
 const hb_backend_ops *const hb_backend_table[] = {
     &hb_backend_sim,
+    &hb_backend_openwhisk,
     NULL,
 };
 

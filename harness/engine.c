@@ -331,6 +331,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .params = sp->backend_params,
         .config_dir = cfg->dir,
         .usage_rows = sp->usage,
+        .time_scale = cfg->time_scale,
+        .stop = sp->stop,
     };
     if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
         goto done;

@@ -9,6 +9,8 @@
 #ifndef HB_BACKEND_H
 #define HB_BACKEND_H
 
+#include <signal.h>
+
 #include "hb_error.h"
 #include "hb_policy.h"
 #include "hb_types.h"
@@ -69,6 +71,9 @@ typedef struct hb_backend_args {
     hb_kvlist *params;                 /* its [backend.NAME] section */
     const char *config_dir;
     int usage_rows;                    /* 0: the engine does not want on_usage (bench) */
+    double time_scale;                 /* real-time backends: wall seconds per trace second */
+    volatile sig_atomic_t *stop;       /* set by a signal: real-time backends return HB_EINTR from
+                                          advance and drain instead of waiting on; may be NULL */
 } hb_backend_args;
 
 typedef struct hb_backend_ops {
