@@ -5,10 +5,12 @@
 
 extern const hb_backend_ops hb_backend_sim;
 extern const hb_backend_ops hb_backend_local;
+extern const hb_backend_ops hb_backend_openwhisk;
 
 const hb_backend_ops *const hb_backend_table[] = {
     &hb_backend_sim,
     &hb_backend_local,
+    &hb_backend_openwhisk,
     NULL,
 };
 

@@ -9,7 +9,8 @@
  * current networks are evaluated, taking the most probable candidate, on three held-out seeds
  * hb_seed_derive(seed, "freyr:eval") + j: that is the learning curve. No training or evaluation
  * seed is a seed of `run` (those are small integers). The networks start from
- * hb_rng_new(seed, "freyr:init"). Same config, seed and options: the same checkpoint, byte for byte. */
+ * hb_rng_new(seed, "freyr:init"); the PPO minibatches are shuffled with hb_rng_new(seed,
+ * "freyr:minibatch"). Same config, seed and options: the same checkpoint, byte for byte. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -38,7 +39,8 @@ typedef struct trainer {
 
 static const char HELP[] =
     "usage: harvestbench train freyr CONFIG --out FILE [--episodes N] [--seed S] [--lr X]\n"
-    "                                [--lambda L] [--credit call|step] [--fixed-seed]\n"
+    "                                [--gamma G] [--lambda L] [--minibatch M]\n"
+    "                                [--credit call|step] [--fixed-seed]\n"
     "                                [--eval-every K] [--set S.K=V]... [--curve CSV] [--quiet]\n"
     "\n"
     "Trains the Freyr policy with PPO in the simulator: each episode replays CONFIG's trace once\n"
@@ -50,9 +52,15 @@ static const char HELP[] =
     "  --episodes N    episodes (default 50)\n"
     "  --seed S        training seed (default: [experiment] seed of CONFIG)\n"
     "  --lr X          Adam learning rate (default 0.001)\n"
-    "  --lambda L      GAE lambda (default 0.9; 1: advantage = return - value, the artifact's)\n"
+    "  --gamma G       discount (default 0: a decision's advantage is its own call's reward\n"
+    "                  less the critic's estimate; the artifact's was 1)\n"
+    "  --lambda L      GAE lambda (default 0.9, no effect at discount 0; 1: advantage =\n"
+    "                  return - value, the artifact's)\n"
+    "  --minibatch M   steps per PPO minibatch, shuffled (default 64; 0: one full batch per\n"
+    "                  epoch, the artifact's)\n"
     "  --credit C      call: a call's reward goes to the decision that sized it (default);\n"
-    "                  step: to the last decision before it ended (the artifact's)\n"
+    "                  step: to the last decision before it ended (the artifact's; its\n"
+    "                  defaults then become the artifact's --gamma 1 --lambda 1)\n"
     "  --fixed-seed    the same simulation seed every episode (default: a new one each)\n"
     "  --eval-every K  evaluate the most-probable-candidate policy on 3 held-out seeds every K\n"
     "                  episodes and before the first (default 5; 0: never)\n"
@@ -60,8 +68,8 @@ static const char HELP[] =
     "  --curve CSV     also write the per-episode figures to CSV\n"
     "  --quiet         no per-episode lines\n"
     "\n"
-    "PPO: clip 0.2, 4 epochs per episode, discount 1, value coefficient 0.5, entropy coefficient\n"
-    "0.01, advantages normalised per episode. The backend is always the simulator.\n"
+    "PPO: clip 0.2, 4 epochs per episode, value coefficient 0.5, entropy coefficient 0.01, Adam,\n"
+    "advantages normalised per episode. The backend is always the simulator.\n"
     "Exit status: 0 saved, 1 a run failed or was interrupted (nothing saved), 2 bad usage or input.\n";
 
 typedef struct episode_row {
@@ -205,19 +213,21 @@ static int train_main(int argc, char **argv, const char *cmd)
         {"seed", required_argument, NULL, 's'},  {"lr", required_argument, NULL, 'l'},
         {"curve", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
         {"fixed-seed", no_argument, NULL, 'v'},  {"lambda", required_argument, NULL, 'L'},
-        {"credit", required_argument, NULL, 'C'}, {"set", required_argument, NULL, 'S'},  {"eval-every", required_argument, NULL, 'E'},
+        {"credit", required_argument, NULL, 'C'}, {"set", required_argument, NULL, 'S'},
+        {"eval-every", required_argument, NULL, 'E'}, {"gamma", required_argument, NULL, 'g'},
+        {"minibatch", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *curve = NULL;
     double episodes = 50, seed_flag = -1, lr = 1e-3, eval_every = 5;
-    double lambda = freyr_ppo_defaults().lambda;
+    double lambda = -1, gamma = -1, minibatch = freyr_ppo_defaults().minibatch;
     int quiet = 0, vary = 1, c;
     freyr_credit credit = FREYR_CREDIT_CALL;
     const char *sets[64];
     int n_sets = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:e:s:l:c:qvE:L:C:S:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:e:s:l:c:qvE:L:C:S:g:m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'v': vary = 0; break;
@@ -237,6 +247,14 @@ static int train_main(int argc, char **argv, const char *cmd)
         case 'L':
             if (parse_num("--lambda", optarg, 0, 1, &lambda))
                 return 2;
+            break;
+        case 'g':
+            if (parse_num("--gamma", optarg, 0, 1, &gamma))
+                return 2;
+            break;
+        case 'm':
+            if (parse_num("--minibatch", optarg, 0, 1000000, &minibatch) || minibatch != floor(minibatch))
+                return minibatch != floor(minibatch) ? hb_usage_error("train", "--minibatch: not a whole number") : 2;
             break;
         case 'E':
             if (parse_num("--eval-every", optarg, 0, 100000, &eval_every) || eval_every != floor(eval_every))
@@ -299,16 +317,28 @@ static int train_main(int argc, char **argv, const char *cmd)
 
     freyr_ppo_params hp = freyr_ppo_defaults();
     hp.lr = lr;
-    hp.lambda = lambda;
+    if (credit == FREYR_CREDIT_STEP) {
+        /* a step's reward is then other decisions' calls: only returns over the rest of the
+         * episode reach the decision that caused them (the artifact's discount 1, lambda 1) */
+        hp.gamma = 1.0;
+        hp.lambda = 1.0;
+    }
+    if (gamma >= 0)
+        hp.gamma = gamma;
+    if (lambda >= 0)
+        hp.lambda = lambda;
+    hp.minibatch = (int)minibatch;
     freyr_norm norm = freyr_norm_default();
     freyr_agent agent;
     freyr_traj traj;
     freyr_traj_init(&traj, FREYR_NFEAT);
     gsl_rng *init = hb_rng_new(seed, "freyr:init");
-    rc = init ? freyr_agent_init(&agent, FREYR_NFEAT, &hp, init, &err)
-              : hb_fail(&err, HB_ENOMEM, "out of memory");
+    gsl_rng *mb_rng = hb_rng_new(seed, "freyr:minibatch");
+    rc = init && mb_rng ? freyr_agent_init(&agent, FREYR_NFEAT, &hp, init, &err)
+                        : hb_fail(&err, HB_ENOMEM, "out of memory");
     gsl_rng_free(init);
     if (rc) {
+        gsl_rng_free(mb_rng);
         fprintf(stderr, "harvestbench train freyr: %s\n", err.msg);
         if (cf)
             fclose(cf);
@@ -351,7 +381,7 @@ static int train_main(int argc, char **argv, const char *cmd)
                     &err);
         freyr_ppo_stats ps;
         if (!rc)
-            rc = freyr_ppo_update(&agent, &traj, &ps, &err);
+            rc = freyr_ppo_update(&agent, &traj, mb_rng, &ps, &err);
         if (rc)
             break;
         if (!quiet)
@@ -386,6 +416,7 @@ static int train_main(int argc, char **argv, const char *cmd)
     }
     freyr_traj_free(&traj);
     freyr_agent_free(&agent);
+    gsl_rng_free(mb_rng);
     hb_experiment_free(&x);
     return hb_exit_status(rc);
 }

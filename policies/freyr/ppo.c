@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "ppo.h"
 
 freyr_ppo_params freyr_ppo_defaults(void)
@@ -11,11 +13,12 @@ freyr_ppo_params freyr_ppo_defaults(void)
         .lr = 1e-3,
         .clip = 0.2,
         .epochs = 4,
-        .gamma = 1.0,
+        .gamma = 0.0,
         .lambda = 0.9,
         .value_coef = 0.5,
         .entropy_coef = 0.01,
         .normalize_adv = 1,
+        .minibatch = 64,
     };
     return p;
 }
@@ -197,34 +200,45 @@ void freyr_ppo_targets(const freyr_agent *a, const freyr_traj *t, double *ret, d
     }
 }
 
-int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const double *ret, const double *adv,
-                   freyr_ppo_stats *st, hb_error *err)
+int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const size_t *idx, size_t n,
+                   const double *ret, const double *adv, freyr_ppo_stats *st, hb_error *err)
 {
     memset(st, 0, sizeof *st);
-    size_t T = t->n;
+    size_t T = idx ? n : t->n;
     if (T == 0)
         return 0;
     const freyr_ppo_params *hp = &a->hp;
+    size_t row = FREYR_NCAND * (size_t)t->n_feat;
     size_t B = T * FREYR_NCAND;
     double inv_t = 1.0 / (double)T;
     double logp[FREYR_NCAND];
     double *dz = malloc(B * sizeof *dz);
-    if (!dz)
+    double *xb = idx ? malloc(T * row * sizeof *xb) : NULL;
+    if (!dz || (idx && !xb)) {
+        free(dz);
+        free(xb);
         return hb_fail(err, HB_ENOMEM, "freyr: out of memory for the update");
+    }
+    if (idx)                           /* the minibatch's states, contiguous for the forward pass */
+        for (size_t k = 0; k < T; k++)
+            memcpy(xb + k * row, t->x + idx[k] * row, row * sizeof *xb);
+    const double *x = idx ? xb : t->x;
 
     /* actor: clipped surrogate and entropy bonus */
     freyr_mlp_zero_grad(&a->actor);
-    const double *z = freyr_mlp_forward(&a->actor, t->x, B, err);
+    const double *z = freyr_mlp_forward(&a->actor, x, B, err);
     if (!z) {
         free(dz);
+        free(xb);
         return err ? err->code : HB_ENOMEM;
     }
-    for (size_t i = 0; i < T; i++) {
-        const double *zi = z + i * FREYR_NCAND;
+    for (size_t k = 0; k < T; k++) {
+        size_t i = idx ? idx[k] : k;
+        const double *zk = z + k * FREYR_NCAND;
         const unsigned char *mi = t->mask + i * FREYR_NCAND;
-        double *di = dz + i * FREYR_NCAND;
-        memset(di, 0, FREYR_NCAND * sizeof *di);
-        if (freyr_masked_log_softmax(zi, mi, FREYR_NCAND, logp) == 0)
+        double *dk = dz + k * FREYR_NCAND;
+        memset(dk, 0, FREYR_NCAND * sizeof *dk);
+        if (freyr_masked_log_softmax(zk, mi, FREYR_NCAND, logp) == 0)
             continue;
         int act = t->action[i];
         double h = 0.0;
@@ -246,67 +260,93 @@ int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const double *ret, const
             if (!mi[j])
                 continue;
             double p = exp(logp[j]);
-            di[j] = gl * ((j == act) - p) + hp->entropy_coef * inv_t * p * (logp[j] + h);
+            dk[j] = gl * ((j == act) - p) + hp->entropy_coef * inv_t * p * (logp[j] + h);
         }
     }
     freyr_mlp_backward(&a->actor, dz);
 
     /* critic: V = mean over candidates, SmoothL1 (beta 1) against the return */
     freyr_mlp_zero_grad(&a->critic);
-    const double *v = freyr_mlp_forward(&a->critic, t->x, B, err);
+    const double *v = freyr_mlp_forward(&a->critic, x, B, err);
     if (!v) {
         free(dz);
+        free(xb);
         return err ? err->code : HB_ENOMEM;
     }
-    for (size_t i = 0; i < T; i++) {
+    for (size_t k = 0; k < T; k++) {
+        size_t i = idx ? idx[k] : k;
         double s = 0.0;
         for (int j = 0; j < FREYR_NCAND; j++)
-            s += v[i * FREYR_NCAND + (size_t)j];
+            s += v[k * FREYR_NCAND + (size_t)j];
         double d = s / FREYR_NCAND - ret[i];
         double ad = fabs(d);
         st->value_loss += (ad < 1.0 ? 0.5 * d * d : ad - 0.5) * inv_t;
         double gd = (ad < 1.0 ? d : (d > 0 ? 1.0 : -1.0)) * hp->value_coef * inv_t / FREYR_NCAND;
         for (int j = 0; j < FREYR_NCAND; j++)
-            dz[i * FREYR_NCAND + (size_t)j] = gd;
+            dz[k * FREYR_NCAND + (size_t)j] = gd;
         st->mean_return += ret[i] * inv_t;
     }
     freyr_mlp_backward(&a->critic, dz);
     free(dz);
+    free(xb);
     st->loss = st->policy_loss + hp->value_coef * st->value_loss - hp->entropy_coef * st->entropy;
     return 0;
 }
 
-int freyr_ppo_update(freyr_agent *a, const freyr_traj *t, freyr_ppo_stats *st, hb_error *err)
+int freyr_ppo_update(freyr_agent *a, const freyr_traj *t, gsl_rng *rng, freyr_ppo_stats *st,
+                     hb_error *err)
 {
     memset(st, 0, sizeof *st);
     size_t T = t->n;
     if (T == 0)
         return 0;
     double *ret = malloc(T * sizeof *ret), *adv = malloc(T * sizeof *adv);
-    if (!ret || !adv) {
+    size_t *perm = malloc(T * sizeof *perm);
+    if (!ret || !adv || !perm) {
         free(ret);
         free(adv);
+        free(perm);
         return hb_fail(err, HB_ENOMEM, "freyr: out of memory for the update");
     }
     freyr_ppo_targets(a, t, ret, adv);
+    for (size_t i = 0; i < T; i++)
+        perm[i] = i;
+    /* minibatches of nearly equal size, about hp.minibatch steps each */
+    size_t mb = a->hp.minibatch > 0 && (size_t)a->hp.minibatch < T ? (size_t)a->hp.minibatch : T;
+    size_t n_mb = (T + mb - 1) / mb;
     int rc = 0;
     for (int ep = 0; ep < a->hp.epochs && !rc; ep++) {
-        freyr_ppo_stats s;
-        rc = freyr_ppo_loss(a, t, ret, adv, &s, err);
-        if (rc)
-            break;
-        freyr_adam_step(&a->adam_actor, a->actor.w, a->actor.g);
-        freyr_adam_step(&a->adam_critic, a->critic.w, a->critic.g);
+        if (rng && n_mb > 1)
+            gsl_ran_shuffle(rng, perm, T, sizeof *perm);
+        freyr_ppo_stats last = {0};
+        for (size_t b = 0; b < n_mb && !rc; b++) {
+            size_t lo = b * T / n_mb, hi = (b + 1) * T / n_mb;
+            freyr_ppo_stats s;
+            rc = freyr_ppo_loss(a, t, n_mb > 1 ? perm + lo : NULL, hi - lo, ret, adv, &s, err);
+            if (rc)
+                break;
+            freyr_adam_step(&a->adam_actor, a->actor.w, a->actor.g);
+            freyr_adam_step(&a->adam_critic, a->critic.w, a->critic.g);
+            double w = (double)(hi - lo) / (double)T;
+            last.loss += s.loss * w;
+            last.policy_loss += s.policy_loss * w;
+            last.value_loss += s.value_loss * w;
+            last.entropy += s.entropy * w;
+            last.approx_kl += s.approx_kl * w;
+            last.clip_frac += s.clip_frac * w;
+            last.mean_return += s.mean_return * w;
+        }
         double k = 1.0 / a->hp.epochs;
-        st->loss += s.loss * k;
-        st->policy_loss += s.policy_loss * k;
-        st->value_loss += s.value_loss * k;
-        st->entropy += s.entropy * k;
-        st->approx_kl = s.approx_kl;
-        st->clip_frac = s.clip_frac;
-        st->mean_return = s.mean_return;
+        st->loss += last.loss * k;
+        st->policy_loss += last.policy_loss * k;
+        st->value_loss += last.value_loss * k;
+        st->entropy += last.entropy * k;
+        st->approx_kl = last.approx_kl;
+        st->clip_frac = last.clip_frac;
+        st->mean_return = last.mean_return;
     }
     free(ret);
     free(adv);
+    free(perm);
     return rc;
 }

@@ -33,12 +33,17 @@ typedef struct freyr_ppo_params {
     double value_coef;
     double entropy_coef;
     int normalize_adv;                 /* 1: advantages scaled to mean 0, std 1 per update */
+    int minibatch;                     /* steps per minibatch (shuffled); 0: one full batch */
 } freyr_ppo_params;
 
-/* clip 0.2, 4 epochs, discount 1, GAE lambda 0.9, value 0.5, entropy 0.01, lr 1e-3, advantages
- * normalised. With discount 1 the return to go of an early step holds the whole rest of the episode,
- * which the critic (it does not see how much of the episode is left) cannot predict; lambda 1 then
- * leaves advantages dominated by that trend (docs/policies.md, "freyr"). */
+/* clip 0.2, 4 epochs in minibatches of 64 steps, discount 0, GAE lambda 0.9 (no effect at discount
+ * 0), value 0.5, entropy 0.01, lr 1e-3, advantages normalised. Freyr used discount 1 and one full
+ * batch per epoch. With each call's reward credited to the decision that sized it, discount 0 makes
+ * a decision's advantage its own call's reward less the critic's expectation of it. With discount
+ * 1 the critic, which does not see how much of the episode is left, must learn the average return
+ * to go (tens to hundreds; bootstrapped with lambda < 1 it climbs towards it by about its lag each
+ * update), and the advantages carry the rewards of later, unrelated calls
+ * (docs/policies.md, "freyr"). */
 freyr_ppo_params freyr_ppo_defaults(void);
 
 typedef struct freyr_agent {
@@ -98,16 +103,20 @@ typedef struct freyr_ppo_stats {
 
 /* Returns to go (ret) and advantages (adv), t->n entries each: see freyr_ppo_update. */
 void freyr_ppo_targets(const freyr_agent *a, const freyr_traj *t, double *ret, double *adv);
-/* The PPO loss of t under the current networks for the given targets (stats filled), and its
- * gradient in a->actor.g and a->critic.g. */
-int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const double *ret, const double *adv,
-                   freyr_ppo_stats *st, hb_error *err);
+/* The PPO loss of the steps idx[0..n-1] of t (idx NULL: all t->n steps, n ignored) under the
+ * current networks for the given targets (indexed like t; stats filled), and its gradient in
+ * a->actor.g and a->critic.g. Means are over those steps. */
+int freyr_ppo_loss(freyr_agent *a, const freyr_traj *t, const size_t *idx, size_t n,
+                   const double *ret, const double *adv, freyr_ppo_stats *st, hb_error *err);
 
 /* Advantages by GAE(gamma, lambda) over the recorded values (episodes end at done steps and at the
  * last step; lambda 1 gives return to go - value), normalised if hp.normalize_adv; value targets =
- * advantage + recorded value (before normalisation). Then hp.epochs full-batch
- * passes: loss = -mean(min(r A, clip(r) A)) + value_coef * mean SmoothL1(V, return)
- * - entropy_coef * mean entropy, one Adam step per pass for each network. */
-int freyr_ppo_update(freyr_agent *a, const freyr_traj *t, freyr_ppo_stats *st, hb_error *err);
+ * advantage + recorded value (before normalisation). Then hp.epochs passes over the trajectory,
+ * each in minibatches of hp.minibatch steps (the steps shuffled with rng each pass; rng NULL: in
+ * order; minibatch 0 or >= t->n: one full batch): per minibatch, loss = -mean(min(r A, clip(r) A))
+ * + value_coef * mean SmoothL1(V, return) - entropy_coef * mean entropy, one Adam step for each
+ * network. Stats: means over the minibatches of the last pass (loss terms over all passes). */
+int freyr_ppo_update(freyr_agent *a, const freyr_traj *t, gsl_rng *rng, freyr_ppo_stats *st,
+                     hb_error *err);
 
 #endif

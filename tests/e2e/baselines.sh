@@ -32,6 +32,10 @@ check "another seed trains another network" sh -c "! cmp -s '$TMP/t/ck2.json' '$
 
 "$HB" train freyr "$TMP/t/demo.ini" --episodes 2 --eval-every 0 --quiet --set experiment.seed=7 --out "$TMP/t/ck5.json" > /dev/null 2>&1
 check "--set overrides the config (the seed)" sh -c "grep -v '\"command\"' '$TMP/t/ck4.json' > '$TMP/t/4'; grep -v '\"command\"' '$TMP/t/ck5.json' > '$TMP/t/5'; cmp -s '$TMP/t/4' '$TMP/t/5'"
+"$HB" train freyr "$TMP/t/demo.ini" --episodes 2 --eval-every 0 --quiet --gamma 1 --minibatch 0 --out "$TMP/t/ck6.json" > /dev/null 2>&1
+check "--gamma and --minibatch train another network" sh -c "test -s '$TMP/t/ck6.json' && grep -v '\"command\"' '$TMP/t/ck6.json' > '$TMP/t/6' && ! cmp -s '$TMP/t/2' '$TMP/t/6'"
+"$HB" train freyr "$TMP/t/demo.ini" --episodes 2 --gamma 1.5 --out "$TMP/t/x.json" > "$TMP/t/err" 2>&1
+check "train --gamma outside [0, 1] exits 2" test $? -eq 2
 "$HB" train freyr "$TMP/t/demo.ini" --episodes 2 --set cluster.corse=3 --out "$TMP/t/x.json" > "$TMP/t/err" 2>&1
 check "train with a bad --set exits 2" test $? -eq 2
 

@@ -1,0 +1,220 @@
+/* cmd_serve.c - `harvestbench serve`: runs the OpenWhisk-compatible endpoint (serve.h) until
+ * SIGINT or SIGTERM, and writes a wsk properties file with its API host and key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "files.h"
+#include "openwhisk/ow_auth.h"
+#include "serve.h"
+
+static const char SERVE_HELP[] =
+    "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE] [--auth-file FILE]\n"
+    "                          [--namespace NS] [--flavor stock|libra-fork]\n"
+    "                          [--invocations-per-minute N] [--concurrent-invocations N]\n"
+    "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC] [--quiet]\n"
+    "\n"
+    "Serves the OpenWhisk REST API (actions, invocations, activations; docs/openwhisk.md) on\n"
+    "127.0.0.1 until interrupted, running native actions as local processes. The first line of\n"
+    "output is 'listening on http://ADDR:PORT'.\n"
+    "\n"
+    "  --port N          TCP port (default 3233, OpenWhisk standalone's); 0: any free port\n"
+    "  --bind ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
+    "  --props FILE      write APIHOST, AUTH and NAMESPACE there (mode 0600), for WSK_CONFIG_FILE,\n"
+    "                    the wsk CLI and `harvestbench deploy/run` (default: ./harvestbench-serve.wskprops)\n"
+    "  --auth-file FILE  the key to accept (UUID:KEY, or a wsk properties file with AUTH=);\n"
+    "                    default: a new random key\n"
+    "  --namespace NS    the namespace (default guest); '_' in URLs means it\n"
+    "  --flavor F        stock (memory limits in MB) or libra-fork (the fork's encoded\n"
+    "                    (cpu, memory) limit 1..64, applied as a CPU quota and memory)\n"
+    "  --invocations-per-minute N   429 beyond N invocations in a minute (default 6000; 0: none)\n"
+    "  --concurrent-invocations N   429 beyond N activations in flight (default 100; 0: none)\n"
+    "  --keep-alive-s S  how long an idle container stays warm (default 600)\n"
+    "  --max-activations N  records kept in memory, oldest dropped first (default 100000)\n"
+    "  --faults SPEC     inject faults (also from HB_SERVE_FAULTS): 429=P,500=P,drop=P,delay=MS,\n"
+    "                    lose=P,record-delay=MS,shuffle,seed=N (docs/openwhisk.md)\n"
+    "  --quiet           no closing statistics\n"
+    "\n"
+    "Exit status: 0 after an interrupt, 1 if it cannot listen, 2 bad usage.\n";
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int write_props(const char *path, const hb_serve *s, const char *host, hb_error *err)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return hb_fail(err, HB_EIO, "%s: %s", tmp, strerror(errno));
+    }
+    fprintf(f, "APIHOST=http://%s:%d\nAUTH=%s\nNAMESPACE=%s\n", host, hb_serve_port(s),
+            hb_serve_auth(s), hb_serve_namespace(s));
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return hb_fail(err, HB_EIO, "%s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},      {"bind", required_argument, NULL, 'b'},
+        {"props", required_argument, NULL, 'P'},     {"auth-file", required_argument, NULL, 'a'},
+        {"namespace", required_argument, NULL, 'n'}, {"flavor", required_argument, NULL, 'f'},
+        {"invocations-per-minute", required_argument, NULL, 'r'},
+        {"concurrent-invocations", required_argument, NULL, 'c'},
+        {"keep-alive-s", required_argument, NULL, 'k'},
+        {"max-activations", required_argument, NULL, 'm'},
+        {"faults", required_argument, NULL, 'F'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    hb_serve_opts o;
+    memset(&o, 0, sizeof o);
+    o.port = 3233;
+    o.per_minute = 6000;
+    o.concurrent = 100;
+    o.keep_alive_ms = 600000;
+    const char *props = NULL, *auth_file = NULL, *faults = getenv("HB_SERVE_FAULTS");
+    int quiet = 0, c;
+    long v;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (parse_long(optarg, 0, 65535, &v))
+                return hb_usage_error("serve", "--port: '%s' is not a port in [0, 65535]", optarg);
+            o.port = (int)v;
+            break;
+        case 'b': o.bind = optarg; break;
+        case 'P': props = optarg; break;
+        case 'a': auth_file = optarg; break;
+        case 'n': o.ns = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "stock") && strcmp(optarg, "libra-fork"))
+                return hb_usage_error("serve", "--flavor: '%s' is not stock or libra-fork", optarg);
+            o.libra_fork = strcmp(optarg, "libra-fork") == 0;
+            break;
+        case 'r':
+            if (parse_long(optarg, 0, 100000000, &o.per_minute))
+                return hb_usage_error("serve", "--invocations-per-minute: '%s' is not a count", optarg);
+            break;
+        case 'c':
+            if (parse_long(optarg, 0, 1000000, &o.concurrent))
+                return hb_usage_error("serve", "--concurrent-invocations: '%s' is not a count", optarg);
+            break;
+        case 'k':
+            if (parse_long(optarg, 0, 86400, &v))
+                return hb_usage_error("serve", "--keep-alive-s: '%s' is not in [0, 86400]", optarg);
+            o.keep_alive_ms = v * 1000;
+            break;
+        case 'm':
+            if (parse_long(optarg, 1, 100000000, &v))
+                return hb_usage_error("serve", "--max-activations: '%s' is not a count", optarg);
+            o.max_activations = (size_t)v;
+            break;
+        case 'F': faults = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(SERVE_HELP, stdout); return 0;
+        default:
+            return hb_usage_error("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return hb_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    hb_error err;
+    hb_error_clear(&err);
+    if (sv_faults_parse(faults, &o.faults, &err))
+        return hb_usage_error("serve", "%s", err.msg);
+    char *key = NULL;
+    if (auth_file) {
+        /* the same reader as the client's: one line UUID:KEY, or AUTH= in a properties file */
+        ow_creds cr;
+        ow_creds_given g = {.apihost = "127.0.0.1", .auth_file = auth_file, .insecure = -1};
+        if (ow_creds_resolve(&g, &cr, &err)) {
+            fprintf(stderr, "harvestbench serve: %s\n", err.msg);
+            return 2;
+        }
+        key = strdup(cr.auth);
+        ow_creds_free(&cr);
+        if (!key) {
+            fprintf(stderr, "harvestbench serve: out of memory\n");
+            return 1;
+        }
+        o.auth = key;
+    }
+    if (!props && !auth_file)
+        props = "harvestbench-serve.wskprops";
+    const char *host = o.bind ? o.bind : "127.0.0.1";
+    if (o.bind && strncmp(o.bind, "127.", 4) != 0)
+        fprintf(stderr, "harvestbench serve: warning: listening on %s, not on the loopback "
+                "interface; anyone who can reach it and has the key can run code here\n", o.bind);
+
+    /* signals are taken by sigwait below; every thread started from here inherits the mask */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    signal(SIGPIPE, SIG_IGN);
+    hb_serve *s = NULL;
+    int rc = hb_serve_start(&o, &s, &err);
+    if (key) {
+        memset(key, 0, strlen(key));
+        free(key);
+    }
+    if (!rc && props)
+        rc = write_props(props, s, host, &err);
+    if (rc) {
+        fprintf(stderr, "harvestbench serve: %s\n", err.msg);
+        hb_serve_stop(s);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return rc == HB_EINPUT ? 2 : 1;
+    }
+    char fs[256];
+    sv_faults_format(&o.faults, fs, sizeof fs);
+    printf("listening on http://%s:%d\n", host, hb_serve_port(s));
+    printf("namespace %s, flavor %s, limits %ld/min and %ld concurrent (0: none), faults: %s\n",
+           hb_serve_namespace(s), o.libra_fork ? "libra-fork" : "stock", o.per_minute,
+           o.concurrent, fs);
+    if (props)
+        printf("credentials in %s (use: WSK_CONFIG_FILE=%s)\n", props, props);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    hb_serve_stats st;
+    hb_serve_stats_get(s, &st);
+    hb_serve_stop(s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!quiet)
+        fprintf(stderr, "harvestbench serve: stopped (%s); %llu requests, %llu invocations, %llu "
+                "completed, throttled %llu (rate) + %llu (concurrency), injected %llu x 429, "
+                "%llu x 500, %llu dropped, %llu records lost\n", strsignal(sig),
+                (unsigned long long)st.requests, (unsigned long long)st.invocations,
+                (unsigned long long)st.completed, (unsigned long long)st.throttled_rate,
+                (unsigned long long)st.throttled_concurrency, (unsigned long long)st.injected_429,
+                (unsigned long long)st.injected_500, (unsigned long long)st.injected_drop,
+                (unsigned long long)st.lost_records);
+    return 0;
+}

@@ -1,0 +1,631 @@
+/* runner_exec.c - the fork/exec runner of `harvestbench serve` (runner.h): one process per call,
+ * the dockerskeleton contract, a time limit, no cgroups. A "container" is a directory holding the
+ * unpacked `exec`; idle ones are reused for the same code until the keep-alive passes. Each call
+ * runs on a thread of its own, which waits for the process. */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "openwhisk/ow_zip.h"
+
+#define ARGV_MAX_PARAMS (64 * 1024)    /* larger parameters go on stdin (MAX_ARG_STRLEN is 128 KB) */
+
+int64_t hb_epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct container {
+    char *key;
+    char dir[1200];
+    int busy;
+    int64_t last_used;                 /* monotonic ms */
+    struct container *next;
+} container;
+
+typedef struct job job;
+
+typedef struct exec_runner {
+    hb_runner pub;
+    char work_dir[1024];
+    int64_t keep_alive_ms;
+    size_t max_output;
+    pthread_mutex_t mu;
+    pthread_cond_t quiet;              /* signalled when the last job ends */
+    int live, stopping;
+    uint64_t next_ctr;
+    container *containers;
+    job *jobs;
+} exec_runner;
+
+struct job {
+    exec_runner *r;
+    char *activation_id, *action, *api_host, *code_key, *code_path, *image, *params;
+    int is_zip;
+    hb_run_limits limits;
+    int64_t deadline_ms;
+    hb_run_done_fn done;
+    void *ctx;
+    pid_t pid;                         /* under r->mu; 0 when no process runs */
+    job *prev, *next;
+};
+
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[1500];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                remove_dir(p);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static void job_free(job *j)
+{
+    free(j->activation_id);
+    free(j->action);
+    free(j->api_host);
+    free(j->code_key);
+    free(j->code_path);
+    free(j->image);
+    free(j->params);
+    free(j);
+}
+
+/* ---- containers ---- */
+
+/* Takes an idle container of the key, or makes a record for a new one; removes expired idle ones
+ * (their directories are deleted by the caller, outside the lock, from *expired). */
+static container *container_take(exec_runner *r, const char *key, int *cold, container **expired)
+{
+    int64_t now = mono_ms();
+    container *found = NULL, **pp = &r->containers;
+    *expired = NULL;
+    while (*pp) {
+        container *c = *pp;
+        if (!c->busy && now - c->last_used > r->keep_alive_ms) {
+            *pp = c->next;
+            c->next = *expired;
+            *expired = c;
+            continue;
+        }
+        if (!found && !c->busy && strcmp(c->key, key) == 0)
+            found = c;
+        pp = &c->next;
+    }
+    if (found) {
+        found->busy = 1;
+        *cold = 0;
+        return found;
+    }
+    container *c = calloc(1, sizeof *c);
+    if (c && !(c->key = strdup(key))) {
+        free(c);
+        c = NULL;
+    }
+    if (!c)
+        return NULL;
+    snprintf(c->dir, sizeof c->dir, "%s/c%llu", r->work_dir, (unsigned long long)++r->next_ctr);
+    c->busy = 1;
+    c->next = r->containers;
+    r->containers = c;
+    *cold = 1;
+    return c;
+}
+
+static void container_release(exec_runner *r, container *c, int keep)
+{
+    pthread_mutex_lock(&r->mu);
+    if (keep) {
+        c->busy = 0;
+        c->last_used = mono_ms();
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    for (container **pp = &r->containers; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+    remove_dir(c->dir);
+    free(c->key);
+    free(c);
+}
+
+/* The dockerskeleton image's /init: the code into the container as `exec`. */
+static int container_init(const job *j, const container *c, char *msg, size_t n)
+{
+    if (!j->code_path) {
+        snprintf(msg, n, "Failed to pull container image '%s'.", j->image ? j->image : "");
+        return -1;
+    }
+    if (mkdir(c->dir, 0700) != 0) {
+        snprintf(msg, n, "cannot make the container directory: %s", strerror(errno));
+        return -1;
+    }
+    char exec_path[1300];
+    snprintf(exec_path, sizeof exec_path, "%s/exec", c->dir);
+    char *data = NULL;
+    size_t len = 0;
+    hb_error err;
+    int rc = hb_read_text(j->code_path, &data, &len, &err);
+    if (!rc && j->is_zip) {
+        rc = ow_unzip_exec((const unsigned char *)data, len, exec_path, &err);
+    } else if (!rc) {
+        int fd = open(exec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+            rc = hb_fail(&err, HB_EIO, "%s: %s", exec_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    free(data);
+    if (rc) {
+        snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- one process ---- */
+
+typedef struct buf {
+    char *s;
+    size_t n, cap;
+    int truncated;
+} buf;
+
+static void buf_add(buf *b, const char *d, size_t n, size_t max)
+{
+    if (b->n + n > max) {
+        b->truncated = 1;
+        n = b->n < max ? max - b->n : 0;
+    }
+    if (!n)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = (b->n + n + 1) * 2;
+        char *s = realloc(b->s, nc);
+        if (!s) {
+            b->truncated = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, d, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+typedef struct proc_out {
+    buf out, err;
+    int exited, code, signaled, timed_out, stopped;
+    char msg[256];
+} proc_out;
+
+static int spawn_and_wait(job *j, const container *c, proc_out *po)
+{
+    exec_runner *r = j->r;
+    int op[2] = {-1, -1}, ep[2] = {-1, -1};
+    char exec_path[1300], params_path[1300];
+    snprintf(exec_path, sizeof exec_path, "%s/exec", c->dir);
+    snprintf(params_path, sizeof params_path, "%s/.params.json", c->dir);
+    int big = strlen(j->params) > ARGV_MAX_PARAMS;
+    if (big) {
+        int fd = open(params_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t len = strlen(j->params);
+        if (fd < 0 || write(fd, j->params, len) != (ssize_t)len) {
+            snprintf(po->msg, sizeof po->msg, "cannot write the parameters: %s", strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        close(fd);
+    }
+    if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+        snprintf(po->msg, sizeof po->msg, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    char env_id[128], env_name[600], env_ns[300], env_deadline[64], env_host[600];
+    snprintf(env_id, sizeof env_id, "__OW_ACTIVATION_ID=%s", j->activation_id);
+    snprintf(env_name, sizeof env_name, "__OW_ACTION_NAME=/%s", j->action);
+    snprintf(env_ns, sizeof env_ns, "__OW_NAMESPACE=%.*s", (int)strcspn(j->action, "/"), j->action);
+    snprintf(env_deadline, sizeof env_deadline, "__OW_DEADLINE=%lld", (long long)j->deadline_ms);
+    snprintf(env_host, sizeof env_host, "__OW_API_HOST=%s", j->api_host ? j->api_host : "");
+    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", env_id, env_name, env_ns,
+                    env_deadline, env_host, NULL};
+    char *argv[] = {exec_path, big ? NULL : j->params, NULL};
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_addopen(&fa, 0, big ? params_path : "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+    posix_spawn_file_actions_addchdir_np(&fa, c->dir);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    pthread_mutex_lock(&r->mu);
+    int src = r->stopping ? ECANCELED : posix_spawn(&pid, exec_path, &fa, &at, argv, envp);
+    if (!src)
+        j->pid = pid;
+    pthread_mutex_unlock(&r->mu);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(op[1]);
+    close(ep[1]);
+    op[1] = ep[1] = -1;
+    if (src) {
+        snprintf(po->msg, sizeof po->msg, "cannot start the action: %s", strerror(src));
+        goto fail;
+    }
+    int64_t limit = mono_ms() + j->limits.timeout_ms;
+    struct pollfd fds[2] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}};
+    int open_fds = 2;
+    char chunk[65536];
+    while (open_fds) {
+        int64_t left = limit - mono_ms();
+        if (left <= 0 && !po->timed_out) {
+            po->timed_out = 1;         /* kill the whole group; the pipes close when it dies */
+            kill(-pid, SIGKILL);
+            left = 0;
+        }
+        int pr = poll(fds, 2, po->timed_out ? 1000 : (int)(left > 1000 ? 1000 : left));
+        if (pr < 0 && errno != EINTR)
+            break;
+        for (int k = 0; k < 2; k++) {
+            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(fds[k].fd, chunk, sizeof chunk);
+            if (n > 0) {
+                buf_add(k ? &po->err : &po->out, chunk, (size_t)n, r->max_output);
+            } else if (n == 0 || errno != EINTR) {
+                close(fds[k].fd);
+                fds[k].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0)
+            close(fds[k].fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&r->mu);
+    j->pid = 0;
+    po->stopped = r->stopping;
+    pthread_mutex_unlock(&r->mu);
+    if (WIFEXITED(status)) {
+        po->exited = 1;
+        po->code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        po->signaled = WTERMSIG(status);
+    }
+    if (big)
+        unlink(params_path);
+    return 0;
+fail:
+    for (int k = 0; k < 2; k++) {
+        if (op[k] >= 0)
+            close(op[k]);
+        if (ep[k] >= 0)
+            close(ep[k]);
+    }
+    if (big)
+        unlink(params_path);
+    return -1;
+}
+
+/* The last non-empty line of stdout (in place); the rest of stdout and stderr become log lines. */
+static char *split_result(buf *out, buf *err, buf *logs, const char *stamp)
+{
+    static char empty[1];              /* no output: an empty result line */
+    char *s = out->s ? out->s : empty;
+    size_t n = out->n;
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        n--;
+    size_t b = n;
+    while (b && s[b - 1] != '\n')
+        b--;
+    char *last = s + b;
+    if (out->s)
+        s[n] = '\0';
+    for (int k = 0; k < 2; k++) {
+        char *t = k ? (err->s ? err->s : "") : s;
+        size_t tn = k ? err->n : (b ? b - 1 : 0);
+        char *end = t + tn;
+        for (char *line = t; line < end;) {
+            char *nl = memchr(line, '\n', (size_t)(end - line));
+            size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
+            char head[96];
+            int hn = snprintf(head, sizeof head, "%s %s: ", stamp, k ? "stderr" : "stdout");
+            buf_add(logs, head, (size_t)hn, 16u << 20);
+            buf_add(logs, line, ll, 16u << 20);
+            buf_add(logs, "\n", 1, 16u << 20);
+            line += ll + 1;
+        }
+    }
+    return last;
+}
+
+static void iso_stamp(int64_t ms, char *out, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%03dZ", d, (int)(ms % 1000));
+}
+
+static void *job_thread(void *arg)
+{
+    job *j = arg;
+    exec_runner *r = j->r;
+    hb_run_result res = {0};
+    proc_out po;
+    memset(&po, 0, sizeof po);
+    buf logs = {0};
+    char msg[512] = "";
+    container *expired = NULL;
+    int cold = 0;
+    pthread_mutex_lock(&r->mu);
+    container *c = container_take(r, j->code_key, &cold, &expired);
+    pthread_mutex_unlock(&r->mu);
+    while (expired) {
+        container *e = expired;
+        expired = e->next;
+        remove_dir(e->dir);
+        free(e->key);
+        free(e);
+    }
+    res.start_ms = hb_epoch_ms();
+    res.cold = cold;
+    int keep = 0;
+    if (!c) {
+        res.status = HB_RUN_INTERNAL;
+        snprintf(msg, sizeof msg, "out of memory");
+        goto report;
+    }
+    if (cold) {
+        int64_t t0 = mono_ms();
+        int irc = container_init(j, c, msg, sizeof msg);
+        res.init_ms = mono_ms() - t0;
+        if (irc) {
+            res.status = HB_RUN_DEV_ERROR;
+            goto report;
+        }
+    }
+    if (spawn_and_wait(j, c, &po)) {
+        res.status = HB_RUN_INTERNAL;
+        snprintf(msg, sizeof msg, "%s", po.msg);
+        goto report;
+    }
+    res.end_ms = hb_epoch_ms();
+    char stamp[40];
+    iso_stamp(res.end_ms, stamp, sizeof stamp);
+    char *line = split_result(&po.out, &po.err, &logs, stamp);
+    if (po.stopped) {
+        res.status = HB_RUN_INTERNAL;
+        snprintf(msg, sizeof msg, "harvestbench serve is shutting down");
+    } else if (po.timed_out) {
+        res.status = HB_RUN_TIMEOUT;
+        snprintf(msg, sizeof msg, "The action exceeded its time limits of %lld milliseconds.",
+                 (long long)j->limits.timeout_ms);
+    } else if (po.out.truncated) {
+        res.status = HB_RUN_DEV_ERROR;
+        snprintf(msg, sizeof msg, "The action produced more than %zu bytes of output.", r->max_output);
+    } else {
+        cJSON *obj = cJSON_Parse(line);
+        if (cJSON_IsObject(obj)) {
+            res.status = cJSON_GetObjectItemCaseSensitive(obj, "error") ? HB_RUN_APP_ERROR
+                                                                        : HB_RUN_SUCCESS;
+            res.result = line;
+            keep = po.exited;
+        } else if (po.signaled) {
+            res.status = HB_RUN_DEV_ERROR;
+            snprintf(msg, sizeof msg, "The action did not produce a valid response and exited "
+                     "unexpectedly (signal %d).", po.signaled);
+        } else {
+            res.status = HB_RUN_DEV_ERROR;
+            snprintf(msg, sizeof msg, "The action did not produce a valid JSON response%s%.200s",
+                     line[0] ? ": " : ".", line);
+        }
+        cJSON_Delete(obj);
+    }
+report:
+    if (!res.end_ms)
+        res.end_ms = hb_epoch_ms();
+    res.message = msg;
+    res.logs = logs.s ? logs.s : "";
+    if (c)
+        container_release(r, c, keep);
+    j->done(j->ctx, &res);
+    free(po.out.s);
+    free(po.err.s);
+    free(logs.s);
+    pthread_mutex_lock(&r->mu);
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        r->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    if (--r->live == 0)
+        pthread_cond_broadcast(&r->quiet);
+    pthread_mutex_unlock(&r->mu);
+    job_free(j);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int exec_start(hb_runner *rr, const hb_run_request *q, hb_error *err)
+{
+    exec_runner *r = rr->impl;
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    j->r = r;
+    j->activation_id = strdup(q->activation_id);
+    j->action = strdup(q->action);
+    j->api_host = dup_or_null(q->api_host);
+    j->code_key = strdup(q->code.key);
+    j->code_path = dup_or_null(q->code.path);
+    j->image = dup_or_null(q->code.image);
+    j->params = strdup(q->params ? q->params : "{}");
+    j->is_zip = q->code.is_zip;
+    j->limits = q->limits;
+    j->deadline_ms = q->deadline_ms;
+    j->done = q->done;
+    j->ctx = q->ctx;
+    if (!j->activation_id || !j->action || !j->code_key || !j->params ||
+        (q->code.path && !j->code_path)) {
+        job_free(j);
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    pthread_mutex_lock(&r->mu);
+    if (r->stopping) {
+        pthread_mutex_unlock(&r->mu);
+        job_free(j);
+        return hb_fail(err, HB_ERUN, "the runner is shutting down");
+    }
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 256 * 1024);
+    pthread_t t;
+    int prc = pthread_create(&t, &at, job_thread, j);
+    pthread_attr_destroy(&at);
+    if (prc) {
+        pthread_mutex_unlock(&r->mu);
+        job_free(j);
+        return hb_fail(err, HB_ERUN, "cannot start a thread: %s", strerror(prc));
+    }
+    r->live++;
+    j->next = r->jobs;
+    if (r->jobs)
+        r->jobs->prev = j;
+    r->jobs = j;
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+static void exec_forget(hb_runner *rr, const char *key)
+{
+    exec_runner *r = rr->impl;
+    container *gone = NULL;
+    pthread_mutex_lock(&r->mu);
+    for (container **pp = &r->containers; *pp;) {
+        container *c = *pp;
+        if (!c->busy && strcmp(c->key, key) == 0) {
+            *pp = c->next;
+            c->next = gone;
+            gone = c;
+        } else {
+            pp = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    while (gone) {
+        container *c = gone;
+        gone = c->next;
+        remove_dir(c->dir);
+        free(c->key);
+        free(c);
+    }
+}
+
+static void exec_close(hb_runner *rr)
+{
+    if (!rr)
+        return;
+    exec_runner *r = rr->impl;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 1;
+    for (job *j = r->jobs; j; j = j->next)
+        if (j->pid > 0)
+            kill(-j->pid, SIGKILL);
+    while (r->live)
+        pthread_cond_wait(&r->quiet, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    while (r->containers) {
+        container *c = r->containers;
+        r->containers = c->next;
+        remove_dir(c->dir);
+        free(c->key);
+        free(c);
+    }
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->quiet);
+    free(r);
+}
+
+static const hb_runner_ops EXEC_OPS = {"exec", exec_start, exec_forget, exec_close};
+
+int hb_runner_exec_new(const hb_runner_exec_opts *o, hb_runner **out, hb_error *err)
+{
+    *out = NULL;
+    exec_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    if (snprintf(r->work_dir, sizeof r->work_dir, "%s", o->work_dir) >= (int)sizeof r->work_dir) {
+        free(r);
+        return hb_fail(err, HB_EINPUT, "runner directory too long");
+    }
+    r->keep_alive_ms = o->keep_alive_ms;
+    r->max_output = o->max_output ? o->max_output : (16u << 20);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->quiet, NULL);
+    r->pub.ops = &EXEC_OPS;
+    r->pub.impl = r;
+    *out = &r->pub;
+    return 0;
+}
