@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "commands.h"
 #include "files.h"
 #include "openwhisk/ow_auth.h"
@@ -20,7 +21,8 @@ static const char SERVE_HELP[] =
     "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE] [--auth-file FILE]\n"
     "                          [--namespace NS] [--flavor stock|libra-fork]\n"
     "                          [--invocations-per-minute N] [--concurrent-invocations N]\n"
-    "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC] [--quiet]\n"
+    "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC]\n"
+    "                          [--runner local|exec] [--quiet]\n"
     "\n"
     "Serves the OpenWhisk REST API (actions, invocations, activations; docs/openwhisk.md) on\n"
     "127.0.0.1 until interrupted, running native actions as local processes. The first line of\n"
@@ -41,6 +43,9 @@ static const char SERVE_HELP[] =
     "  --max-activations N  records kept in memory, oldest dropped first (default 100000)\n"
     "  --faults SPEC     inject faults (also from HB_SERVE_FAULTS): 429=P,500=P,drop=P,delay=MS,\n"
     "                    lose=P,record-delay=MS,shuffle,seed=N (docs/openwhisk.md)\n"
+    "  --runner R        how actions run: local (the local executor: a cgroup per container with\n"
+    "                    its memory limit and CPU, warm processes; the default where cgroups can be\n"
+    "                    made, docs/local.md) or exec (plain processes, no limits)\n"
     "  --quiet           no closing statistics\n"
     "\n"
     "Exit status: 0 after an interrupt, 1 if it cannot listen, 2 bad usage.\n";
@@ -87,6 +92,7 @@ int cmd_serve(int argc, char **argv)
         {"keep-alive-s", required_argument, NULL, 'k'},
         {"max-activations", required_argument, NULL, 'm'},
         {"faults", required_argument, NULL, 'F'},    {"quiet", no_argument, NULL, 'q'},
+        {"runner", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
     hb_serve_opts o;
@@ -96,6 +102,7 @@ int cmd_serve(int argc, char **argv)
     o.concurrent = 100;
     o.keep_alive_ms = 600000;
     const char *props = NULL, *auth_file = NULL, *faults = getenv("HB_SERVE_FAULTS");
+    const char *runner = NULL;
     int quiet = 0, c;
     long v;
     optind = 1;
@@ -135,6 +142,11 @@ int cmd_serve(int argc, char **argv)
             o.max_activations = (size_t)v;
             break;
         case 'F': faults = optarg; break;
+        case 'R':
+            if (strcmp(optarg, "local") && strcmp(optarg, "exec"))
+                return hb_usage_error("serve", "--runner: '%s' is not local or exec", optarg);
+            runner = optarg;
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(SERVE_HELP, stdout); return 0;
         default:
@@ -178,8 +190,26 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
+    /* the runner's thread starts here, with the signals blocked like every other thread */
+    const char *runner_used = "exec";
+    int rc = 0;
+    if (!runner || strcmp(runner, "local") == 0) {
+        int version;
+        char why[512];
+        if (hb_cgroup_probe(&version, why, sizeof why)) {
+            hb_runner_local_opts lo = {NULL, o.keep_alive_ms, 1};
+            rc = hb_runner_local_new(&lo, &o.runner, &err);
+            runner_used = "local";
+        } else if (runner) {
+            rc = hb_fail(&err, HB_ERUN, "--runner local: %s", why);
+        } else {
+            fprintf(stderr, "harvestbench serve: actions run as plain processes without limits (the "
+                    "exec runner): %s\n", why);
+        }
+    }
     hb_serve *s = NULL;
-    int rc = hb_serve_start(&o, &s, &err);
+    if (!rc)
+        rc = hb_serve_start(&o, &s, &err);   /* it owns the runner from here */
     if (key) {
         memset(key, 0, strlen(key));
         free(key);
@@ -195,9 +225,9 @@ int cmd_serve(int argc, char **argv)
     char fs[256];
     sv_faults_format(&o.faults, fs, sizeof fs);
     printf("listening on http://%s:%d\n", host, hb_serve_port(s));
-    printf("namespace %s, flavor %s, limits %ld/min and %ld concurrent (0: none), faults: %s\n",
-           hb_serve_namespace(s), o.libra_fork ? "libra-fork" : "stock", o.per_minute,
-           o.concurrent, fs);
+    printf("namespace %s, flavor %s, limits %ld/min and %ld concurrent (0: none), runner %s, "
+           "faults: %s\n", hb_serve_namespace(s), o.libra_fork ? "libra-fork" : "stock",
+           o.per_minute, o.concurrent, runner_used, fs);
     if (props)
         printf("credentials in %s (use: WSK_CONFIG_FILE=%s)\n", props, props);
     fflush(stdout);

@@ -10,9 +10,10 @@
  *     the result), its time limit enforced, no cgroups. "Containers" are directories: a cold start
  *     unpacks the code into a fresh one (the /init of the dockerskeleton image), a warm start reuses
  *     an idle one of the same code within the keep-alive.
- *   - the local executor (issue 7): cgroup-confined ActionLoop processes with warm reuse and live
- *     resizing. To plug it in, implement hb_runner_ops below and pass the hb_runner to
- *     hb_serve_start (serve.h) or make cmd_serve.c create it.
+ *   - runner_local.c (hb_runner_local_new): the local executor (harness/local/executor.h): each
+ *     container a cgroup with the call's limits, warm ActionLoop processes or dockerskeleton
+ *     processes per call, timeouts killed, out-of-memory kills read from the group. cmd_serve.c
+ *     uses it (--runner local, the default where cgroups can be made).
  *
  * Contract for an implementation:
  *   - start() copies what it keeps from the request (the caller's strings may go away when start
@@ -100,6 +101,16 @@ typedef struct hb_runner_exec_opts {
 
 /* The fork/exec runner (runner_exec.c). */
 int hb_runner_exec_new(const hb_runner_exec_opts *o, hb_runner **out, hb_error *err);
+
+typedef struct hb_runner_local_opts {
+    const char *work_dir;              /* the unpacked code goes in a directory under it; NULL: $TMPDIR */
+    int64_t keep_alive_ms;             /* idle containers older than this are removed */
+    int limits;                        /* 1: cgroups (root, v1 or v2); 0: plain processes */
+} hb_runner_local_opts;
+
+/* The local executor's runner (runner_local.c): cgroups, warm ActionLoop or dockerskeleton
+ * containers, detected timeouts and out-of-memory kills. */
+int hb_runner_local_new(const hb_runner_local_opts *o, hb_runner **out, hb_error *err);
 
 /* Unix epoch milliseconds now. */
 int64_t hb_epoch_ms(void);

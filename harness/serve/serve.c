@@ -1359,6 +1359,7 @@ int hb_serve_start(const hb_serve_opts *o, hb_serve **out, hb_error *err)
     pthread_cond_init(&s->done_cv, &ca);
     pthread_condattr_destroy(&ca);
     int rc = 0;
+    s->runner = o->runner;             /* taken over on every path, failures included */
     snprintf(s->ns, sizeof s->ns, "%s", o->ns && *o->ns ? o->ns : "guest");
     if (o->auth) {
         const char *colon = strchr(o->auth, ':');
@@ -1410,9 +1411,7 @@ int hb_serve_start(const hb_serve_opts *o, hb_serve **out, hb_error *err)
         }
         s->own_dir = 1;
     }
-    if (o->runner) {
-        s->runner = o->runner;
-    } else {
+    if (!o->runner) {
         char cdir[1100];
         snprintf(cdir, sizeof cdir, "%s", s->work_dir);
         hb_runner_exec_opts ro = {cdir, o->keep_alive_ms > 0 ? o->keep_alive_ms : 600000, 0};
