@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -894,10 +895,12 @@ int hb_exec_pool_add(hb_exec *ex, double cpu, double mem_mb, int *id, hb_error *
             return rc;
         p->has_cg = 1;
         ex->npools++;                  /* from here on hb_exec_free removes it */
-        /* it competes with the rest of the machine like `cpu` busy processes (one group alone
-         * would weigh as one process, whatever it holds) */
+        /* it competes with the rest of the machine like `cpu` busy processes, or without a quota
+         * like one per CPU (one group alone would weigh as one process, whatever it holds) */
+        cpu_set_t set;
+        int ncpu = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
         if ((rc = hb_cgroup_set_cpu(&p->cg, cpu, err)) ||
-            (rc = hb_cgroup_set_weight(&p->cg, 1024 * (cpu > 0 ? cpu : 1), err)) ||
+            (rc = hb_cgroup_set_weight(&p->cg, 1024 * (cpu > 0 ? cpu : ncpu), err)) ||
             (rc = hb_cgroup_set_memory(&p->cg, mem_mb, err)))
             return rc;
     } else {

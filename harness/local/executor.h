@@ -129,8 +129,8 @@ typedef struct hb_exec_opts {
 int hb_exec_new(const hb_exec_opts *o, hb_exec **out, hb_error *err);
 
 /* Adds a pool (an invoker): with limits, a group holding a CPU quota of `cpu` cores (<= 0: none),
- * a CPU weight of `cpu` default tasks against the rest of the machine, and a memory limit of
- * `mem_mb` (<= 0: none). Pools are numbered from 0 in order. */
+ * a CPU weight of `cpu` default tasks against the rest of the machine (without a quota: one per CPU
+ * this process may use), and a memory limit of `mem_mb` (<= 0: none). Pools are numbered from 0. */
 int hb_exec_pool_add(hb_exec *ex, double cpu, double mem_mb, int *pool, hb_error *err);
 
 /* Starts a call: the request is written when its container is ready, on the next hb_exec_run.

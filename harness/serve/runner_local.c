@@ -19,6 +19,7 @@
  * calls in flight end as "shutting down", then it is joined. */
 #define _GNU_SOURCE
 #include <cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -102,11 +103,25 @@ static void report(lr_job *j, hb_run_status st, const char *msg, int64_t start_m
 
 /* ---- code ---- */
 
+/* Removes a code directory with whatever the actions wrote into it (their working directory). */
 static void remove_tree(const char *dir)
 {
-    char exec_path[1200];
-    snprintf(exec_path, sizeof exec_path, "%s/exec", dir);
-    unlink(exec_path);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[1500];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                remove_tree(p);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
     rmdir(dir);
 }
 
