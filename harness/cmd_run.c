@@ -1,6 +1,5 @@
 /* cmd_run.c - `harvestbench run`: every policy x seed of a configuration, into a results directory
  * with a manifest (BRIEF sections 5 and 8, docs/outputs.md). */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_version.h>
@@ -210,29 +209,6 @@ static int write_manifest(const char *out, const hb_experiment *x, const hb_back
     int rc = hb_write_json(path, m, err);
     cJSON_Delete(m);
     return rc;
-}
-
-/* Removes a directory tree (previous results of a run being redone). */
-static int remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    struct dirent *ent;
-    int rc = 0;
-    while ((ent = readdir(d))) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", path, ent->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rc |= remove_tree(p);
-        else
-            rc |= remove(p);
-    }
-    closedir(d);
-    return rc | rmdir(path);
 }
 
 static int file_exists(const char *p)
@@ -489,7 +465,7 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "harvestbench run: replacing the previous results in %s\n", out);
         for (int p = 0; p < cfg->n_policies && !rc; p++) {
             snprintf(path, sizeof path, "%s/%s", out, cfg->policies[p]);
-            if (remove_tree(path) != 0)
+            if (hb_remove_tree(path) != 0)
                 rc = hb_fail(&err, HB_EIO, "%s: cannot remove the previous results", path);
         }
     }
@@ -532,7 +508,7 @@ int cmd_run(int argc, char **argv)
                 printf("%s seed %d: complete already, kept\n", r->policy, r->seed_index);
             continue;
         }
-        remove_tree(dir);
+        hb_remove_tree(dir);
         char stem[256], label[128];
         artifact_stem(r->policy, x.trace->source, r->seed_index, stem, sizeof stem);
         snprintf(label, sizeof label, "%s seed %d/%d", r->policy, r->seed_index, cfg->seeds);

@@ -1,11 +1,13 @@
 /* files.c - see files.h. */
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 
@@ -110,4 +112,30 @@ int hb_mkdirs(const char *path, hb_error *err)
     if (mkdir(buf, 0777) != 0 && errno != EEXIST)
         return hb_fail(err, HB_EIO, "%s: cannot create the directory: %s", buf, strerror(errno));
     return 0;
+}
+
+int hb_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *ent;
+    int rc = 0;
+    while ((ent = readdir(d))) {
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+            continue;
+        char p[4096];
+        int n = snprintf(p, sizeof p, "%s/%s", path, ent->d_name);
+        if (n < 0 || (size_t)n >= sizeof p) {
+            rc = -1;
+            continue;
+        }
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rc |= hb_remove_tree(p);
+        else if (unlink(p) != 0)
+            rc = -1;
+    }
+    closedir(d);
+    return rmdir(path) != 0 ? -1 : rc;
 }

@@ -6,7 +6,6 @@
 #include "runner.h"
 
 #include <cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -74,27 +73,6 @@ struct job {
     pid_t pid;                         /* under r->mu; 0 when no process runs */
     job *prev, *next;
 };
-
-static void remove_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[1500];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                remove_dir(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static void job_free(job *j)
 {
@@ -164,7 +142,7 @@ static void container_release(exec_runner *r, container *c, int keep)
             break;
         }
     pthread_mutex_unlock(&r->mu);
-    remove_dir(c->dir);
+    hb_remove_tree(c->dir);
     free(c->key);
     free(c);
 }
@@ -422,7 +400,7 @@ static void *job_thread(void *arg)
     while (expired) {
         container *e = expired;
         expired = e->next;
-        remove_dir(e->dir);
+        hb_remove_tree(e->dir);
         free(e->key);
         free(e);
     }
@@ -577,7 +555,7 @@ static void exec_forget(hb_runner *rr, const char *key)
     while (gone) {
         container *c = gone;
         gone = c->next;
-        remove_dir(c->dir);
+        hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }
@@ -599,7 +577,7 @@ static void exec_close(hb_runner *rr)
     while (r->containers) {
         container *c = r->containers;
         r->containers = c->next;
-        remove_dir(c->dir);
+        hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }

@@ -19,7 +19,6 @@
  * calls in flight end as "shutting down", then it is joined. */
 #define _GNU_SOURCE
 #include <cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -103,28 +102,6 @@ static void report(lr_job *j, hb_run_status st, const char *msg, int64_t start_m
 
 /* ---- code ---- */
 
-/* Removes a code directory with whatever the actions wrote into it (their working directory). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[1500];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                remove_tree(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /* The directory holding the key's `exec`, unpacked on first use (/init). */
 static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
 {
@@ -162,7 +139,7 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
     free(data);
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
-        remove_tree(c->dir);
+        hb_remove_tree(c->dir);
         free(c->key);
         free(c);
         return NULL;
@@ -335,7 +312,7 @@ static void *runner_thread(void *arg)
                 if (strcmp((*pc)->key, forget[i]) == 0) {
                     lr_code *c = *pc;
                     *pc = c->next;
-                    remove_tree(c->dir);
+                    hb_remove_tree(c->dir);
                     free(c->key);
                     free(c);
                     break;
@@ -436,7 +413,7 @@ static void lr_free(local_runner *r)
     while (r->codes) {
         lr_code *c = r->codes;
         r->codes = c->next;
-        remove_tree(c->dir);
+        hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }
