@@ -296,9 +296,12 @@ static void words(const hb_comparison *c, FILE *f)
         words_change(f, "CPU utilization of allocations", &v->cpu_util_alloc, 0);
         fprintf(f, ".");
         if (!isnan(v->cliffs_delta))
-            fprintf(f, " Cliff's delta %+.2f (%s effect; negative: %s faster), Mann-Whitney p %s "
-                       "(Holm %s).",
+            fprintf(f, " Cliff's delta %+.2f (%s effect: %s's latencies tend to be %s), "
+                       "Mann-Whitney p %s (Holm %s).",
                     v->cliffs_delta, effect_size(v->cliffs_delta), s->name,
+                    v->cliffs_delta < 0   ? "lower"
+                    : v->cliffs_delta > 0 ? "higher"
+                                          : "neither lower nor higher",
                     fmt_p(p1, sizeof p1, v->mwu.p), fmt_p(p2, sizeof p2, v->p_holm));
         if (v->paired && !isnan(v->wilcoxon.p)) {
             fprintf(f, " Wilcoxon over %zu paired seeds: p %s", v->wilcoxon.n_used,
