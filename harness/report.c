@@ -260,6 +260,12 @@ static const char *effect_size(double d)
     return a < 0.147 ? "negligible" : a < 0.33 ? "small" : a < 0.474 ? "medium" : "large";
 }
 
+/* Cliff's delta counts P(policy > baseline) - P(policy < baseline): its sign, in words. */
+static const char *dominance(double d)
+{
+    return d < 0 ? "lower" : d > 0 ? "higher" : "neither lower nor higher";
+}
+
 static void words_change(FILE *f, const char *what, const hb_change *ch, int lower_is_better)
 {
     if (isnan(ch->pct)) {
@@ -299,9 +305,7 @@ static void words(const hb_comparison *c, FILE *f)
             fprintf(f, " Cliff's delta %+.2f (%s effect: %s's latencies tend to be %s), "
                        "Mann-Whitney p %s (Holm %s).",
                     v->cliffs_delta, effect_size(v->cliffs_delta), s->name,
-                    v->cliffs_delta < 0   ? "lower"
-                    : v->cliffs_delta > 0 ? "higher"
-                                          : "neither lower nor higher",
+                    dominance(v->cliffs_delta),
                     fmt_p(p1, sizeof p1, v->mwu.p), fmt_p(p2, sizeof p2, v->p_holm));
         if (v->paired && !isnan(v->wilcoxon.p)) {
             fprintf(f, " Wilcoxon over %zu paired seeds: p %s", v->wilcoxon.n_used,
