@@ -10,8 +10,14 @@ PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl
 # the workload binaries are linked statically: Jansson (JSON; Debian's cJSON has no static archive)
 # and zlib (deflate for eg, ip, vp) both ship their .a files
 PKGS="$PKGS libjansson-dev zlib1g-dev"
-# tests
-PKGS="$PKGS check libsubunit-dev"
+# tests: Check, and the commands the end-to-end tests call
+PKGS="$PKGS check libsubunit-dev curl"
+
+# Commands that another packaging may already provide (Node.js from another archive ships its own
+# npm, and Debian's npm would conflict with it): installed only when the command itself is missing.
+# Format: command=package. node and npm run the conformance test with the official openwhisk client
+# (tests/e2e/openwhisk_npm.sh, pinned by tests/e2e/npm/package-lock.json).
+CMDS="node=nodejs npm=npm"
 
 missing=""
 for p in $PKGS; do
@@ -20,6 +26,10 @@ for p in $PKGS; do
         *"install ok installed"*) ;;
         *) missing="$missing $p" ;;
     esac
+done
+
+for cp in $CMDS; do
+    command -v "${cp%%=*}" > /dev/null 2>&1 || missing="$missing ${cp#*=}"
 done
 
 [ -z "$missing" ] && exit 0

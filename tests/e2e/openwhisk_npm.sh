@@ -1,5 +1,6 @@
 #!/bin/sh
-# End-to-end: the official `openwhisk` npm client (installed by npm into $BUILD/npm-openwhisk, once)
+# End-to-end: the official `openwhisk` npm client (pinned by tests/e2e/npm/package-lock.json,
+# installed by `npm ci` into $BUILD/npm-openwhisk)
 # against `harvestbench serve`: create an action, invoke it blocking and not, fetch the activation,
 # list, update, delete (tests/e2e/openwhisk_npm.js). When Node.js or the npm registry cannot be
 # reached, it says so on a line starting with SKIPPED and counts nothing as passed.
@@ -12,11 +13,16 @@ skip() { echo "SKIPPED e2e/openwhisk_npm: $1"; finish; exit 0; }
 
 command -v node > /dev/null 2>&1 || skip "node is not installed"
 command -v npm > /dev/null 2>&1 || skip "npm is not installed"
+# The client as tests/e2e/npm/package-lock.json pins it (npm ci installs exactly the lock), into
+# the build directory, reinstalled only when the lock changes.
 CLIENT="$BUILD/npm-openwhisk"
-if [ ! -f "$CLIENT/node_modules/openwhisk/package.json" ]; then
+if ! cmp -s tests/e2e/npm/package-lock.json "$CLIENT/package-lock.json" ||
+   [ ! -f "$CLIENT/node_modules/openwhisk/package.json" ]; then
+    rm -rf "$CLIENT"
     mkdir -p "$CLIENT"
-    if ! npm install --prefix "$CLIENT" --no-audit --no-fund --no-save openwhisk@3 > "$TMP/npm.log" 2>&1; then
-        skip "npm could not install openwhisk@3 (registry unreachable?): $(tail -n 1 "$TMP/npm.log")"
+    cp tests/e2e/npm/package.json tests/e2e/npm/package-lock.json "$CLIENT/"
+    if ! (cd "$CLIENT" && npm ci --no-audit --no-fund) > "$TMP/npm.log" 2>&1; then
+        skip "npm could not install the pinned openwhisk client (registry unreachable?): $(tail -n 1 "$TMP/npm.log")"
     fi
 fi
 check "the npm client is installed" test -f "$CLIENT/node_modules/openwhisk/package.json"
