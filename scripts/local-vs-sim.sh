@@ -1,7 +1,8 @@
 #!/bin/sh
 # The simulator against the local backend on the same configuration (docs/local.md): per policy,
 # mean and p95 latency and the utilizations from each run's summary.json, with the simulator's
-# error relative to the local run, (sim - local) / local; then, pooled over the policies, each
+# error relative to the local run, (sim - local) / local; the harvesting figures side by side
+# (lent, borrowed, borrowed while running, safeguard triggers); then, pooled over the policies, each
 # function's mean wait, init and duration of successful calls.
 # usage: scripts/local-vs-sim.sh LOCAL_DIR SIM_DIR [SEED_INDEX]
 #   e.g. harvestbench run configs/local-demo.ini --backend local --out results/local-demo
@@ -45,6 +46,31 @@ for p in $policies; do
         lv=$(get "$l" "$key"); sv=$(get "$s" "$key")
         case $key in latency*) fmt='%.0f' ;; *) fmt='%.3f' ;; esac
         line="$line | $(printf "$fmt" "$lv") | $(printf "$fmt" "$sv") | $(rel "$sv" "$lv")"
+    done
+    echo "$line |"
+done
+
+echo
+echo "Harvesting, per policy: core-seconds and MB-seconds lent (harvested) and borrowed, safeguard triggers:"
+echo
+printf '| policy | lent core-s local | sim | borrowed core-s local | sim | borrowed while running core-s local | sim | lent GB-s local | sim | borrowed GB-s local | sim | safeguard local | sim | harvested share local | sim | accelerated share local | sim |\n'
+printf '|---|%s\n' "$(printf -- '---:|%.0s' $(seq 1 16))"
+for p in $policies; do
+    l="$LOCAL/$p/seed-$K/summary.json"
+    s="$SIM/$p/seed-$K/summary.json"
+    [ -f "$l" ] && [ -f "$s" ] || continue
+    line="| $p"
+    for key in harvested_cpu_s borrowed_cpu_s borrowed_running_cpu_s harvested_mem_mb_s borrowed_mem_mb_s \
+               safeguard_triggers harvested_share accelerated_share; do
+        lv=$(get "$l" "$key"); sv=$(get "$s" "$key")
+        case $key in
+            *_mem_mb_s) lv=$(awk -v v="$lv" 'BEGIN { if (v == "") print "n/a"; else printf "%.1f", v / 1024 }')
+                        sv=$(awk -v v="$sv" 'BEGIN { if (v == "") print "n/a"; else printf "%.1f", v / 1024 }') ;;
+            safeguard*) ;;
+            *) lv=$(awk -v v="$lv" 'BEGIN { if (v == "") print "n/a"; else printf "%.2f", v }')
+               sv=$(awk -v v="$sv" 'BEGIN { if (v == "") print "n/a"; else printf "%.2f", v }') ;;
+        esac
+        line="$line | ${lv:-n/a} | ${sv:-n/a}"
     done
     echo "$line |"
 done
