@@ -123,7 +123,16 @@ mount -t proc proc "$ROOT/proc"
 MOUNTS="$ROOT/proc $MOUNTS"
 bind /sys /sys
 bind /dev /dev
+# A machine of this kind comes with its network set up: name resolution, and the local certificate
+# authorities its HTTPS goes through (npm reaches its registry through them; the system store gets
+# them, and npm is pointed at the store as on this host). Nothing else of the host is copied.
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+if ls /usr/local/share/ca-certificates/*.crt > /dev/null 2>&1; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    chroot "$ROOT" /usr/sbin/update-ca-certificates > /dev/null 2>&1 || true
+fi
+[ -f /etc/npmrc ] && cp /etc/npmrc "$ROOT/etc/npmrc"
 
 rm -rf "$ROOT/root/harvestbench"
 git clone -q --no-hardlinks "$REPO" "$ROOT/root/harvestbench"
@@ -134,8 +143,8 @@ echo "fresh-machine: running '$CMDS' in the fresh root" >&2
 t0=$(date +%s)
 # sh has no pipefail: the commands' status goes through a file, the output through tee.
 { chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      HOME=/root LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd /root/harvestbench && $CMDS" 2>&1
-  echo $? > "$DIR/rc"; } | tee "$LOG"
+      HOME=/root LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd /root/harvestbench && $CMDS" 2>&1 &&
+      echo 0 > "$DIR/rc" || echo $? > "$DIR/rc"; } | tee "$LOG"
 rc=$(cat "$DIR/rc")
 echo "fresh-machine: $CMDS: exit $rc ($(( $(date +%s) - t0 )) s)" | tee -a "$LOG"
 exit "$rc"
