@@ -371,17 +371,8 @@ static int measure(const char *path, const char *params, enum limit_mode mode, r
         rc = parse_result(out, r, err);
     if (rc == HB_OK && WEXITSTATUS(st) != 0)
         rc = hb_fail(err, HB_ERUN, "exit status %d", WEXITSTATUS(st));
-    if (rc == HB_OK) {
-        /* the timeline starts when the call's code starts (its sampler's first reading, in
-         * CLOCK_REALTIME), mapped onto the monotonic clock of the readings */
-        double start = rec.mono0;
-        if (!isnan(r->start_epoch) && r->start_epoch >= rec.real0)
-            start = rec.mono0 + (r->start_epoch - rec.real0);
-        if (start + r->wall_s > rec.mono_exit)   /* never past the exit (clock steps) */
-            start = fmax(rec.mono0, rec.mono_exit - r->wall_s);
-        rc = hb_tl_aggregate(rec.r, rec.n, start, start + r->wall_s, HB_TL_PERIOD_MS, &r->tl,
-                             &r->ntl, err);
-    }
+    if (rc == HB_OK)
+        rc = hb_tlrec_timeline(&rec, r->start_epoch, r->wall_s, &r->tl, &r->ntl, err);
     hb_tlrec_free(&rec);
     free(out);
     return rc;
@@ -984,6 +975,7 @@ typedef struct tl_meta {
     double max_others;
     const char *load0, *load1;
     int nice;
+    const char *partial;               /* a note that the file is not complete, or NULL */
 } tl_meta;
 
 /* Writes the timeline library: its header (format: workloads/profiles/README.md, "timelines"),
@@ -1011,12 +1003,13 @@ static int write_timelines(const char *path, const tl_meta *m, const tl_sink *tl
             "group got cpu.shares %.0f)\n"
             "# disturbed: %d of %d runs ran while the rest of the machine used more than %.2f "
             "cores (after up to 2 retries each; their '# run' line says DISTURBED)\n"
-            "# %d runs, %zu samples%s\n" HB_TL_HEADER "\n",
+            "# %d runs, %zu samples%s\n%s%s%s" HB_TL_HEADER "\n",
             m->host, m->ncpus, m->kernel, m->date, m->limit_note, HB_TL_PERIOD_MS, m->repeats,
             m->quick ? " --quick" : "", HB_TL_FINE_MS, m->load0, m->load1, m->nice,
             m->nice < 0 ? shares_for_nice(m->nice) : 1024.0, tl->disturbed, tl->runs,
             m->max_others, tl->runs, tl->samples,
-            m->quick ? "; QUICK GRID: small inputs for CI, not a library for experiments" : "");
+            m->quick ? "; QUICK GRID: small inputs for CI, not a library for experiments" : "",
+            m->partial ? "# " : "", m->partial ? m->partial : "", m->partial ? "\n" : "");
     if (len && fwrite(body, 1, len, a.f) != len) {
         hb_afile_abort(&a);
         return hb_fail(err, HB_EIO, "%s: %s", path, strerror(errno));
@@ -1128,6 +1121,19 @@ int cmd_profile(int argc, char **argv)
         fprintf(log, "  fit %s\n", summary);
         if (cn > 0 && (size_t)cn < clen)
             cn += snprintf(comment + cn, clen - (size_t)cn, "\n%s", summary);
+        /* a long measurement that is stopped keeps the functions it finished */
+        if (tl.f && k + 1 < o.nfuncs && fflush(tl.f) == 0) {
+            char load1[128], note[96];
+            loadavg(load1, sizeof load1);
+            snprintf(note, sizeof note, "INCOMPLETE: written after function %d of %d; the run "
+                     "went on", k + 1, o.nfuncs);
+            tl_meta meta = {un.nodename, un.release, date, sysconf(_SC_NPROCESSORS_ONLN),
+                            o.mode_note, o.repeats, o.quick, o.max_others, load0, load1, 0, note};
+            errno = 0;
+            meta.nice = getpriority(PRIO_PROCESS, 0);
+            if (write_timelines(o.timelines, &meta, &tl, tl_body, tl_len, &err) != HB_OK)
+                fprintf(stderr, "harvestbench profile: warning: %s\n", err.msg);
+        }
     }
     if (rc == 0 && hb_profile_validate(p, o.out, &err) != 0) {
         fprintf(stderr, "harvestbench profile: the fitted profile is not valid: %s\n", err.msg);
@@ -1148,7 +1154,7 @@ int cmd_profile(int argc, char **argv)
             char load1[128];
             loadavg(load1, sizeof load1);
             tl_meta meta = {un.nodename, un.release, date, sysconf(_SC_NPROCESSORS_ONLN),
-                            o.mode_note, o.repeats, o.quick, o.max_others, load0, load1, 0};
+                            o.mode_note, o.repeats, o.quick, o.max_others, load0, load1, 0, NULL};
             errno = 0;
             meta.nice = getpriority(PRIO_PROCESS, 0);
             if (write_timelines(o.timelines, &meta, &tl, tl_body, tl_len, &err) != HB_OK) {

@@ -340,6 +340,17 @@ int hb_tl_aggregate(const hb_tl_reading *r, size_t n, double start, double end, 
     return HB_OK;
 }
 
+int hb_tlrec_timeline(const hb_tlrec *rec, double start_epoch, double wall_s, hb_tl_row **rows,
+                      size_t *nrows, hb_error *err)
+{
+    double start = rec->mono0;
+    if (!isnan(start_epoch) && start_epoch >= rec->real0)
+        start = rec->mono0 + (start_epoch - rec->real0);
+    if (start + wall_s > rec->mono_exit)   /* a clock step: keep the interval within the run */
+        start = fmax(rec->mono0, rec->mono_exit - wall_s);
+    return hb_tl_aggregate(rec->r, rec->n, start, start + wall_s, HB_TL_PERIOD_MS, rows, nrows, err);
+}
+
 int hb_tl_write_run(FILE *f, const char *function_id, int64_t size, double cpu_limit, int repeat,
                     const hb_tl_row *rows, size_t n)
 {

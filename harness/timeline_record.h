@@ -71,6 +71,12 @@ void hb_tlrec_free(hb_tlrec *rec);
 int hb_tl_aggregate(const hb_tl_reading *r, size_t n, double start, double end, int period_ms,
                     hb_tl_row **rows, size_t *nrows, hb_error *err);
 
+/* The call's timeline from rec's readings: 100 ms samples from the moment its code started
+ * (start_epoch, CLOCK_REALTIME seconds, as its result reports it; NAN: the spawn) for wall_s
+ * seconds, mapped onto the readings' monotonic clock, and never past the child's exit. */
+int hb_tlrec_timeline(const hb_tlrec *rec, double start_epoch, double wall_s, hb_tl_row **rows,
+                      size_t *nrows, hb_error *err);
+
 /* Writes the rows of one run in the library's format (no header). Returns 0 or -1 (write error). */
 int hb_tl_write_run(FILE *f, const char *function_id, int64_t size, double cpu_limit, int repeat,
                     const hb_tl_row *rows, size_t n);
