@@ -221,6 +221,7 @@ typedef struct run_rec {
     double start_epoch;                /* when the function's code started (Unix s); NAN unknown */
     int workers, parallel_auto;
     int attempts;                      /* runs made to get a quiet one (1 to 3) */
+    double gap_s;                      /* the longest interval between two usage readings */
     hb_tl_row *tl;                     /* its usage timeline, 100 ms samples */
     size_t ntl;
 } run_rec;
@@ -373,6 +374,7 @@ static int measure(const char *path, const char *params, enum limit_mode mode, r
         rc = hb_fail(err, HB_ERUN, "exit status %d", WEXITSTATUS(st));
     if (rc == HB_OK)
         rc = hb_tlrec_timeline(&rec, r->start_epoch, r->wall_s, &r->tl, &r->ntl, err);
+    r->gap_s = rec.max_gap_s;
     hb_tlrec_free(&rec);
     free(out);
     return rc;
@@ -745,6 +747,7 @@ static int grid_sizes(const prof_opts *o, int f, int64_t *s)
 typedef struct tl_sink {
     FILE *f;                           /* an in-memory stream; NULL: not recording */
     int runs, disturbed;
+    int gappy;                         /* runs with a gap over 50 ms between readings */
     size_t samples;
 } tl_sink;
 
@@ -808,11 +811,13 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
                     tl->runs++;
                     tl->disturbed += disturbed;
                     tl->samples += r->ntl;
+                    tl->gappy += r->gap_s > 0.05;
                     /* a comment line per run: what the rows alone do not say */
                     fprintf(tl->f, "# run %s,%lld,%g,%d: wall_s %.4f, cpu_s %.4f, workers %d, "
-                            "others %.2f cores, attempts %d%s\n", fn->id, (long long)r->size,
-                            r->cores, rep + 1, r->wall_s, r->cpu_s, r->workers,
-                            isnan(r->other_load) ? 0.0 : r->other_load, tries,
+                            "others %.2f cores, attempts %d, longest reading gap %.0f ms%s\n",
+                            fn->id, (long long)r->size, r->cores, rep + 1, r->wall_s, r->cpu_s,
+                            r->workers,
+                            isnan(r->other_load) ? 0.0 : r->other_load, tries, r->gap_s * 1000,
                             disturbed ? ", DISTURBED" : isnan(r->other_load) ? ", others not "
                             "measurable (under 0.2 s)" : "");
                     if (hb_tl_write_run(tl->f, fn->id, r->size, r->cores, rep + 1, r->tl,
@@ -1003,11 +1008,13 @@ static int write_timelines(const char *path, const tl_meta *m, const tl_sink *tl
             "group got cpu.shares %.0f)\n"
             "# disturbed: %d of %d runs ran while the rest of the machine used more than %.2f "
             "cores (after up to 2 retries each; their '# run' line says DISTURBED)\n"
+            "# reading gaps: %d of %d runs had a gap over 50 ms between two readings (this "
+            "process not scheduled in time); the samples inside a gap share its average CPU\n"
             "# %d runs, %zu samples%s\n%s%s%s" HB_TL_HEADER "\n",
             m->host, m->ncpus, m->kernel, m->date, m->limit_note, HB_TL_PERIOD_MS, m->repeats,
             m->quick ? " --quick" : "", HB_TL_FINE_MS, m->load0, m->load1, m->nice,
             m->nice < 0 ? shares_for_nice(m->nice) : 1024.0, tl->disturbed, tl->runs,
-            m->max_others, tl->runs, tl->samples,
+            m->max_others, tl->gappy, tl->runs, tl->runs, tl->samples,
             m->quick ? "; QUICK GRID: small inputs for CI, not a library for experiments" : "",
             m->partial ? "# " : "", m->partial ? m->partial : "", m->partial ? "\n" : "");
     if (len && fwrite(body, 1, len, a.f) != len) {
@@ -1098,7 +1105,7 @@ int cmd_profile(int argc, char **argv)
                       o.quick ? "\nQUICK GRID: small inputs for CI; not a profile for experiments" : "");
     double t0 = now_s();
     rc = 0;
-    tl_sink tl = {NULL, 0, 0, 0};
+    tl_sink tl = {NULL, 0, 0, 0, 0};
     char *tl_body = NULL;
     size_t tl_len = 0;
     char load0[128];

@@ -260,6 +260,9 @@ int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], i
     }
     close(p[0]);
     rec->mono_exit = clock_s(CLOCK_MONOTONIC);
+    /* a long gap (this process not scheduled, a slow read) flattens the samples inside it */
+    for (size_t i = 1; i < rec->n; i++)
+        rec->max_gap_s = fmax(rec->max_gap_s, rec->r[i].t - rec->r[i - 1].t);
     /* a group keeps its counters after its last process exits: the final cumulative CPU */
     if (cg)
         hb_tlrec_read(rec, cg, pid, rec->mono_exit);

@@ -50,6 +50,7 @@ typedef struct hb_tlrec {
     size_t n, cap;
     double mono0, real0;               /* CLOCK_MONOTONIC and CLOCK_REALTIME just before the spawn */
     double mono_exit;                  /* when the child was reaped */
+    double max_gap_s;                  /* the longest interval between two readings */
 } hb_tlrec;
 
 /* Spawns argv (argv[0] a path) inside cg (NULL: a plain child), reads its standard output into
