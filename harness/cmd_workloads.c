@@ -37,9 +37,11 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "atomic_file.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "profile.h"
+#include "timeline_record.h"
 
 #define CPU_CAP 8                      /* Libra's per-function core cap: "all CPUs" functions */
 #define OUT_MAX (16u << 20)            /* a result JSON larger than this is refused */
@@ -216,7 +218,12 @@ typedef struct run_rec {
     double other_load;                 /* cores the rest of the machine used meanwhile */
     double mem_start_frac;             /* first memory sample / sampled peak */
     double ramp_frac;                  /* time to 90% of the sampled peak / wall; NAN if unknown */
+    double start_epoch;                /* when the function's code started (Unix s); NAN unknown */
     int workers, parallel_auto;
+    int attempts;                      /* runs made to get a quiet one (1 to 3) */
+    double gap_s;                      /* the longest interval between two usage readings */
+    hb_tl_row *tl;                     /* its usage timeline, 100 ms samples */
+    size_t ntl;
 } run_rec;
 
 /* Busy CPU seconds of the whole machine so far (/proc/stat: all but idle and iowait). */
@@ -236,33 +243,6 @@ static double machine_busy_s(void)
         if (k != 3 && k != 4)
             busy += v[k];
     return (double)busy / (double)sysconf(_SC_CLK_TCK);
-}
-
-static char *read_all(int fd, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        if (n == cap) {
-            char *nb = cap < OUT_MAX ? realloc(buf, cap * 2 + 1) : NULL;
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static double num(const cJSON *o, const char *key)
@@ -299,6 +279,9 @@ static int parse_result(const char *out, run_rec *r, hb_error *err)
     int n = cJSON_GetArraySize(mu);
     r->mem_start_frac = NAN;
     r->ramp_frac = NAN;
+    r->start_epoch = cJSON_GetArraySize(mt) >= 1 && cJSON_IsNumber(cJSON_GetArrayItem(mt, 0))
+                         ? cJSON_GetArrayItem(mt, 0)->valuedouble
+                         : NAN;
     if (n >= 1 && peak > 0)
         r->mem_start_frac = fmin(1, cJSON_GetArrayItem(mu, 0)->valuedouble / peak);
     if (n >= 4 && cJSON_GetArraySize(mt) == n && peak > 0) {
@@ -315,47 +298,52 @@ static int parse_result(const char *out, run_rec *r, hb_error *err)
     return HB_OK;
 }
 
-/* Runs binary `path` with params under the CPU limit; fills r. */
+/* The cpu.shares a group gets from this process's nice value: the kernel's weight of that nice
+ * level (sched_prio_to_weight) per CPU of the machine. Under cgroup v1 a group's threads compete
+ * with the rest of the machine as one entity of the group's weight, whatever their nice value, so
+ * `nice -n -15 harvestbench profile` would not raise the measured call's priority without it. */
+static double shares_for_nice(int nice)
+{
+    static const double weight[40] = {
+        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
+        9548,  7620,  6100,  4904,  3906,  3121,  2501,  1991,  1586,  1277,
+        1024,  820,   655,   526,   423,   335,   272,   215,   172,   137,
+        110,   87,    70,    56,    45,    36,    29,    23,    18,    15};
+    int k = nice < -20 ? 0 : nice > 19 ? 39 : nice + 20;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return fmin(262144, weight[k] * (double)(ncpu > 0 ? ncpu : 1));
+}
+
+/* Runs binary `path` with params under the CPU limit; fills r, and its usage timeline (r->tl,
+ * r->ntl, which the caller frees) from 10 ms readings taken from outside the call. */
 static int measure(const char *path, const char *params, enum limit_mode mode, run_rec *r,
                    hb_error *err)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return hb_fail(err, HB_EIO, "pipe: %s", strerror(errno));
     char *argv[] = {(char *)path, "--params", (char *)params, NULL};
     hb_cgroup cg;
     memset(&cg, 0, sizeof cg);
-    pid_t pid = -1;
-    double t0 = now_s(), busy0 = machine_busy_s();
+    hb_tlrec rec;
+    memset(&rec, 0, sizeof rec);
+    r->tl = NULL;
+    r->ntl = 0;
     int rc = HB_OK;
     if (mode == LIMIT_CGROUP) {
-        hb_spawn_fds fds = {-1, p[1], -1, -1};
         rc = hb_cgroup_create(&cg, err);
         if (rc == HB_OK)
             rc = hb_cgroup_set_cpu(&cg, r->cores, err);
-        t0 = now_s();
-        busy0 = machine_busy_s();
-        if (rc == HB_OK)
-            rc = hb_cgroup_spawn(&cg, argv, &fds, &pid, err);
-    } else {
-        pid = fork();
-        if (pid == 0) {
-            dup2(p[1], 1);
-            execv(path, argv);
-            _exit(127);
-        }
-        if (pid < 0)
-            rc = hb_fail(err, HB_EIO, "fork: %s", strerror(errno));
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, 0);
+        if (rc == HB_OK && errno == 0 && nice < 0)
+            rc = hb_cgroup_set_weight(&cg, shares_for_nice(nice), err);
     }
-    close(p[1]);
-    size_t len = 0;
-    char *out = rc == HB_OK ? read_all(p[0], &len) : NULL;
-    close(p[0]);
+    double t0 = now_s(), busy0 = machine_busy_s();
+    char *out = NULL;
     struct rusage ru;
+    memset(&ru, 0, sizeof ru);
     int st = 0;
-    if (pid > 0)
-        while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-            ;
+    if (rc == HB_OK)
+        rc = hb_tlrec_spawn_run(&rec, mode == LIMIT_CGROUP ? &cg : NULL, argv, HB_TL_FINE_MS,
+                                OUT_MAX, &out, &st, &ru, err);
     r->total_s = now_s() - t0;
     double busy = machine_busy_s() - busy0;
     if (rc == HB_OK && mode == LIMIT_CGROUP) {
@@ -384,6 +372,10 @@ static int measure(const char *path, const char *params, enum limit_mode mode, r
         rc = parse_result(out, r, err);
     if (rc == HB_OK && WEXITSTATUS(st) != 0)
         rc = hb_fail(err, HB_ERUN, "exit status %d", WEXITSTATUS(st));
+    if (rc == HB_OK)
+        rc = hb_tlrec_timeline(&rec, r->start_epoch, r->wall_s, &r->tl, &r->ntl, err);
+    r->gap_s = rec.max_gap_s;
+    hb_tlrec_free(&rec);
     free(out);
     return rc;
 }
@@ -565,6 +557,8 @@ typedef struct prof_opts {
     int quick, quiet, repeats;
     double max_others;                 /* retry a run when the rest of the machine used more */
     const char *out;
+    const char *timelines;             /* NULL: next to out; "none": not written */
+    char timelines_buf[PATH_MAX];
     int funcs[HB_NFUNCS], nfuncs;
     double cpus[16];
     int ncpus;
@@ -577,7 +571,7 @@ typedef struct prof_opts {
 static const char *profile_usage =
     "usage: harvestbench profile [--quick] [--out FILE] [--functions ID,...] [--sizes N,...]\n"
     "                            [--cpus C,...] [--repeats N] [--limit auto|cgroup|threads]\n"
-    "                            [--max-others CORES] [--quiet]\n"
+    "                            [--max-others CORES] [--timelines FILE|none] [--quiet]\n"
     "Measures the C workloads on this machine and writes the `measured` workload profile that\n"
     "`run` reads with [workload] profile = measured and profile_file = FILE.\n"
     "Each function runs over a grid of input sizes and CPU limits, each point --repeats times\n"
@@ -591,6 +585,10 @@ static const char *profile_usage =
     "  --cpus        CPU limits in cores (default 1,2,... up to this machine's CPUs)\n"
     "  --max-others  retry (up to twice) a run during which the rest of the machine used more\n"
     "                than this many cores (default 0.5); the least disturbed attempt is kept\n"
+    "  --timelines   where to write every kept run's usage timeline (100 ms samples of CPU\n"
+    "                cores, memory and runnable threads; default timelines-measured.csv in the\n"
+    "                directory of --out, i.e. workloads/profiles/timelines-measured.csv); none:\n"
+    "                do not record them\n"
     "The method and the file's columns: workloads/profiles/README.md. Exit status: 0 written,\n"
     "1 a run failed, 2 bad usage.\n";
 
@@ -625,6 +623,7 @@ static int parse_profile_args(int argc, char **argv, prof_opts *o)
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--functions") == 0 ||
+                   strcmp(a, "--timelines") == 0 ||
                    strcmp(a, "--sizes") == 0 || strcmp(a, "--cpus") == 0 ||
                    strcmp(a, "--repeats") == 0 || strcmp(a, "--limit") == 0 ||
                    strcmp(a, "--max-others") == 0) {
@@ -633,6 +632,8 @@ static int parse_profile_args(int argc, char **argv, prof_opts *o)
             i++;
             if (strcmp(a, "--out") == 0) {
                 o->out = v;
+            } else if (strcmp(a, "--timelines") == 0) {
+                o->timelines = v;
             } else if (strcmp(a, "--functions") == 0) {
                 char buf[256];
                 snprintf(buf, sizeof buf, "%s", v);
@@ -676,6 +677,17 @@ static int parse_profile_args(int argc, char **argv, prof_opts *o)
         } else {
             return hb_usage_error("profile", "unknown option '%s'", a);
         }
+    }
+    if (!o->timelines) {               /* the library sits next to the profile it came from */
+        const char *slash = strrchr(o->out, '/');
+        int dl = slash ? (int)(slash - o->out) : 0;
+        int w = snprintf(o->timelines_buf, sizeof o->timelines_buf, "%.*s%stimelines-measured.csv",
+                         dl, o->out, slash ? "/" : "");
+        if (w < 0 || (size_t)w >= sizeof o->timelines_buf)
+            return hb_usage_error("profile", "--out: the path is too long");
+        o->timelines = o->timelines_buf;
+    } else if (strcmp(o->timelines, "none") == 0) {
+        o->timelines = NULL;
     }
     if (o->nfuncs == 0)
         for (int f = 0; f < HB_NFUNCS; f++)
@@ -731,8 +743,16 @@ static int grid_sizes(const prof_opts *o, int f, int64_t *s)
     return n;
 }
 
+/* Where the timelines go while measuring (the file is written at the end, with its header). */
+typedef struct tl_sink {
+    FILE *f;                           /* an in-memory stream; NULL: not recording */
+    int runs, disturbed;
+    int gappy;                         /* runs with a gap over 50 ms between readings */
+    size_t samples;
+} tl_sink;
+
 static int profile_function(const prof_opts *o, int f, const char *path, hb_profile_func *pf,
-                            FILE *log, char *summary, size_t sumlen, hb_error *err)
+                            FILE *log, tl_sink *tl, char *summary, size_t sumlen, hb_error *err)
 {
     const hb_function *fn = &hb_functions[f];
     int64_t sizes[16];
@@ -762,22 +782,52 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
                 int tries = 0;
                 for (int attempt = 0; attempt < 3 && rc == HB_OK; attempt++) {
                     run_rec a = *r;
-                    if ((rc = measure(path, params, o->mode, &a, err)) != HB_OK)
+                    if ((rc = measure(path, params, o->mode, &a, err)) != HB_OK) {
+                        free(a.tl);
                         break;
+                    }
                     tries++;
-                    if (attempt == 0 || a.other_load < best.other_load)
+                    if (attempt == 0 || a.other_load < best.other_load) {
+                        free(best.tl);
                         best = a;
+                    } else {
+                        free(a.tl);
+                    }
                     if (isnan(a.other_load) || a.other_load <= o->max_others)
                         break;
                     sleep(1);
                 }
                 if (rc != HB_OK) {
+                    free(best.tl);
                     hb_error_wrap(err, "%s size %lld at %g cores", fn->id, (long long)r->size,
                                   r->cores);
                     break;
                 }
                 *r = best;
+                r->attempts = tries;
                 nr++;
+                if (tl && tl->f) {
+                    int disturbed = !isnan(r->other_load) && r->other_load > o->max_others;
+                    tl->runs++;
+                    tl->disturbed += disturbed;
+                    tl->samples += r->ntl;
+                    tl->gappy += r->gap_s > 0.05;
+                    /* a comment line per run: what the rows alone do not say */
+                    fprintf(tl->f, "# run %s,%lld,%g,%d: wall_s %.4f, cpu_s %.4f, workers %d, "
+                            "others %.2f cores, attempts %d, longest reading gap %.0f ms%s\n",
+                            fn->id, (long long)r->size, r->cores, rep + 1, r->wall_s, r->cpu_s,
+                            r->workers,
+                            isnan(r->other_load) ? 0.0 : r->other_load, tries, r->gap_s * 1000,
+                            disturbed ? ", DISTURBED" : isnan(r->other_load) ? ", others not "
+                            "measurable (under 0.2 s)" : "");
+                    if (hb_tl_write_run(tl->f, fn->id, r->size, r->cores, rep + 1, r->tl,
+                                        r->ntl) != 0) {
+                        rc = hb_fail(err, HB_EIO, "writing the timelines: %s", strerror(errno));
+                    }
+                }
+                free(r->tl);
+                r->tl = NULL;
+                r->ntl = 0;
                 if (!o->quiet) {
                     fprintf(log, "  %-3s size %-7lld %4.2g cores  %8.3f s  cpu %7.3f s  peak "
                             "%5.2f cores %8.1f MB  workers %d", fn->id, (long long)r->size,
@@ -909,6 +959,71 @@ static int profile_function(const prof_opts *o, int f, const char *path, hb_prof
     return rc;
 }
 
+/* /proc/loadavg's first four fields ("1-min 5-min 15-min running/total"), or "unknown". */
+static void loadavg(char *buf, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "re");
+    char a[32], b[32], c[32], d[32];
+    if (f && fscanf(f, "%31s %31s %31s %31s", a, b, c, d) == 4)
+        snprintf(buf, len, "%s %s %s %s", a, b, c, d);
+    else
+        snprintf(buf, len, "unknown");
+    if (f)
+        fclose(f);
+}
+
+typedef struct tl_meta {
+    const char *host, *kernel, *date;
+    long ncpus;
+    const char *limit_note;
+    int repeats, quick;
+    double max_others;
+    const char *load0, *load1;
+    int nice;
+    const char *partial;               /* a note that the file is not complete, or NULL */
+} tl_meta;
+
+/* Writes the timeline library: its header (format: workloads/profiles/README.md, "timelines"),
+ * then the runs' rows as recorded. */
+static int write_timelines(const char *path, const tl_meta *m, const tl_sink *tl, const char *body,
+                           size_t len, hb_error *err)
+{
+    hb_afile a;
+    int rc = hb_afile_open(&a, NULL, path, err);
+    if (rc != HB_OK)
+        return rc;
+    fprintf(a.f, "# harvestbench timeline library, format 1\n"
+            "# machine: %s (%ld CPUs), kernel %s, %s\n"
+            "# cpu limit: %s; sample period %d ms; repeats %d\n"
+            "# written by harvestbench profile%s; format and method: workloads/profiles/README.md "
+            "(section \"timelines\")\n"
+            "# readings: every %d ms from outside the call: CPU = the group's cpuacct.usage (v1) "
+            "or cpu.stat usage_usec (v2) interpolated at each sample's ends; mem_mb = memory.stat "
+            "rss (v1; it includes rss_huge) or anon (v2) at the sample's end; runnable = threads "
+            "in state R in /proc/PID/task/*/stat over the group's processes at the sample's end "
+            "(the runtime's own 100 ms sampler thread included, which is almost always asleep)\n"
+            "# t_ms = 0 is when the function's code started (its runtime sampler's first reading); "
+            "the process start (exec of a static binary, ~10 ms) is not in the timeline\n"
+            "# shared machine: loadavg before %s, after %s; measured at nice %d (the run's "
+            "group got cpu.shares %.0f)\n"
+            "# disturbed: %d of %d runs ran while the rest of the machine used more than %.2f "
+            "cores (after up to 2 retries each; their '# run' line says DISTURBED)\n"
+            "# reading gaps: %d of %d runs had a gap over 50 ms between two readings (this "
+            "process not scheduled in time); the samples inside a gap share its average CPU\n"
+            "# %d runs, %zu samples%s\n%s%s%s" HB_TL_HEADER "\n",
+            m->host, m->ncpus, m->kernel, m->date, m->limit_note, HB_TL_PERIOD_MS, m->repeats,
+            m->quick ? " --quick" : "", HB_TL_FINE_MS, m->load0, m->load1, m->nice,
+            m->nice < 0 ? shares_for_nice(m->nice) : 1024.0, tl->disturbed, tl->runs,
+            m->max_others, tl->gappy, tl->runs, tl->runs, tl->samples,
+            m->quick ? "; QUICK GRID: small inputs for CI, not a library for experiments" : "",
+            m->partial ? "# " : "", m->partial ? m->partial : "", m->partial ? "\n" : "");
+    if (len && fwrite(body, 1, len, a.f) != len) {
+        hb_afile_abort(&a);
+        return hb_fail(err, HB_EIO, "%s: %s", path, strerror(errno));
+    }
+    return hb_afile_commit(&a, err);
+}
+
 int cmd_profile(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -938,6 +1053,16 @@ int cmd_profile(int argc, char **argv)
     }
     fclose(probe);
     remove(tmp);
+    if (o.timelines) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", o.timelines);
+        if (!(probe = fopen(tmp, "w"))) {
+            fprintf(stderr, "harvestbench profile: cannot write %s: %s (see --timelines)\n",
+                    o.timelines, strerror(errno));
+            return 2;
+        }
+        fclose(probe);
+        remove(tmp);
+    }
     if (o.mode == LIMIT_CGROUP) {
         int removed = 0;
         if (hb_cgroup_sweep(&removed, &err) != HB_OK)
@@ -980,12 +1105,22 @@ int cmd_profile(int argc, char **argv)
                       o.quick ? "\nQUICK GRID: small inputs for CI; not a profile for experiments" : "");
     double t0 = now_s();
     rc = 0;
+    tl_sink tl = {NULL, 0, 0, 0, 0};
+    char *tl_body = NULL;
+    size_t tl_len = 0;
+    char load0[128];
+    loadavg(load0, sizeof load0);
+    if (o.timelines && !(tl.f = open_memstream(&tl_body, &tl_len))) {
+        fprintf(stderr, "harvestbench profile: out of memory\n");
+        rc = 1;
+    }
     for (int k = 0; k < o.nfuncs && rc == 0; k++) {
         int f = o.funcs[k];
         char summary[512];
         if (!o.quiet)
             fprintf(log, "%s (%s):\n", hb_functions[f].id, hb_functions[f].name);
-        if (profile_function(&o, f, paths[k], &p->f[f], log, summary, sizeof summary, &err) != HB_OK) {
+        if (profile_function(&o, f, paths[k], &p->f[f], log, &tl, summary, sizeof summary, &err) !=
+            HB_OK) {
             fprintf(stderr, "harvestbench profile: %s\n", err.msg);
             rc = 1;
             break;
@@ -993,6 +1128,19 @@ int cmd_profile(int argc, char **argv)
         fprintf(log, "  fit %s\n", summary);
         if (cn > 0 && (size_t)cn < clen)
             cn += snprintf(comment + cn, clen - (size_t)cn, "\n%s", summary);
+        /* a long measurement that is stopped keeps the functions it finished */
+        if (tl.f && k + 1 < o.nfuncs && fflush(tl.f) == 0) {
+            char load1[128], note[96];
+            loadavg(load1, sizeof load1);
+            snprintf(note, sizeof note, "INCOMPLETE: written after function %d of %d; the run "
+                     "went on", k + 1, o.nfuncs);
+            tl_meta meta = {un.nodename, un.release, date, sysconf(_SC_NPROCESSORS_ONLN),
+                            o.mode_note, o.repeats, o.quick, o.max_others, load0, load1, 0, note};
+            errno = 0;
+            meta.nice = getpriority(PRIO_PROCESS, 0);
+            if (write_timelines(o.timelines, &meta, &tl, tl_body, tl_len, &err) != HB_OK)
+                fprintf(stderr, "harvestbench profile: warning: %s\n", err.msg);
+        }
     }
     if (rc == 0 && hb_profile_validate(p, o.out, &err) != 0) {
         fprintf(stderr, "harvestbench profile: the fitted profile is not valid: %s\n", err.msg);
@@ -1004,6 +1152,28 @@ int cmd_profile(int argc, char **argv)
     }
     if (rc == 0)
         fprintf(log, "profile: wrote %s (%d function(s), %.1f s)\n", o.out, o.nfuncs, now_s() - t0);
+    if (tl.f) {
+        if (fclose(tl.f) != 0 && rc == 0) {
+            fprintf(stderr, "harvestbench profile: out of memory (timelines)\n");
+            rc = 1;
+        }
+        if (rc == 0) {
+            char load1[128];
+            loadavg(load1, sizeof load1);
+            tl_meta meta = {un.nodename, un.release, date, sysconf(_SC_NPROCESSORS_ONLN),
+                            o.mode_note, o.repeats, o.quick, o.max_others, load0, load1, 0, NULL};
+            errno = 0;
+            meta.nice = getpriority(PRIO_PROCESS, 0);
+            if (write_timelines(o.timelines, &meta, &tl, tl_body, tl_len, &err) != HB_OK) {
+                fprintf(stderr, "harvestbench profile: %s\n", err.msg);
+                rc = 1;
+            } else {
+                fprintf(log, "profile: wrote %s (%d runs, %zu samples, %d disturbed)\n",
+                        o.timelines, tl.runs, tl.samples, tl.disturbed);
+            }
+        }
+        free(tl_body);
+    }
     free(comment);
     hb_profile_free(p);
     return rc;

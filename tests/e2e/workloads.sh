@@ -43,6 +43,35 @@ for id in dh eg ip vp ir knn alu ms gd dv; do
         check "profile: $id $param" grep -q "^$id,$param," "$TMP/measured.csv"
     done
 done
+# ... and the usage timeline of every run, next to --out (workloads/profiles/README.md, "timelines")
+TL="$TMP/timelines-measured.csv"
+check "profile writes the timelines next to --out" test -s "$TL"
+check "timelines: format line first" test "$(head -n 1 "$TL")" = "# harvestbench timeline library, format 1"
+check "timelines: header says machine and kernel" grep -q '^# machine: .* CPUs), kernel ' "$TL"
+check "timelines: header says how CPU was limited" grep -q '^# cpu limit: .*; sample period 100 ms; repeats 1$' "$TL"
+check "timelines: header counts disturbed runs" grep -q '^# disturbed: [0-9]* of 20 runs' "$TL"
+check "timelines: header records loadavg" grep -q '^# shared machine: loadavg before ' "$TL"
+check "timelines: column line" grep -qx 'function_id,size,cpu_limit,repeat,t_ms,dt_ms,cpu_cores,mem_mb,runnable' "$TL"
+for id in dh eg ip vp ir knn alu ms gd dv; do
+    check "timelines: $id size 2 has samples" grep -q "^$id,2,2,1,0," "$TL"
+done
+# every run's rows contiguous, t_ms = 0, 100, ...; dt_ms > 0 (100 but for a run's last); nothing negative
+awk -F, '/^#/ || /^function_id/ {next}
+    { key = $1 "," $2 "," $3 "," $4
+      if (NF != 9 || $6 <= 0 || $7 < 0 || $8 < 0 || $9 < -1) bad++
+      if (key != cur) { if (key in seen || $5 != 0) bad++; seen[key] = 1; cur = key }
+      else if ($5 != prev + 100 || pdt != 100) bad++
+      prev = $5; pdt = $6; n++ }
+    END { exit !(n > 0 && bad == 0) }' "$TL"
+check "timelines: runs contiguous and well-formed" test $? -eq 0
+mkdir -p "$TMP/none"
+"$HB" profile --quick --functions alu --sizes 1 --cpus 2 --repeats 1 --quiet --out "$TMP/none/m.csv" \
+    --timelines none > /dev/null 2>&1
+check "profile --timelines none exits 0" test $? -eq 0
+check "profile --timelines none writes no timelines" test "$(ls "$TMP/none")" = "m.csv"
+"$HB" profile --functions alu --sizes 1 --timelines /nonexistent/dir/t.csv --out "$TMP/m3.csv" > /dev/null 2>&1
+check "profile: an unwritable --timelines exits 2" test $? -eq 2
+
 "$HB" profile --functions nosuch > /dev/null 2>&1
 check "profile: an unknown function exits 2" test $? -eq 2
 "$HB" profile --out /nonexistent/dir/p.csv --functions alu --sizes 1 > /dev/null 2>&1
