@@ -245,6 +245,7 @@ cJSON *hb_stats_json(hb_run_stats *st, const char *policy, int seed_index, uint6
     cJSON_AddNumberToObject(o, "harvested_share", ratio((double)st->harvested, n));
     cJSON_AddNumberToObject(o, "accelerated_share", ratio((double)st->accelerated, n));
     cJSON_AddNumberToObject(o, "safeguard_triggers", (double)st->safeguards);
+    cJSON_AddNumberToObject(o, "clipped_decisions", (double)st->clipped_decisions);
     cJSON_AddNumberToObject(o, "harvested_cpu_s", st->harvested_cpu_s);
     cJSON_AddNumberToObject(o, "harvested_mem_mb_s", st->harvested_mem_mb_s);
     cJSON_AddNumberToObject(o, "borrowed_cpu_s", st->borrowed_cpu_s);
