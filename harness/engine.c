@@ -362,6 +362,13 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 
     sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
     sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
+    if (cfg->warmup_s > 0 || cfg->drain_s > 0) {
+        /* the statistics window: the trace's span less its first warmup_s and last drain_s */
+        double span = 60.0 * (double)sp->trace->n_minutes;
+        sp->stats->windowed = 1;
+        sp->stats->win_lo = (hb_time)llround(cfg->warmup_s * 1e6);
+        sp->stats->win_hi = (hb_time)llround(fmax(span - cfg->drain_s, 0.0) * 1e6);
+    }
 
     if (sp->policy_state) {
         e.pstate = sp->policy_state;
