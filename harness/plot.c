@@ -277,6 +277,17 @@ static int write_forest(const char *dir, const hb_policy_stats *st, const hb_vs_
             fprintf(o.f, "set ytics out\n");
         else
             fprintf(o.f, "set format y ''\n");
+        int any = 0;   /* gnuplot cannot autoscale a panel without a number */
+        for (size_t i = 0; i < n; i++) {
+            const hb_change *ch[4] = {&vs[i].mean, &vs[i].p99, &vs[i].cens_mean,
+                                      &vs[i].cpu_util_capacity};
+            any |= i != base && !isnan(ch[k]->pct);
+        }
+        if (!any) {
+            fprintf(o.f, "set xrange [-1:1]\nset label 2 'n/a (no data)' at 0, graph 0.5 center\n"
+                         "plot 1/0 notitle\nunset label 2\nset autoscale x\n");
+            continue;
+        }
         fprintf(o.f, "plot 'forest.dat' using %d:2:%d:%d%s with xerrorbars pt 7 ps 1.2 lw 2 "
                      "lc rgb '#4e79a7'\n", 3 + 3 * k, 4 + 3 * k, 5 + 3 * k,
                 k == 0 ? ":ytic(1)" : "");
