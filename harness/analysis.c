@@ -246,7 +246,7 @@ static void change(const double *a, const double *b, size_t B, double pa, double
     out->ci = hb_boot_percentile_ci(tmp, B, level);
 }
 
-/* The paired-by-invocation changes of mean, p99 and censored mean: one draw of seeds and call
+/* The paired-by-invocation changes of mean, p99, censored mean and success share: one draw of seeds and call
  * indices evaluates both sides (stats.h hb_boot_paired). */
 static int paired_changes(const hb_policy_runs *pa, const hb_policy_runs *pb,
                           const hb_policy_stats *a, const hb_policy_stats *base, size_t B,
@@ -287,10 +287,10 @@ static int paired_changes(const hb_policy_runs *pa, const hb_policy_runs *pb,
         rc = hb_boot_paired(g, K, B, 0.99, sr, cr, rep);
     }
     if (!rc) {
-        hb_change *c[3] = {&v->mean, &v->p99, &v->cens_mean};
-        double pa_[3] = {a->lat_mean, a->lat_p99, a->cens_mean};
-        double pb_[3] = {base->lat_mean, base->lat_p99, base->cens_mean};
-        for (int m = 0; m < 3; m++) {
+        hb_change *c[4] = {&v->mean, &v->p99, &v->cens_mean, &v->success_share};
+        double pa_[4] = {a->lat_mean, a->lat_p99, a->cens_mean, a->success_share};
+        double pb_[4] = {base->lat_mean, base->lat_p99, base->cens_mean, base->success_share};
+        for (int m = 0; m < 4; m++) {
             c[m]->pct = hb_change_pct1(pa_[m], pb_[m]);
             hb_change_pct(rep[2 * m], rep[2 * m + 1], B, tmp);
             c[m]->ci = hb_boot_percentile_ci(tmp, B, o->level);
@@ -333,8 +333,9 @@ int hb_vs_compute(const hb_policy_runs *pa, const hb_policy_runs *pb, const hb_p
         change(a->rep[HB_REP_CMEAN], base->rep[HB_REP_CMEAN], B, a->cens_mean, base->cens_mean,
                level, tmp, &v->cens_mean);
     }
-    change(a->rep[HB_REP_SUCCESS], base->rep[HB_REP_SUCCESS], B, a->success_share,
-           base->success_share, level, tmp, &v->success_share);
+    if (pairing != HB_PAIR_INVOCATION)
+        change(a->rep[HB_REP_SUCCESS], base->rep[HB_REP_SUCCESS], B, a->success_share,
+               base->success_share, level, tmp, &v->success_share);
     change(a->rep[HB_REP_CPU_ALLOC], base->rep[HB_REP_CPU_ALLOC], B, a->cpu_util_alloc,
            base->cpu_util_alloc, level, tmp, &v->cpu_util_alloc);
     change(a->rep[HB_REP_MEM_ALLOC], base->rep[HB_REP_MEM_ALLOC], B, a->mem_util_alloc,

@@ -550,12 +550,13 @@ int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng
         for (size_t k = 0; k < K; k++)
             pick[k] = draw_any(seed_rng, K, full_seed);
         double sa = 0.0, sb = 0.0, sca = 0.0, scb = 0.0;
-        size_t na = 0, nb = 0, nc = 0;
+        size_t na = 0, nb = 0, nc = 0, nall = 0;
         int cens = K > 0;
         for (size_t k = 0; k < K; k++) {
             const hb_pair_group *x = &g[pick[k]];
             if (!x->ca || !x->cb)
                 cens = 0;
+            nall += x->n;
             for (size_t j = 0; j < x->n; j++) {
                 size_t i = draw_any(call_rng, x->n, full_call);   /* one index, both sides */
                 if (!isnan(x->a[i])) {
@@ -579,6 +580,8 @@ int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng
         rep[HB_PR_Q_B][b] = quantile_unsorted(bb, nb, q);
         rep[HB_PR_CMEAN_A][b] = cens && nc ? sca / (double)nc : NAN;
         rep[HB_PR_CMEAN_B][b] = cens && nc ? scb / (double)nc : NAN;
+        rep[HB_PR_SUCC_A][b] = nall ? (double)na / (double)nall : NAN;
+        rep[HB_PR_SUCC_B][b] = nall ? (double)nb / (double)nall : NAN;
     }
     free(pick);
     free(ba);

@@ -135,14 +135,16 @@ void hb_boot_ratio(const double *num, const double *den, size_t K, size_t B, gsl
  * both the policy and the baseline on the SAME indices. Group k holds, index-aligned, a[i] and b[i]:
  * the latency of call i under each (NAN where it failed) and ca[i], cb[i]: its censored latency
  * (a failed call at its timeout; NULL when unknown). Per replicate it writes the success-only mean
- * and q-quantile and the censored mean of each side (NAN when the draw holds no value). */
+ * and q-quantile, the censored mean and the success share of each side (NAN when the draw holds
+ * no value). */
 typedef struct hb_pair_group {
     const double *a, *b;
     const double *ca, *cb;   /* may be NULL (then the censored replicates are NAN) */
     size_t n;
 } hb_pair_group;
 
-enum { HB_PR_MEAN_A, HB_PR_MEAN_B, HB_PR_Q_A, HB_PR_Q_B, HB_PR_CMEAN_A, HB_PR_CMEAN_B, HB_PR_N };
+enum { HB_PR_MEAN_A, HB_PR_MEAN_B, HB_PR_Q_A, HB_PR_Q_B, HB_PR_CMEAN_A, HB_PR_CMEAN_B,
+       HB_PR_SUCC_A, HB_PR_SUCC_B, HB_PR_N };
 
 /* rep[j] holds B replicates for each j < HB_PR_N. Returns 0, or -1 when out of memory. */
 int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng *seed_rng,
