@@ -218,8 +218,12 @@ static void table_headline(const hb_comparison *c, FILE *f)
         tab_set(&t, r, 3, "%s", fmt_change(a, sizeof a, &v->p99));
         tab_set(&t, r, 4, "%s", fmt_change(a, sizeof a, &v->cens_mean));
         tab_set(&t, r, 5, "%s", fmt_change(a, sizeof a, &v->cpu_util_capacity));
-        tab_set(&t, r, 6, "%s (%s)", fmt_p(a, sizeof a, v->seed_cens_mean.p),
-                fmt_p(b, sizeof b, v->seed_cens_mean_p_holm));
+        /* the censored mean's test; the mean's where no censored latency exists */
+        int cens = !isnan(v->seed_cens_mean.p);
+        tab_set(&t, r, 6, "%s (%s)%s",
+                fmt_p(a, sizeof a, cens ? v->seed_cens_mean.p : v->seed_mean.p),
+                fmt_p(b, sizeof b, cens ? v->seed_cens_mean_p_holm : v->seed_mean_p_holm),
+                cens || isnan(v->seed_mean.p) ? "" : " mean");
         r++;
     }
     tab_print_free(&t, f);
@@ -383,13 +387,15 @@ static void words(const hb_comparison *c, FILE *f)
         fprintf(f, "; ");
         words_change(f, "CPU utilization of capacity", &v->cpu_util_capacity, 0);
         fprintf(f, ".");
-        if (v->pairing != HB_PAIR_NONE && !isnan(v->seed_cens_mean.p)) {
-            fprintf(f, " Seed level (sign-flip over %zu seeds): censored mean p %s (Holm %s)",
-                    v->seed_cens_mean.n, fmt_p(p1, sizeof p1, v->seed_cens_mean.p),
-                    fmt_p(p2, sizeof p2, v->seed_cens_mean_p_holm));
-            if (v->seed_cens_mean.exact && v->seed_cens_mean.n > 0 && v->seed_cens_mean.n <= 5)
+        int cens = !isnan(v->seed_cens_mean.p);
+        const hb_signflip *sf = cens ? &v->seed_cens_mean : &v->seed_mean;
+        if (v->pairing != HB_PAIR_NONE && !isnan(sf->p)) {
+            fprintf(f, " Seed level (sign-flip over %zu seeds): %s p %s (Holm %s)", sf->n,
+                    cens ? "censored mean" : "mean", fmt_p(p1, sizeof p1, sf->p),
+                    fmt_p(p2, sizeof p2, cens ? v->seed_cens_mean_p_holm : v->seed_mean_p_holm));
+            if (sf->exact && sf->n > 0 && sf->n <= 5)
                 fprintf(f, " (with %zu seeds no p below %.4g is possible: the interval decides)",
-                        v->seed_cens_mean.n, ldexp(2.0, -(int)v->seed_cens_mean.n));
+                        sf->n, ldexp(2.0, -(int)sf->n));
             fprintf(f, ".");
         } else if (v->pairing == HB_PAIR_NONE) {
             fprintf(f, " Seeds differ from the baseline's: unpaired, no seed-level test.");

@@ -151,7 +151,7 @@ expect "check 20% slower" 1 "$HB" check "$T/slow" --against tests/fixtures/resul
 contains "check 20% slower" "REGRESSION"
 contains "check 20% slower" "+20.00%"
 # the fixture's manifest gives no timeouts: with failed calls the censored mean falls back
-contains "check falls back to the mean" "latency_mean_ms (no censored latency: the manifests give no timeouts)"
+contains "check falls back to the mean" "latency_mean_ms (no censored latency: a manifest gives no timeouts)"
 expect "check --metric p99" 1 "$HB" check "$T/slow" --against tests/fixtures/results/two-policies --metric p99
 contains "check --metric p99" "gate latency_p99_ms"
 expect "check 20% slower, 25% tolerance" 0 "$HB" check "$T/slow" --against tests/fixtures/results/two-policies --max-regression 25
