@@ -160,11 +160,11 @@ out:
 /* ---- invocations.csv ---- */
 
 enum { IC_OUTCOME, IC_LATENCY, IC_COLD, IC_BASE, IC_HCPU, IC_HMEM, IC_BCPU, IC_BMEM, IC_INDEX,
-       IC_ARRIVAL, IC_FUNCTION, IC_N };
+       IC_ARRIVAL, IC_FUNCTION, IC_LATE, IC_N };
 static const char *const inv_cols[IC_N] = {
     "outcome",          "latency_ms",      "cold_start",     "base_duration_ms",
     "harvested_cpu_s",  "harvested_mem_mb_s", "borrowed_cpu_s", "borrowed_mem_mb_s",
-    "index",            "arrival_s",       "function"};
+    "index",            "arrival_s",       "function",       "dispatch_late_ms"};
 #define INV_REQUIRED 3
 
 typedef struct inv_ctx {
@@ -202,7 +202,7 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         return hb_fail_at(err, HB_EINPUT, path, line, "outcome",
                           "unknown outcome '%s' (expected success, timeout, oom, error or lost)",
                           vals[IC_OUTCOME]);
-    double lat, base, h[4], idx, arr;
+    double lat, base, h[4], idx, arr, late;
     int rc = num_field(vals, IC_LATENCY, path, line, o == HB_OUT_SUCCESS, &lat, err);
     if (!rc)
         rc = num_field(vals, IC_BASE, path, line, 0, &base, err);
@@ -210,6 +210,8 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         rc = num_field(vals, IC_INDEX, path, line, 0, &idx, err);
     if (!rc)
         rc = num_field(vals, IC_ARRIVAL, path, line, 0, &arr, err);
+    if (!rc)
+        rc = num_field(vals, IC_LATE, path, line, 0, &late, err);
     for (int i = 0; !rc && i < 4; i++)
         rc = num_field(vals, IC_HCPU + i, path, line, 0, &h[i], err);
     if (rc)
@@ -259,7 +261,10 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         c->call = v;
         c->capcall = cap;
     }
-    c->call[c->ncall++] = (hb_call){isnan(idx) ? (uint64_t)c->ncall : (uint64_t)idx, arr,
+    /* real-time backends record when a call was sent: its scheduled arrival is that less how late
+     * it was sent, and that is what identifies the call across policies */
+    double sched = isnan(late) ? arr : arr - late / 1e3;
+    c->call[c->ncall++] = (hb_call){isnan(idx) ? (uint64_t)c->ncall : (uint64_t)idx, sched,
                                     fnv1a(vals[IC_FUNCTION]),
                                     o == HB_OUT_SUCCESS ? lat : NAN, cens};
     return HB_OK;
@@ -725,7 +730,7 @@ int hb_runs_pairing(const hb_policy_runs *a, const hb_policy_runs *b)
             return HB_PAIR_SEED;
         for (size_t i = 0; i < x->calls; i++)
             if (x->call[i].index != y->call[i].index || x->call[i].func != y->call[i].func ||
-                !(fabs(x->call[i].arrival_s - y->call[i].arrival_s) <= 1e-6))
+                !(fabs(x->call[i].arrival_s - y->call[i].arrival_s) <= 1e-5))
                 return HB_PAIR_SEED;
     }
     return HB_PAIR_INVOCATION;

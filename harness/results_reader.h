@@ -29,7 +29,8 @@ typedef struct hb_usage {
  * work draw) under every policy of one `run` (docs/statistics.md). */
 typedef struct hb_call {
     uint64_t index;              /* the index column */
-    double arrival_s;            /* NAN when the file has no arrival_s column */
+    double arrival_s;            /* scheduled arrival: arrival_s less dispatch_late_ms (real-time
+                                  * backends); NAN when the file has no arrival_s column */
     uint32_t func;               /* FNV-1a of the function name (identity check only) */
     double lat;                  /* latency_ms if successful, else NAN */
     double cens;                 /* censored latency: lat, or the function's timeout for a
@@ -98,7 +99,8 @@ int hb_runs_paired(const hb_policy_runs *a, const hb_policy_runs *b);
 
 /* How a policy's runs pair with a baseline's (docs/statistics.md):
  * HB_PAIR_INVOCATION  the same seeds, and in each seed the same calls: the same count, and index by
- *                     index the same arrival and function (so the same trace);
+ *                     index the same function and scheduled arrival (within 10 us; so the same
+ *                     trace);
  * HB_PAIR_SEED        the same seeds, but the calls differ (another trace or window);
  * HB_PAIR_NONE        other seeds. */
 enum { HB_PAIR_NONE, HB_PAIR_SEED, HB_PAIR_INVOCATION };

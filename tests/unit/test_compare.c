@@ -670,6 +670,16 @@ START_TEST(pairing_detection_and_window)
     ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "flaky"),
                                      hb_results_policy(&r, "base")), HB_PAIR_INVOCATION);
     hb_results_free(&r);
+    /* a real-time backend sent call 1 of seed 1 late: its recorded arrival is later by
+     * dispatch_late_ms, and it is still the same call */
+    copy_fixture("paired", "late");
+    ck_assert_int_eq(system("cd " TMP "/late/fast/seed-1 && awk -F, -v OFS=, 'NR == 1 { print $0, "
+                            "\"dispatch_late_ms\"; next } $1 == 1 { $3 = 1.25; print $0, 250; next } "
+                            "{ print $0, 0 }' invocations.csv > x && mv x invocations.csv"), 0);
+    ck_assert_int_eq(hb_results_read(TMP "/late", 0, &r, &err), HB_OK);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"), hb_results_policy(&r, "base")),
+                     HB_PAIR_INVOCATION);
+    hb_results_free(&r);
     /* other seeds: unpaired */
     copy_fixture("paired", "reseeded");
     ck_assert_int_eq(system("sed -i 's/\"policy\": \"fast\", \"seed_index\": 2, \"seed\": 2/"
