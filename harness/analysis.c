@@ -32,6 +32,8 @@ void hb_policy_stats_free(hb_policy_stats *s)
         return;
     free(s->pooled);
     free(s->seed_means);
+    free(s->seed_cmeans);
+    free(s->cens);
     free(s->seed_values);
     for (int i = 0; i < HB_REP_N; i++)
         free(s->rep[i]);
@@ -106,18 +108,37 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
     s->harvested_share = harvested < 0 || K == 0 ? NAN : share((size_t)harvested, s->calls);
     s->accelerated_share = accelerated < 0 || K == 0 ? NAN : share((size_t)accelerated, s->calls);
     s->slowdown_mean = s->nslowdown ? slow_sum / (double)s->nslowdown : NAN;
+    int cens_known = K > 0;
+    for (size_t k = 0; k < K; k++) {
+        s->excluded += pr->runs[k].excluded;
+        if (pr->runs[k].cens)
+            s->ncens += pr->runs[k].ncens;
+        else if (pr->runs[k].calls)
+            cens_known = 0;
+    }
+    if (!cens_known)
+        s->ncens = 0;
     s->cpu_util_alloc = pooled_util(pr, 0);
+    /* Stock OpenWhisk's CPU is a share by memory, not a quota: a call may use idle cores, so
+     * used/allocated is no utilization (it exceeds 1). Used/capacity is the headline for all. */
+    s->cpu_share = strcmp(pr->name, "default") == 0 || s->cpu_util_alloc > 1.0;
+    if (s->cpu_share)
+        s->cpu_util_alloc = NAN;
     s->mem_util_alloc = pooled_util(pr, 1);
     s->cpu_util_capacity = pooled_util(pr, 2);
     s->mem_util_capacity = pooled_util(pr, 3);
 
     s->pooled = malloc((s->nlat ? s->nlat : 1) * sizeof *s->pooled);
     s->seed_means = malloc((K ? K : 1) * sizeof *s->seed_means);
+    s->seed_cmeans = malloc((K ? K : 1) * sizeof *s->seed_cmeans);
+    s->cens = malloc((s->ncens ? s->ncens : 1) * sizeof *s->cens);
+    hb_group *gc = malloc((K ? K : 1) * sizeof *gc);
     s->seed_values = malloc((K ? K : 1) * sizeof *s->seed_values);
     hb_group *g = malloc((K ? K : 1) * sizeof *g);
     size_t *hits = malloc((K ? K : 1) * sizeof *hits), *tot = malloc((K ? K : 1) * sizeof *tot);
     double *num = malloc((K ? K : 1) * 2 * sizeof *num), *den = num ? num + (K ? K : 1) : NULL;
-    int ok = s->pooled && s->seed_means && s->seed_values && g && hits && tot && num;
+    int ok = s->pooled && s->seed_means && s->seed_values && g && hits && tot && num &&
+             s->seed_cmeans && s->cens && gc;
     for (int i = 0; ok && i < HB_REP_N; i++)
         ok = (s->rep[i] = malloc((B ? B : 1) * sizeof(double))) != NULL;
     gsl_rng *sr = ok ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
@@ -128,13 +149,18 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
         goto out;
     }
 
-    size_t at = 0;
+    size_t at = 0, atc = 0;
     for (size_t k = 0; k < K; k++) {
         const hb_run *r = &pr->runs[k];
         if (r->nlat)
             memcpy(s->pooled + at, r->lat, r->nlat * sizeof *r->lat);
         at += r->nlat;
+        if (s->ncens && r->ncens)
+            memcpy(s->cens + atc, r->cens, r->ncens * sizeof *r->cens);
+        atc += s->ncens ? r->ncens : 0;
+        gc[k] = (hb_group){r->cens, s->ncens ? r->ncens : 0};
         s->seed_means[k] = hb_mean(r->lat, r->nlat);
+        s->seed_cmeans[k] = s->ncens ? hb_mean(r->cens, r->ncens) : NAN;
         s->seed_values[k] = r->seed;
         g[k] = (hb_group){r->lat, r->nlat};
         hits[k] = r->outcomes[HB_OUT_SUCCESS];
@@ -148,10 +174,19 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
     s->lat_p99 = hb_quantile_sorted(s->pooled, s->nlat, 0.99);
     s->lat_max = s->nlat ? s->pooled[s->nlat - 1] : NAN;
     s->p50_ci = hb_median_ci(s->pooled, s->nlat, o->level, NULL, NULL);
+    hb_sort(s->cens, s->ncens);
+    s->cens_mean = hb_mean(s->cens, s->ncens);
+    s->cens_p50 = hb_quantile_sorted(s->cens, s->ncens, 0.50);
+    s->cens_p99 = hb_quantile_sorted(s->cens, s->ncens, 0.99);
 
     gsl_rng_set(cr, call_stream);
     gsl_rng_set(sr, seed_stream);
     if (hb_boot_mean_quantile(g, K, B, 0.99, sr, cr, s->rep[HB_REP_MEAN], s->rep[HB_REP_P99])) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory computing statistics of %s", pr->name);
+        goto out;
+    }
+    gsl_rng_set(sr, seed_stream);
+    if (hb_boot_mean_quantile(gc, K, B, 0.99, sr, cr, s->rep[HB_REP_CMEAN], NULL)) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory computing statistics of %s", pr->name);
         goto out;
     }
@@ -165,6 +200,9 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
         gsl_rng_set(sr, seed_stream);
         hb_boot_ratio(num, den, K, B, sr, s->rep[HB_REP_CPU_ALLOC + m]);
     }
+    if (s->cpu_share)
+        for (size_t b = 0; b < B; b++)
+            s->rep[HB_REP_CPU_ALLOC][b] = NAN;
 
     /* intervals from copies: the replicates stay in replicate order for the paired changes */
     double *tmp = malloc((B ? B : 1) * sizeof *tmp);
@@ -172,9 +210,11 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
         rc = hb_fail(err, HB_ENOMEM, "out of memory computing statistics of %s", pr->name);
         goto out;
     }
-    static const int which[4] = {HB_REP_MEAN, HB_REP_P99, HB_REP_CPU_ALLOC, HB_REP_MEM_ALLOC};
-    hb_ci *dest[4] = {&s->mean_ci, &s->p99_ci, &s->cpu_util_alloc_ci, &s->mem_util_alloc_ci};
-    for (int i = 0; i < 4; i++) {
+    static const int which[5] = {HB_REP_MEAN, HB_REP_P99, HB_REP_CPU_ALLOC, HB_REP_MEM_ALLOC,
+                                 HB_REP_CMEAN};
+    hb_ci *dest[5] = {&s->mean_ci, &s->p99_ci, &s->cpu_util_alloc_ci, &s->mem_util_alloc_ci,
+                      &s->cens_mean_ci};
+    for (int i = 0; i < 5; i++) {
         memcpy(tmp, s->rep[which[i]], B * sizeof *tmp);
         *dest[i] = hb_boot_percentile_ci(tmp, B, o->level);
     }
@@ -188,6 +228,7 @@ out:
     if (cr)
         gsl_rng_free(cr);
     free(g);
+    free(gc);
     free(hits);
     free(tot);
     free(num);
@@ -205,23 +246,96 @@ static void change(const double *a, const double *b, size_t B, double pa, double
     out->ci = hb_boot_percentile_ci(tmp, B, level);
 }
 
-int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int paired, double level,
-                  hb_vs_baseline *v, hb_error *err)
+/* The paired-by-invocation changes of mean, p99, censored mean and success share: one draw of seeds and call
+ * indices evaluates both sides (stats.h hb_boot_paired). */
+static int paired_changes(const hb_policy_runs *pa, const hb_policy_runs *pb,
+                          const hb_policy_stats *a, const hb_policy_stats *base, size_t B,
+                          const hb_boot_opts *o, const hb_streams *st, double *tmp,
+                          hb_vs_baseline *v)
+{
+    size_t K = pa->nruns, total = 0;
+    for (size_t k = 0; k < K; k++)
+        total += pa->runs[k].calls;
+    hb_pair_group *g = malloc((K ? K : 1) * sizeof *g);
+    double *col = malloc((total ? total : 1) * 4 * sizeof *col);
+    double *rep[HB_PR_N] = {0};
+    int ok = g && col;
+    for (int j = 0; ok && j < HB_PR_N; j++)
+        ok = (rep[j] = malloc((B ? B : 1) * sizeof(double))) != NULL;
+    gsl_rng *sr = ok ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
+    gsl_rng *cr = sr ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
+    int rc = cr ? 0 : -1;
+    if (!rc) {
+        /* index-aligned columns: latency and censored latency of call i on each side */
+        double *la = col, *lb = col + total, *ca = col + 2 * total, *cb = col + 3 * total;
+        size_t at = 0;
+        for (size_t k = 0; k < K; k++) {
+            const hb_run *x = &pa->runs[k], *y = &pb->runs[k];
+            int cens = x->cens && y->cens;
+            for (size_t i = 0; i < x->calls; i++) {
+                la[at + i] = x->call[i].lat;
+                lb[at + i] = y->call[i].lat;
+                ca[at + i] = x->call[i].cens;
+                cb[at + i] = y->call[i].cens;
+            }
+            g[k] = (hb_pair_group){la + at, lb + at, cens ? ca + at : NULL, cens ? cb + at : NULL,
+                                   x->calls};
+            at += x->calls;
+        }
+        gsl_rng_set(sr, st->seeds_a);   /* the seeds the utilization replicates drew */
+        gsl_rng_set(cr, st->paired_calls);
+        rc = hb_boot_paired(g, K, B, 0.99, sr, cr, rep);
+    }
+    if (!rc) {
+        hb_change *c[4] = {&v->mean, &v->p99, &v->cens_mean, &v->success_share};
+        double pa_[4] = {a->lat_mean, a->lat_p99, a->cens_mean, a->success_share};
+        double pb_[4] = {base->lat_mean, base->lat_p99, base->cens_mean, base->success_share};
+        for (int m = 0; m < 4; m++) {
+            c[m]->pct = hb_change_pct1(pa_[m], pb_[m]);
+            hb_change_pct(rep[2 * m], rep[2 * m + 1], B, tmp);
+            c[m]->ci = hb_boot_percentile_ci(tmp, B, o->level);
+        }
+    }
+    if (sr)
+        gsl_rng_free(sr);
+    if (cr)
+        gsl_rng_free(cr);
+    for (int j = 0; j < HB_PR_N; j++)
+        free(rep[j]);
+    free(g);
+    free(col);
+    return rc;
+}
+
+int hb_vs_compute(const hb_policy_runs *pa, const hb_policy_runs *pb, const hb_policy_stats *a,
+                  const hb_policy_stats *base, int pairing, const hb_boot_opts *o,
+                  const hb_streams *st, hb_vs_baseline *v, hb_error *err)
 {
     memset(v, 0, sizeof *v);
-    v->paired = paired;
-    v->p_holm = v->wilcoxon_p_holm = NAN;
+    v->pairing = pairing;
+    v->p_holm = v->wilcoxon_p_holm = v->seed_mean_p_holm = v->seed_cens_mean_p_holm = NAN;
+    double level = o->level;
     size_t B = a->B < base->B ? a->B : base->B;
     size_t cap = B > a->seeds ? B : a->seeds;
     double *tmp = malloc((cap ? cap : 1) * sizeof *tmp);
     if (!tmp)
         return hb_fail(err, HB_ENOMEM, "out of memory comparing %s", a->name);
-    change(a->rep[HB_REP_MEAN], base->rep[HB_REP_MEAN], B, a->lat_mean, base->lat_mean, level, tmp,
-           &v->mean);
-    change(a->rep[HB_REP_P99], base->rep[HB_REP_P99], B, a->lat_p99, base->lat_p99, level, tmp,
-           &v->p99);
-    change(a->rep[HB_REP_SUCCESS], base->rep[HB_REP_SUCCESS], B, a->success_share,
-           base->success_share, level, tmp, &v->success_share);
+    if (pairing == HB_PAIR_INVOCATION) {
+        if (paired_changes(pa, pb, a, base, B, o, st, tmp, v)) {
+            free(tmp);
+            return hb_fail(err, HB_ENOMEM, "out of memory comparing %s", a->name);
+        }
+    } else {
+        change(a->rep[HB_REP_MEAN], base->rep[HB_REP_MEAN], B, a->lat_mean, base->lat_mean, level,
+               tmp, &v->mean);
+        change(a->rep[HB_REP_P99], base->rep[HB_REP_P99], B, a->lat_p99, base->lat_p99, level, tmp,
+               &v->p99);
+        change(a->rep[HB_REP_CMEAN], base->rep[HB_REP_CMEAN], B, a->cens_mean, base->cens_mean,
+               level, tmp, &v->cens_mean);
+    }
+    if (pairing != HB_PAIR_INVOCATION)
+        change(a->rep[HB_REP_SUCCESS], base->rep[HB_REP_SUCCESS], B, a->success_share,
+               base->success_share, level, tmp, &v->success_share);
     change(a->rep[HB_REP_CPU_ALLOC], base->rep[HB_REP_CPU_ALLOC], B, a->cpu_util_alloc,
            base->cpu_util_alloc, level, tmp, &v->cpu_util_alloc);
     change(a->rep[HB_REP_MEM_ALLOC], base->rep[HB_REP_MEM_ALLOC], B, a->mem_util_alloc,
@@ -239,13 +353,28 @@ int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int pai
     v->mwu = hb_mann_whitney(a->pooled, a->nlat, base->pooled, base->nlat);
     v->cliffs_delta = hb_cliffs_delta(a->pooled, a->nlat, base->pooled, base->nlat);
     v->wilcoxon.p = v->wilcoxon.w_plus = v->wilcoxon.w_minus = NAN;
+    v->seed_mean = v->seed_cens_mean = (hb_signflip){NAN, NAN, 0, 0};
     int rc = HB_OK;
-    if (paired) {
-        /* seeds where both have a mean latency */
+    if (pairing != HB_PAIR_NONE) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);   /* only for more than 20 seeds */
+        if (!r) {
+            free(tmp);
+            return hb_fail(err, HB_ENOMEM, "out of memory comparing %s", a->name);
+        }
+        gsl_rng_set(r, st->paired_calls);
+        /* censored mean per seed where both are known */
         size_t n = 0;
+        for (size_t k = 0; k < a->seeds && k < base->seeds; k++)
+            if (!isnan(a->seed_cmeans[k]) && !isnan(base->seed_cmeans[k]))
+                tmp[n++] = a->seed_cmeans[k] - base->seed_cmeans[k];
+        v->seed_cens_mean = hb_signflip_test(tmp, n, r);
+        /* mean per seed where both have one */
+        n = 0;
         for (size_t k = 0; k < a->seeds && k < base->seeds; k++)
             if (!isnan(a->seed_means[k]) && !isnan(base->seed_means[k]))
                 tmp[n++] = a->seed_means[k] - base->seed_means[k];
+        v->seed_mean = hb_signflip_test(tmp, n, r);
+        gsl_rng_free(r);
         if (hb_wilcoxon_signed_rank(tmp, n, &v->wilcoxon))
             rc = hb_fail(err, HB_ENOMEM, "out of memory comparing %s", a->name);
     }

@@ -1,11 +1,17 @@
 /* analysis.h - the numbers `compare` and `check` report: per-policy metrics pooled over seeds, their
  * bootstrap intervals, and a policy's changes and tests against a baseline (docs/statistics.md).
  *
- * Latency statistics use every successful invocation of every seed (BRIEF section 8). Intervals
- * come from a two-stage bootstrap (stats.h): a replicate resamples the runs (seeds), then the
- * invocations within each drawn run; all statistics of one replicate use the same drawn seeds.
- * A policy and its baseline are paired when they ran the same seeds: then replicate b draws the
- * same seed indices for both, and relative changes are computed replicate by replicate. */
+ * Latency statistics use the calls inside the statistics window of every seed: `latency` over the
+ * successful ones, `latency_censored` over all (a failed call at its timeout). Intervals come from
+ * a two-stage bootstrap (stats.h): a replicate resamples the runs (seeds), then the invocations
+ * within each drawn run. Against a baseline, pairing decides the scheme (results_reader.h):
+ *   invocation  replicate b draws the same seeds AND the same call indices for both (stats.h
+ *               hb_boot_paired); every change is computed from that one paired draw;
+ *   seed        the same seeds for both, calls drawn independently;
+ *   none        independent draws.
+ * The p-values that decide nothing but are reported: a seed-level paired test (sign-flip
+ * permutation of per-seed differences; the seed is the independent unit), and, labelled
+ * descriptive, pooled Mann-Whitney and Cliff's delta, which treat correlated calls as independent. */
 #ifndef HB_ANALYSIS_H
 #define HB_ANALYSIS_H
 
@@ -25,7 +31,7 @@ typedef struct hb_boot_opts {
 
 /* The bootstrap replicates kept for the relative changes. */
 enum { HB_REP_MEAN, HB_REP_P99, HB_REP_SUCCESS, HB_REP_CPU_ALLOC, HB_REP_MEM_ALLOC, HB_REP_CPU_CAP,
-       HB_REP_MEM_CAP, HB_REP_N };
+       HB_REP_MEM_CAP, HB_REP_CMEAN, HB_REP_N };
 
 typedef struct hb_policy_stats {
     const char *name;       /* borrowed from the hb_policy_runs */
@@ -33,6 +39,13 @@ typedef struct hb_policy_stats {
     double success_share, cold_start_share, harvested_share, accelerated_share;  /* of all calls */
     double lat_mean, lat_p50, lat_p90, lat_p95, lat_p99, lat_max;                /* ms */
     hb_ci mean_ci, p99_ci;  /* bootstrap */
+    /* censored latency: every call, a failed one at its function's timeout (NAN when a timeout is
+     * unknown: results from before the manifest recorded them) */
+    size_t ncens;
+    double cens_mean, cens_p50, cens_p99;
+    hb_ci cens_mean_ci;
+    size_t excluded;        /* calls outside the statistics window (left out of everything) */
+    int cpu_share;          /* 1: the CPU allocation is a share, not a quota: cpu_util_alloc NAN */
     hb_ci p50_ci;           /* Le Boudec, on the pooled sample */
     double slowdown_mean;   /* over successful calls whose base duration is known */
     size_t nslowdown;
@@ -40,6 +53,8 @@ typedef struct hb_policy_stats {
     hb_ci cpu_util_alloc_ci, mem_util_alloc_ci;   /* over seeds; undefined with one seed */
     double *pooled;         /* successful latencies, ascending, nlat of them */
     double *seed_means;     /* mean latency per run (NAN if none), seeds of them */
+    double *seed_cmeans;    /* censored mean per run (NAN if unknown) */
+    double *cens;           /* censored latencies, ascending, ncens of them */
     double *seed_values;    /* the seed of each run */
     size_t B;
     double *rep[HB_REP_N];  /* B replicates each */
@@ -62,21 +77,34 @@ typedef struct hb_change {
 } hb_change;
 
 typedef struct hb_vs_baseline {
-    int paired;             /* same seeds: paired resampling and the Wilcoxon test */
-    hb_change mean, p99, success_share;
+    int pairing;            /* HB_PAIR_* (results_reader.h) */
+    hb_change mean, p99, cens_mean, success_share;
     hb_change cpu_util_alloc, mem_util_alloc, cpu_util_capacity, mem_util_capacity;
+    /* seed level (the independent units; needs pairing seed or invocation): per-seed differences
+     * policy minus baseline of the mean and of the censored mean, sign-flip permutation test */
+    hb_signflip seed_mean, seed_cens_mean;
+    double seed_mean_p_holm, seed_cens_mean_p_holm;
+    hb_wilcoxon wilcoxon;   /* signed-rank on the same per-seed mean differences */
+    double wilcoxon_p_holm;
+    /* descriptive only: pooled calls as if independent */
     hb_mwu mwu;             /* policy's pooled latencies against the baseline's */
     double cliffs_delta;
     double p_holm;          /* mwu.p, Holm-adjusted over the policies (set by the caller) */
-    hb_wilcoxon wilcoxon;   /* per-seed mean latencies, policy minus baseline; NAN p if unpaired */
-    double wilcoxon_p_holm;
 } hb_vs_baseline;
 
-/* Compares a with base. Both must have been computed with the same B (and, when paired, with the
- * same seed_stream). Holm fields are set to NAN. Utilization changes have no interval unless both
- * have at least two seeds. HB_OK or HB_ENOMEM. */
-int hb_vs_compute(const hb_policy_stats *a, const hb_policy_stats *base, int paired, double level,
-                  hb_vs_baseline *out, hb_error *err);
+/* The generator streams of a comparison: with pairing (seed or invocation) policy and baseline use
+ * the same seed stream, so that replicate b draws the same seeds for both. */
+typedef struct hb_streams {
+    unsigned long seeds_a, seeds_b, calls_a, calls_b, paired_calls;
+} hb_streams;
+
+/* Compares a (the runs pa) with base (the runs pb), under the given pairing. a and base must have
+ * been computed with the same B and with st->seeds_a / seeds_b as their seed streams. Holm fields
+ * are set to NAN. Utilization changes have no interval unless both have at least two seeds.
+ * HB_OK or HB_ENOMEM. */
+int hb_vs_compute(const hb_policy_runs *pa, const hb_policy_runs *pb, const hb_policy_stats *a,
+                  const hb_policy_stats *base, int pairing, const hb_boot_opts *o,
+                  const hb_streams *st, hb_vs_baseline *out, hb_error *err);
 
 /* Is the change's interval clear of zero? (0 when undefined.) */
 int hb_change_significant(const hb_change *c);

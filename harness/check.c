@@ -1,8 +1,10 @@
 /* check.c - `harvestbench check DIR --against BASELINE_DIR`: the CI regression gate (BRIEF
- * section 8). For every policy in both runs it compares mean and p99 latency, the success share
- * and the CPU and memory utilization of allocations, and fails when a metric is worse by more than
- * the tolerance AND the difference is significant: the 95% bootstrap interval of its relative
- * change excludes zero. One line per metric either way. */
+ * section 8). For every policy in both runs it compares the gate's latency metric (by default the
+ * censored mean: a failed call counts at its timeout, so failing more cannot look faster), the
+ * success share and the CPU and memory utilization of capacity, and fails when a metric is worse
+ * by more than the tolerance AND the difference is significant: the 95% bootstrap interval of its
+ * relative change excludes zero. The two latency metrics not gated are printed as information.
+ * Runs of the same seeds and calls are resampled paired by invocation (docs/statistics.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +18,23 @@
 #define DEFAULT_TOLERANCE_PCT 10.0
 
 static const char usage[] =
-    "usage: harvestbench check DIR --against BASELINE_DIR [--max-regression PCT] [--seed S]\n"
-    "                          [--resamples B]\n"
+    "usage: harvestbench check DIR --against BASELINE_DIR [--metric M] [--max-regression PCT]\n"
+    "                          [--seed S] [--resamples B]\n"
     "\n"
     "The regression gate for CI. For every policy present in both result directories it compares\n"
-    "DIR with BASELINE_DIR on: mean and p99 latency of successful invocations (higher is worse),\n"
-    "the share of successful invocations, and the CPU and memory utilization of allocations\n"
-    "(lower is worse). A metric is a REGRESSION when it is worse by more than PCT percent\n"
-    "(relative to the baseline) and the difference is significant: the 95% two-stage bootstrap\n"
-    "interval of its relative change excludes zero. Runs with the same seeds are compared seed by\n"
-    "seed (paired). One line per metric is printed either way.\n"
+    "DIR with BASELINE_DIR on: one latency metric (higher is worse; --metric), the share of\n"
+    "successful invocations, and the CPU and memory utilization of capacity (lower is worse).\n"
+    "A metric is a REGRESSION when it is worse by more than PCT percent (relative to the\n"
+    "baseline) and the difference is significant: the 95% two-stage bootstrap interval of its\n"
+    "relative change excludes zero. Runs of the same seeds and the same calls are resampled\n"
+    "paired by invocation; the same seeds with other calls, by seed; others unpaired (the line\n"
+    "'pairing' says which). One line per metric is printed either way; the latency metrics not\n"
+    "gated are printed as 'info'.\n"
     "\n"
     "options:\n"
     "  --against DIR         the stored baseline run (required), e.g. results/ci-baseline\n"
+    "  --metric M            the gated latency metric: censored-mean (default: every call, a\n"
+    "                        failed one at its timeout), mean (successful calls only) or p99\n"
     "  --max-regression PCT  the tolerance in percent (default: 10)\n"
     "  --seed S              seed of the bootstrap generators (default: 1)\n"
     "  --resamples B         bootstrap resamples, at least 2000 (default: 2000)\n"
@@ -42,11 +48,12 @@ typedef struct metric {
     int unit;          /* 0 ms, 1 share */
 } metric;
 
-enum { M_MEAN, M_P99, M_SUCCESS, M_CPU, M_MEM, M_N };
+enum { M_CMEAN, M_MEAN, M_P99, M_SUCCESS, M_CPU, M_MEM, M_N };
 static const metric metrics[M_N] = {
-    {"latency_mean_ms", 1, 0}, {"latency_p99_ms", 1, 0}, {"success_share", 0, 1},
-    {"cpu_util_alloc", 0, 1},  {"mem_util_alloc", 0, 1},
+    {"latency_censored_mean_ms", 1, 0}, {"latency_mean_ms", 1, 0}, {"latency_p99_ms", 1, 0},
+    {"success_share", 0, 1}, {"cpu_util_capacity", 0, 1}, {"mem_util_capacity", 0, 1},
 };
+#define GATED_PER_POLICY 4   /* one latency metric, success share, CPU and memory */
 
 static void fmt_val(char *b, size_t n, double v, int unit)
 {
@@ -58,9 +65,9 @@ static void fmt_val(char *b, size_t n, double v, int unit)
         snprintf(b, n, "%.2f", v);
 }
 
-/* Prints one metric's line; returns 1 if it is a regression. */
+/* Prints one metric's line; returns 1 if it is a regression (never when not gated). */
 static int judge(const char *policy, const metric *m, double base, double now, const hb_change *ch,
-                 double tol)
+                 double tol, int gated)
 {
     char b[32], a[32], chs[64];
     fmt_val(b, sizeof b, base, m->unit);
@@ -80,7 +87,9 @@ static int judge(const char *policy, const metric *m, double base, double now, c
     } else {
         double worse = m->higher_is_worse ? ch->pct : -ch->pct;   /* > 0: worse */
         int sig = hb_change_significant(ch);
-        if (worse > tol && sig) {
+        if (!gated) {
+            verdict = "info (not gated; see --metric)";
+        } else if (worse > tol && sig) {
             verdict = "REGRESSION (worse beyond the tolerance, and significant)";
             regression = 1;
         } else if (worse > tol && isnan(ch->ci.lo)) {
@@ -95,39 +104,56 @@ static int judge(const char *policy, const metric *m, double base, double now, c
             verdict = "ok";
         }
     }
-    printf("%-12s %-16s %12s -> %-12s %-32s %s\n", policy, m->name, b, a, chs, verdict);
+    printf("%-12s %-24s %12s -> %-12s %-32s %s\n", policy, m->name, b, a, chs, verdict);
     return regression;
 }
 
 static int compare_policy(const hb_policy_runs *now, const hb_policy_runs *base,
-                          const hb_boot_opts *o, double tol, int *regressions, hb_error *err)
+                          const hb_boot_opts *o, double tol, int gate, int *regressions,
+                          hb_error *err)
 {
-    int paired = hb_runs_paired(now, base);
+    int pairing = hb_runs_pairing(now, base);
     hb_policy_stats a, b;
-    unsigned long ss_now = hb_stream_seed(o->seed, paired ? "" : now->name, "seeds-now");
-    unsigned long ss_base = hb_stream_seed(o->seed, paired ? "" : base->name,
-                                           paired ? "seeds-now" : "seeds-base");
-    int rc = hb_policy_stats_compute(now, o, ss_now, hb_stream_seed(o->seed, now->name, "calls-now"),
-                                     &a, err);
+    hb_streams st = {
+        .seeds_a = hb_stream_seed(o->seed, pairing ? "" : now->name, "seeds-now"),
+        .seeds_b = hb_stream_seed(o->seed, pairing ? "" : base->name,
+                                  pairing ? "seeds-now" : "seeds-base"),
+        .calls_a = hb_stream_seed(o->seed, now->name, "calls-now"),
+        .calls_b = hb_stream_seed(o->seed, base->name, "calls-base"),
+        .paired_calls = hb_stream_seed(o->seed, now->name, "calls-paired"),
+    };
+    int rc = hb_policy_stats_compute(now, o, st.seeds_a, st.calls_a, &a, err);
     if (rc)
         return rc;
-    rc = hb_policy_stats_compute(base, o, ss_base,
-                                 hb_stream_seed(o->seed, base->name, "calls-base"), &b, err);
+    rc = hb_policy_stats_compute(base, o, st.seeds_b, st.calls_b, &b, err);
     if (rc) {
         hb_policy_stats_free(&a);
         return rc;
     }
     hb_vs_baseline v;
-    rc = hb_vs_compute(&a, &b, paired, o->level, &v, err);
+    rc = hb_vs_compute(now, base, &a, &b, pairing, o, &st, &v, err);
+    if (!rc && gate == M_CMEAN && (isnan(a.cens_mean) || isnan(b.cens_mean)) &&
+        !isnan(a.lat_mean) && !isnan(b.lat_mean)) {
+        /* results whose manifest gives no timeouts (written before it did) with a failed call:
+         * no censored latency on one side, so the mean of the successful calls gates */
+        printf("%-12s %-24s %s\n", now->name, "gate",
+               "latency_mean_ms (no censored latency: a manifest gives no timeouts)");
+        gate = M_MEAN;
+    }
     if (!rc) {
-        *regressions += judge(now->name, &metrics[M_MEAN], b.lat_mean, a.lat_mean, &v.mean, tol);
-        *regressions += judge(now->name, &metrics[M_P99], b.lat_p99, a.lat_p99, &v.p99, tol);
+        printf("%-12s %-24s %s\n", now->name, "pairing", hb_pairing_names[pairing]);
+        *regressions += judge(now->name, &metrics[M_CMEAN], b.cens_mean, a.cens_mean,
+                              &v.cens_mean, tol, gate == M_CMEAN);
+        *regressions += judge(now->name, &metrics[M_MEAN], b.lat_mean, a.lat_mean, &v.mean, tol,
+                              gate == M_MEAN);
+        *regressions += judge(now->name, &metrics[M_P99], b.lat_p99, a.lat_p99, &v.p99, tol,
+                              gate == M_P99);
         *regressions += judge(now->name, &metrics[M_SUCCESS], b.success_share, a.success_share,
-                              &v.success_share, tol);
-        *regressions += judge(now->name, &metrics[M_CPU], b.cpu_util_alloc, a.cpu_util_alloc,
-                              &v.cpu_util_alloc, tol);
-        *regressions += judge(now->name, &metrics[M_MEM], b.mem_util_alloc, a.mem_util_alloc,
-                              &v.mem_util_alloc, tol);
+                              &v.success_share, tol, 1);
+        *regressions += judge(now->name, &metrics[M_CPU], b.cpu_util_capacity,
+                              a.cpu_util_capacity, &v.cpu_util_capacity, tol, 1);
+        *regressions += judge(now->name, &metrics[M_MEM], b.mem_util_capacity,
+                              a.mem_util_capacity, &v.mem_util_capacity, tol, 1);
     }
     hb_policy_stats_free(&a);
     hb_policy_stats_free(&b);
@@ -138,6 +164,7 @@ int cmd_check(int argc, char **argv)
 {
     const char *dir = NULL, *against = NULL;
     double tol = DEFAULT_TOLERANCE_PCT;
+    int gate = M_CMEAN;
     hb_boot_opts o = {HB_BOOT_MIN_RESAMPLES, 1, 0.95};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -149,6 +176,15 @@ int cmd_check(int argc, char **argv)
             if (r < 0)
                 return hb_usage_error("check", "--against needs a result directory");
             against = v;
+        } else if ((r = hb_opt_value(argc, argv, &i, "--metric", &v)) != 0) {
+            if (r > 0 && strcmp(v, "censored-mean") == 0)
+                gate = M_CMEAN;
+            else if (r > 0 && strcmp(v, "mean") == 0)
+                gate = M_MEAN;
+            else if (r > 0 && strcmp(v, "p99") == 0)
+                gate = M_P99;
+            else
+                return hb_usage_error("check", "--metric needs censored-mean, mean or p99");
         } else if ((r = hb_opt_value(argc, argv, &i, "--max-regression", &v)) != 0) {
             char *end;
             tol = r > 0 ? strtod(v, &end) : NAN;
@@ -197,10 +233,10 @@ int cmd_check(int argc, char **argv)
     for (size_t i = 0; i < base.nwarnings; i++)
         fprintf(stderr, "harvestbench check: warning: baseline: %s\n", base.warnings[i]);
 
-    printf("harvestbench check: %s against %s: tolerance %g%%, 95%% bootstrap intervals (%zu "
-           "resamples, seed %lu)\n",
-           now.dir, base.dir, tol, o.resamples, o.seed);
-    printf("%-12s %-16s %12s    %-12s %-32s %s\n", "policy", "metric", "baseline", "this run",
+    printf("harvestbench check: %s against %s: gate %s, tolerance %g%%, 95%% bootstrap intervals "
+           "(%zu resamples, seed %lu)\n",
+           now.dir, base.dir, metrics[gate].name, tol, o.resamples, o.seed);
+    printf("%-12s %-24s %12s    %-12s %-32s %s\n", "policy", "metric", "baseline", "this run",
            "change [95% CI]", "verdict");
     int regressions = 0;
     size_t compared = 0;
@@ -218,7 +254,7 @@ int cmd_check(int argc, char **argv)
                 status = 1;
             continue;
         }
-        rc = compare_policy(a, b, &o, tol, &regressions, &err);
+        rc = compare_policy(a, b, &o, tol, gate, &regressions, &err);
         compared++;
     }
     for (size_t p = 0; p < base.npolicies; p++)
@@ -233,7 +269,7 @@ int cmd_check(int argc, char **argv)
         status = 2;
     } else {
         printf("harvestbench check: %d regression%s in %zu metrics of %zu polic%s -> %s\n",
-               regressions, regressions == 1 ? "" : "s", compared * M_N, compared,
+               regressions, regressions == 1 ? "" : "s", compared * GATED_PER_POLICY, compared,
                compared == 1 ? "y" : "ies", regressions || status ? "FAIL" : "pass");
         if (regressions)
             status = 1;

@@ -149,6 +149,7 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     cJSON *pr = cJSON_AddObjectToObject(m, "profile");
     cJSON_AddStringToObject(pr, "name", x->profile->name);
     cJSON_AddStringToObject(pr, "source", x->profile->source);
+    hb_experiment_manifest_stats(x, m);
     cJSON_AddStringToObject(m, "backend", be->name);
     if (strcmp(be->name, "local") == 0)
         manifest_limits(m, cfg);

@@ -21,13 +21,17 @@ static const char usage[] =
     "gnuplot scripts and data). The tables are also printed.\n"
     "\n"
     "Per policy: invocations, seeds, outcomes, cold-start share; latency mean, p50, p90, p95, p99,\n"
-    "max of successful invocations pooled over seeds; mean slowdown; CPU and memory utilization of\n"
-    "allocations and of capacity; harvested and accelerated shares. Against the baseline: relative\n"
-    "changes with 95% bootstrap intervals, Mann-Whitney U with Cliff's delta, Wilcoxon signed-rank\n"
-    "on per-seed means when seeds pair, Holm-adjusted p-values. See docs/statistics.md.\n"
+    "max of successful invocations pooled over seeds, and the censored latency of every call (a\n"
+    "failed one at its timeout); mean slowdown; CPU and memory utilization of capacity (the\n"
+    "headline) and of allocations; harvested and accelerated shares. Against the baseline:\n"
+    "relative changes with 95% bootstrap intervals, paired by invocation when the runs replay the\n"
+    "same calls (the decision); a seed-level sign-flip permutation test and Wilcoxon signed-rank;\n"
+    "pooled Mann-Whitney U and Cliff's delta as descriptive statistics; Holm-adjusted p-values.\n"
+    "The first plot is a forest plot of every policy's paired changes. See docs/statistics.md.\n"
     "\n"
     "options:\n"
-    "  --baseline POLICY  the policy the others are compared with (default: default)\n"
+    "  --baseline POLICY  the policy the others are compared with (default: the manifest's\n"
+    "                     baseline, i.e. [experiment] baseline, else fixed if run, else the first)\n"
     "  --no-plots         do not write DIR/plots/\n"
     "  --seed S           seed of the bootstrap generators (default: 1); same seed, same numbers\n"
     "  --resamples B      bootstrap resamples, at least 2000 (default: 2000)\n"
@@ -45,29 +49,34 @@ static void free_all(hb_results *res, hb_policy_stats *st, hb_vs_baseline *vs, s
     hb_results_free(res);
 }
 
-/* Holm over the non-baseline policies, for the Mann-Whitney and the Wilcoxon p-values. */
+/* Holm over the non-baseline policies, separately for each family of p-values. */
 static int holm_all(hb_vs_baseline *vs, size_t n, size_t base)
 {
-    double *p = malloc((n ? n : 1) * 2 * sizeof *p);
+    enum { F = 4 };
+    double *p = malloc((n ? n : 1) * F * sizeof *p);
     if (!p)
         return -1;
-    double *q = p + n;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (i != base) {
-            p[m] = vs[i].mwu.p;
-            q[m] = vs[i].wilcoxon.p;
+            p[0 * n + m] = vs[i].mwu.p;
+            p[1 * n + m] = vs[i].wilcoxon.p;
+            p[2 * n + m] = vs[i].seed_mean.p;
+            p[3 * n + m] = vs[i].seed_cens_mean.p;
             m++;
         }
-    if (hb_holm(p, m, p) || hb_holm(q, m, q)) {
-        free(p);
-        return -1;
-    }
+    for (int f = 0; f < F; f++)
+        if (hb_holm(p + f * n, m, p + f * n)) {
+            free(p);
+            return -1;
+        }
     m = 0;
     for (size_t i = 0; i < n; i++)
         if (i != base) {
-            vs[i].p_holm = p[m];
-            vs[i].wilcoxon_p_holm = q[m];
+            vs[i].p_holm = p[0 * n + m];
+            vs[i].wilcoxon_p_holm = p[1 * n + m];
+            vs[i].seed_mean_p_holm = p[2 * n + m];
+            vs[i].seed_cens_mean_p_holm = p[3 * n + m];
             m++;
         }
     free(p);
@@ -76,7 +85,7 @@ static int holm_all(hb_vs_baseline *vs, size_t n, size_t base)
 
 int cmd_compare(int argc, char **argv)
 {
-    const char *dir = NULL, *baseline = "default";
+    const char *dir = NULL, *baseline = NULL;
     int plots = 1;
     hb_boot_opts o = {HB_BOOT_MIN_RESAMPLES, 1, 0.95};
     for (int i = 1; i < argc; i++) {
@@ -117,10 +126,19 @@ int cmd_compare(int argc, char **argv)
     if (strcmp(res.status, "complete") != 0)
         fprintf(stderr, "harvestbench compare: warning: %s: the run's status is \"%s\", not "
                         "complete; comparing the runs it finished\n", res.dir, res.status);
+    const char *why = "--baseline";
+    if (!baseline && res.baseline[0]) {
+        baseline = res.baseline;
+        why = "the manifest's baseline ([experiment] baseline)";
+    } else if (!baseline) {
+        /* results from before the manifest recorded it: the same rule as `run` */
+        baseline = hb_results_policy(&res, "fixed") ? "fixed" : res.policies[0].name;
+        why = "default: fixed if run, else the first policy";
+    }
     const hb_policy_runs *bp = hb_results_policy(&res, baseline);
     if (!bp) {
-        fprintf(stderr, "harvestbench compare: %s: the baseline policy '%s' is not in this run "
-                        "(policies:", res.dir, baseline);
+        fprintf(stderr, "harvestbench compare: %s: the baseline policy '%s' (%s) is not in this "
+                        "run (policies:", res.dir, baseline, why);
         for (size_t i = 0; i < res.npolicies; i++)
             fprintf(stderr, " %s", res.policies[i].name);
         fprintf(stderr, "); choose one with --baseline POLICY\n");
@@ -143,18 +161,33 @@ int cmd_compare(int argc, char **argv)
         return 1;
     }
     /* Paired policies (the baseline's seeds) share the seed stream, so that replicate b draws the
-     * same seeds for them; every policy has its own stream of within-seed draws. */
-    for (size_t i = 0; i < n && !rc; i++) {
+     * same seeds for them; every policy has its own stream of within-seed draws, and each
+     * comparison paired by invocation its own stream of shared call indices. */
+    hb_streams *ss = calloc(n ? n : 1, sizeof *ss);
+    if (!ss) {
+        fprintf(stderr, "harvestbench compare: out of memory\n");
+        free_all(&res, st, vs, 0);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
         const hb_policy_runs *pr = &res.policies[i];
-        int paired = hb_runs_paired(pr, bp);
-        unsigned long ss = hb_stream_seed(o.seed, paired ? "" : pr->name, "seeds");
-        unsigned long cs = hb_stream_seed(o.seed, pr->name, "calls");
-        rc = hb_policy_stats_compute(pr, &o, ss, cs, &st[i], &err);
+        int pairing = hb_runs_pairing(pr, bp);
+        ss[i].seeds_a = hb_stream_seed(o.seed, pairing ? "" : pr->name, "seeds");
+        ss[i].calls_a = hb_stream_seed(o.seed, pr->name, "calls");
+        ss[i].paired_calls = hb_stream_seed(o.seed, pr->name, "paired-calls");
+    }
+    for (size_t i = 0; i < n; i++) {
+        ss[i].seeds_b = ss[base].seeds_a;
+        ss[i].calls_b = ss[base].calls_a;
     }
     for (size_t i = 0; i < n && !rc; i++)
+        rc = hb_policy_stats_compute(&res.policies[i], &o, ss[i].seeds_a, ss[i].calls_a, &st[i],
+                                     &err);
+    for (size_t i = 0; i < n && !rc; i++)
         if (i != base)
-            rc = hb_vs_compute(&st[i], &st[base], hb_runs_paired(&res.policies[i], bp), o.level,
-                               &vs[i], &err);
+            rc = hb_vs_compute(&res.policies[i], bp, &st[i], &st[base],
+                               hb_runs_pairing(&res.policies[i], bp), &o, &ss[i], &vs[i], &err);
+    free(ss);
     if (!rc && holm_all(vs, n, base))
         rc = hb_fail(&err, HB_ENOMEM, "out of memory");
     if (rc) {
@@ -169,7 +202,7 @@ int cmd_compare(int argc, char **argv)
     if (plots) {
         char pdir[4200];
         snprintf(pdir, sizeof pdir, "%s/plots", res.dir);
-        rc = hb_plots_write(pdir, &res, st, n, &ps, &err);
+        rc = hb_plots_write(pdir, &res, st, vs, base, n, &ps, &err);
         if (rc) {
             fprintf(stderr, "harvestbench compare: warning: plots: %s\n", err.msg);
             status = 1;

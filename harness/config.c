@@ -44,6 +44,9 @@ static const key_schema SCHEMA[] = {
     {"experiment", "out", K_PATH, O(out), 0, 0, NULL, ""},
     {"experiment", "backend", K_ENUM, O(backend), 0, 0, BACKENDS, "sim"},
     {"experiment", "time_scale", K_DOUBLE, O(time_scale), 1e-3, 1e3, NULL, "1"},
+    {"experiment", "baseline", K_STR, O(baseline), 0, 0, NULL, ""},
+    {"experiment", "warmup_s", K_DOUBLE, O(warmup_s), 0, 1e7, NULL, "0"},
+    {"experiment", "drain_s", K_DOUBLE, O(drain_s), 0, 1e7, NULL, "0"},
 
     {"cluster", "invokers", K_INT, O(invokers), 1, 100000, NULL, "1"},
     {"cluster", "cores", K_DOUBLE, O(cores), 0.1, 4096, NULL, "8"},

@@ -38,6 +38,9 @@ typedef struct hb_config {
     char out[HB_PATH_MAX];             /* results directory; default results/<name> */
     char backend[32];
     double time_scale;                 /* real-time backends: trace seconds per wall second ratio */
+    char baseline[64];                 /* compare's default baseline; "": fixed if run, else first */
+    double warmup_s, drain_s;          /* statistics leave out calls arriving in the first warmup_s
+                                        * and the last drain_s seconds of the trace */
 
     /* [cluster] */
     int invokers;

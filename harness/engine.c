@@ -34,7 +34,16 @@ typedef struct engine {
     uint64_t sent, ended;
     uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
     hb_time last_end;
+    struct clip_invoker *wrap;         /* one per invoker: what invoker-side hooks are handed */
 } engine;
+
+/* The invoker a policy's invoker-side hooks see: the backend's, with resize() clipped to the
+ * function's ranges first, so that no policy can give a call more (or less) than any other could. */
+typedef struct clip_invoker {
+    hb_invoker pub;
+    hb_invoker *real;
+    engine *e;
+} clip_invoker;
 
 static double wall_now(void)
 {
@@ -69,6 +78,59 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
     ctx->monitor_interval = (hb_time)llround(cfg->monitor_ms * 1e3);
     ctx->training = training;
     ctx->backend_caps = caps;
+}
+
+/* ---- the clip ranges (hb_policy.h): every decision, every policy ---- */
+
+/* Clips a into the ranges of inv's function. CPU is clipped only when it is a quota (cpu_hard):
+ * CPU shares in proportion to memory (stock OpenWhisk) are a weight, not an amount a call gets.
+ * Returns 1 if anything changed, and then counts the decision and flags the call. */
+static int clip_alloc(engine *e, hb_invocation *inv, int cpu_hard, hb_res *a)
+{
+    const hb_func_config *fc = &e->spec->cfg->funcs[inv->func];
+    hb_res c = *a;
+    if (cpu_hard)
+        c.cpu = hb_clip(c.cpu, fc->cpu_clip[0], fc->cpu_clip[1]);
+    c.mem_mb = hb_clip(c.mem_mb, fc->mem_clip_mb[0], fc->mem_clip_mb[1]);
+    if (c.cpu == a->cpu && c.mem_mb == a->mem_mb)
+        return 0;
+    *a = c;
+    inv->clipped = 1;
+    e->spec->stats->clipped_decisions++;
+    return 1;
+}
+
+static hb_time clip_now(void *impl)
+{
+    clip_invoker *w = impl;
+    return w->real->ops->now(w->real->impl);
+}
+
+static int clip_resize(void *impl, hb_invocation *inv, hb_res alloc, hb_error *err)
+{
+    clip_invoker *w = impl;
+    if (isfinite(alloc.cpu) && isfinite(alloc.mem_mb))   /* the backend rejects the others */
+        clip_alloc(w->e, inv, inv->cpu_hard, &alloc);
+    return hb_invoker_resize(w->real, inv, alloc, err);
+}
+
+static size_t clip_running(void *impl, hb_invocation *const **out)
+{
+    clip_invoker *w = impl;
+    return w->real->ops->running(w->real->impl, out);
+}
+
+static const hb_invoker_ops clip_ops = {clip_now, clip_resize, clip_running};
+
+/* The wrapper of the backend's invoker iv (made on first use; backends keep their handles). */
+static hb_invoker *clipped_invoker(engine *e, hb_invoker *iv)
+{
+    if (!iv || iv->id < 0 || iv->id >= e->spec->cfg->invokers)
+        return iv;
+    clip_invoker *w = &e->wrap[iv->id];
+    if (w->real != iv)
+        *w = (clip_invoker){{iv->id, iv->capacity, &clip_ops, w}, iv, e};
+    return &w->pub;
 }
 
 /* ---- records ---- */
@@ -108,7 +170,7 @@ static int hook_start(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *e
     engine *e = ctx;
     inv->started = 1;
     if ((e->use & HB_CAP_INVOKER) && e->pol->on_start)
-        return e->pol->on_start(e->pstate, iv, inv, err);
+        return e->pol->on_start(e->pstate, clipped_invoker(e, iv), inv, err);
     return 0;
 }
 
@@ -116,7 +178,7 @@ static int hook_tick(void *ctx, hb_invoker *iv, const hb_usage_sample *s, size_t
 {
     engine *e = ctx;
     if ((e->use & HB_CAP_INVOKER) && e->pol->on_tick)
-        return e->pol->on_tick(e->pstate, iv, s, n, err);
+        return e->pol->on_tick(e->pstate, clipped_invoker(e, iv), s, n, err);
     return 0;
 }
 
@@ -126,7 +188,7 @@ static int hook_end(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *err
     const hb_engine_spec *sp = e->spec;
     int rc = 0;
     if (inv->started && (e->use & HB_CAP_INVOKER) && e->pol->on_end &&
-        (rc = e->pol->on_end(e->pstate, iv, inv, err)))
+        (rc = e->pol->on_end(e->pstate, clipped_invoker(e, iv), inv, err)))
         return rc;
     if (inv->invoker >= 0 && inv->invoker < sp->cfg->invokers) {
         hb_invoker_state *c = &e->ctl[inv->invoker];
@@ -185,6 +247,7 @@ static int size_call(engine *e, hb_invocation *inv, hb_error *err)
         return hb_fail(err, HB_ERUN, "policy %s sized call %llu to (%g cores, %g MB): not a valid "
                        "allocation", e->pol->name, (unsigned long long)inv->index, s.alloc.cpu,
                        s.alloc.mem_mb);
+    clip_alloc(e, inv, s.cpu_hard, &s.alloc);
     /* a call always holds at least what it starts with */
     s.reserve.cpu = fmax(s.reserve.cpu, s.alloc.cpu);
     s.reserve.mem_mb = fmax(s.reserve.mem_mb, s.alloc.mem_mb);
@@ -284,9 +347,10 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
     e.rng_place = hb_rng_new(sp->seed, "placement");
     e.id_key = hb_seed_derive(sp->seed, "activation");
     e.ctl = calloc((size_t)cfg->invokers, sizeof *e.ctl);
+    e.wrap = calloc((size_t)cfg->invokers, sizeof *e.wrap);
     hb_eventgen *gen = NULL;
     int rc = 0, policy_made = 0;
-    if (!r_arr || !r_size || !r_pol || !e.rng_place || !e.ctl) {
+    if (!r_arr || !r_size || !r_pol || !e.rng_place || !e.ctl || !e.wrap) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto done;
     }
@@ -298,6 +362,13 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 
     sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
     sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
+    if (cfg->warmup_s > 0 || cfg->drain_s > 0) {
+        /* the statistics window: the trace's span less its first warmup_s and last drain_s */
+        double span = 60.0 * (double)sp->trace->n_minutes;
+        sp->stats->windowed = 1;
+        sp->stats->win_lo = (hb_time)llround(cfg->warmup_s * 1e6);
+        sp->stats->win_hi = (hb_time)llround(fmax(span - cfg->drain_s, 0.0) * 1e6);
+    }
 
     if (sp->policy_state) {
         e.pstate = sp->policy_state;
@@ -384,6 +455,7 @@ done:
     }
     hb_eventgen_free(gen);
     free(e.ctl);
+    free(e.wrap);
     gsl_rng_free(r_arr);
     gsl_rng_free(r_size);
     gsl_rng_free(r_pol);

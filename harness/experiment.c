@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "predictor_table.h"
 #include "seed.h"
 
@@ -99,4 +101,23 @@ void hb_experiment_free(hb_experiment *x)
     hb_profile_free(x->profile);
     hb_config_free(&x->cfg);
     memset(x, 0, sizeof *x);
+}
+
+const char *hb_experiment_baseline(const hb_config *cfg)
+{
+    if (cfg->baseline[0])
+        return cfg->baseline;
+    for (int i = 0; i < cfg->n_policies; i++)
+        if (strcmp(cfg->policies[i], "fixed") == 0)
+            return "fixed";
+    return cfg->n_policies > 0 ? cfg->policies[0] : "";
+}
+
+void hb_experiment_manifest_stats(const hb_experiment *x, cJSON *m)
+{
+    cJSON_AddStringToObject(m, "baseline", hb_experiment_baseline(&x->cfg));
+    cJSON *s = cJSON_AddObjectToObject(m, "statistics");
+    cJSON_AddNumberToObject(s, "warmup_s", x->cfg.warmup_s);
+    cJSON_AddNumberToObject(s, "drain_s", x->cfg.drain_s);
+    cJSON_AddNumberToObject(s, "trace_s", x->trace ? 60.0 * (double)x->trace->n_minutes : 0.0);
 }

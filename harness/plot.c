@@ -221,6 +221,81 @@ static int write_bars(const char *dir, const hb_policy_stats *st, size_t n, hb_e
     return hb_afile_commit(&o, err);
 }
 
+/* The forest plot: one row per compared policy, one panel per change, whiskers at the interval
+ * (none: lo = hi = the change), a dashed line at no change. */
+static int write_forest(const char *dir, const hb_policy_stats *st, const hb_vs_baseline *vs,
+                        size_t base, size_t n, hb_error *err)
+{
+    hb_afile o = {0};
+    int rc = hb_afile_open(&o, dir, "forest.dat", err);
+    if (rc)
+        return rc;
+    fprintf(o.f, "# change against the baseline %s in %%, (policy - baseline) / baseline, with "
+                 "95%% bootstrap intervals (paired as comparison.json's pairing says)\n"
+                 "# policy row mean lo hi p99 lo hi censored_mean lo hi cpu_util_capacity lo hi\n",
+            st[base].name);
+    size_t row = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == base)
+            continue;
+        fputc('"', o.f);
+        for (const char *c = st[i].name; *c; c++)
+            fputc(*c == '"' ? '\'' : *c, o.f);
+        fputc('"', o.f);
+        fprintf(o.f, " %zu", row++);
+        const hb_change *ch[4] = {&vs[i].mean, &vs[i].p99, &vs[i].cens_mean,
+                                  &vs[i].cpu_util_capacity};
+        for (int k = 0; k < 4; k++) {
+            double lo = ch[k]->ci.lo, hi = ch[k]->ci.hi;
+            if (isnan(lo) || isnan(hi))
+                lo = hi = ch[k]->pct;
+            put_num(o.f, ch[k]->pct);
+            put_num(o.f, lo);
+            put_num(o.f, hi);
+        }
+        fputc('\n', o.f);
+    }
+    if ((rc = hb_afile_commit(&o, err)))
+        return rc;
+    if ((rc = hb_afile_open(&o, dir, "forest.gp", err)))
+        return rc;
+    int h = 260 + 40 * (int)row;
+    fprintf(o.f, TERMINAL, 1400, h);
+    fprintf(o.f, "set output 'forest.png'\nset multiplot layout 1,4 title ");
+    char title[256];
+    snprintf(title, sizeof title, "Change against %s (%%; dots: point estimate, whiskers: 95%% "
+             "bootstrap CI; left of 0 is lower)", st[base].name);
+    gp_str(o.f, title);
+    fprintf(o.f, "\nset yrange [%zu.5:-0.5]\nset grid xtics\nunset key\n"
+                 "set xzeroaxis\nset arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 "
+                 "lc rgb 'gray30'\nset offsets graph 0.1, graph 0.1, 0, 0\n", row ? row - 1 : 0);
+    static const char *const panel[4] = {"mean latency", "p99 latency",
+                                         "censored mean latency", "CPU utilization of capacity"};
+    for (int k = 0; k < 4; k++) {
+        fprintf(o.f, "set title '%s'\nset xlabel 'change (%%)'\n", panel[k]);
+        if (k == 0)
+            fprintf(o.f, "set ytics out\n");
+        else
+            fprintf(o.f, "set format y ''\n");
+        int any = 0;   /* gnuplot cannot autoscale a panel without a number */
+        for (size_t i = 0; i < n; i++) {
+            const hb_change *ch[4] = {&vs[i].mean, &vs[i].p99, &vs[i].cens_mean,
+                                      &vs[i].cpu_util_capacity};
+            any |= i != base && !isnan(ch[k]->pct);
+        }
+        if (!any) {
+            fprintf(o.f, "set xrange [-1:1]\nset label 2 'n/a (no data)' at 0, graph 0.5 center\n"
+                         "plot 1/0 notitle\nunset label 2\nset autoscale x\n");
+            continue;
+        }
+        fprintf(o.f, "plot 'forest.dat' using %d:2:%d:%d%s with xerrorbars pt 7 ps 1.2 lw 2 "
+                     "lc rgb '#4e79a7'\n", 3 + 3 * k, 4 + 3 * k, 5 + 3 * k,
+                k == 0 ? ":ytic(1)" : "");
+    }
+    fprintf(o.f, "unset multiplot\n");
+    return hb_afile_commit(&o, err);
+}
+
 static const hb_run *first_run(const hb_results *res, const char *policy)
 {
     const hb_policy_runs *pr = hb_results_policy(res, policy);
@@ -340,8 +415,9 @@ void hb_plot_set_free(hb_plot_set *set)
     memset(set, 0, sizeof *set);
 }
 
-int hb_plots_write(const char *dir, const hb_results *res, const hb_policy_stats *st, size_t n,
-                   hb_plot_set *set, hb_error *err)
+int hb_plots_write(const char *dir, const hb_results *res, const hb_policy_stats *st,
+                   const hb_vs_baseline *vs, size_t base_i, size_t n, hb_plot_set *set,
+                   hb_error *err)
 {
     memset(set, 0, sizeof *set);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
@@ -350,7 +426,15 @@ int hb_plots_write(const char *dir, const hb_results *res, const hb_policy_stats
     snprintf(log, sizeof log, "%s/gnuplot.log", dir);
     remove(log);
 
-    int any, rc = write_cdf(dir, st, n, &any, err);
+    int any, rc = HB_OK;
+    if (n > 1) {   /* the headline first */
+        rc = write_forest(dir, st, vs, base_i, n, err);
+        if (!rc && !add_plot(set, "forest", "Paired change against the baseline, per policy "
+                                            "(forest plot)"))
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    if (!rc)
+        rc = write_cdf(dir, st, n, &any, err);
     if (!rc && any && !add_plot(set, "latency_cdf", "Latency CDF per policy (log x)"))
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
     if (!rc)

@@ -2,6 +2,9 @@
  *
  * Under DIR/plots/ each plot NAME has NAME.png, the gnuplot script NAME.gp and its data files
  * NAME*.dat next to it, so that a user can edit and re-plot (`cd DIR/plots && gnuplot NAME.gp`):
+ *   forest             the headline: each policy's paired change against the baseline (mean,
+ *                      p99, censored mean, CPU utilization of capacity) with its 95% interval,
+ *                      one row per policy, a panel per metric
  *   latency_cdf        the CDF of successful latencies per policy (log x), all seeds pooled
  *   latency_bars       mean and p99 latency per policy, whiskers at their bootstrap intervals
  *   usage_<policy>     CPU and memory used, allocated and capacity over time (first complete seed)
@@ -33,7 +36,8 @@ typedef struct hb_plot_set {
  * each. A missing gnuplot is not an error (set->gnuplot_missing); a gnuplot failure counts in
  * set->failed. Returns HB_OK, or HB_EIO / HB_ENOMEM when files cannot be written. */
 int hb_plots_write(const char *plots_dir, const hb_results *res, const hb_policy_stats *st,
-                   size_t n, hb_plot_set *set, hb_error *err);
+                   const hb_vs_baseline *vs, size_t base, size_t n, hb_plot_set *set,
+                   hb_error *err);
 void hb_plot_set_free(hb_plot_set *set);
 
 /* 1 if an executable called name is in a directory of $PATH. */

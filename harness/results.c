@@ -146,6 +146,10 @@ void hb_stats_free(hb_run_stats *st)
 
 int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
 {
+    if (st->windowed && (inv->arrival < st->win_lo || inv->arrival > st->win_hi)) {
+        st->excluded_calls++;
+        return 0;
+    }
     st->invocations++;
     st->outcomes[inv->outcome <= HB_LOST ? inv->outcome : HB_ERROR]++;
     st->cold_starts += inv->cold_start != 0;
@@ -189,6 +193,12 @@ int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
 
 void hb_stats_add_usage(hb_run_stats *st, const hb_usage_row *r)
 {
+    if (st->windowed) {
+        if (r->t < st->win_lo || r->t >= st->win_hi)
+            return;
+        st->cpu_capacity_win += r->cpu_capacity;
+        st->mem_capacity_mb_win += r->mem_capacity_mb;
+    }
     st->cpu_used_core_s += r->cpu_used;
     st->cpu_alloc_core_s += r->cpu_alloc;
     st->mem_used_mb_s += r->mem_used_mb;
@@ -231,6 +241,10 @@ cJSON *hb_stats_json(hb_run_stats *st, const char *policy, int seed_index, uint6
     double makespan = hb_time_s(st->makespan);
     cJSON_AddNumberToObject(o, "makespan_s", makespan);
     double cap_cpu = st->cpu_capacity * makespan, cap_mem = st->mem_capacity_mb * makespan;
+    if (st->windowed) {
+        cap_cpu = st->cpu_capacity_win;
+        cap_mem = st->mem_capacity_mb_win;
+    }
     cJSON_AddNumberToObject(o, "cpu_used_core_s", st->cpu_used_core_s);
     cJSON_AddNumberToObject(o, "cpu_alloc_core_s", st->cpu_alloc_core_s);
     cJSON_AddNumberToObject(o, "cpu_capacity_core_s", cap_cpu);
@@ -245,6 +259,8 @@ cJSON *hb_stats_json(hb_run_stats *st, const char *policy, int seed_index, uint6
     cJSON_AddNumberToObject(o, "harvested_share", ratio((double)st->harvested, n));
     cJSON_AddNumberToObject(o, "accelerated_share", ratio((double)st->accelerated, n));
     cJSON_AddNumberToObject(o, "safeguard_triggers", (double)st->safeguards);
+    cJSON_AddNumberToObject(o, "clipped_decisions", (double)st->clipped_decisions);
+    cJSON_AddNumberToObject(o, "excluded_calls", (double)st->excluded_calls);
     cJSON_AddNumberToObject(o, "harvested_cpu_s", st->harvested_cpu_s);
     cJSON_AddNumberToObject(o, "harvested_mem_mb_s", st->harvested_mem_mb_s);
     cJSON_AddNumberToObject(o, "borrowed_cpu_s", st->borrowed_cpu_s);

@@ -26,6 +26,7 @@ typedef struct hb_run_stats {
     uint64_t outcomes[HB_LOST + 1];
     uint64_t cold_starts;
     uint64_t harvested, accelerated, safeguards;
+    uint64_t clipped_decisions;        /* sizings and resizes the engine clipped (engine.c) */
     double harvested_cpu_s, harvested_mem_mb_s, borrowed_cpu_s, borrowed_mem_mb_s;
     double pool_idle_cpu_s, pool_idle_mem_mb_s;
     double total_duration_s;           /* sum of durations of ended calls (the artifact's reward) */
@@ -42,6 +43,12 @@ typedef struct hb_run_stats {
     hb_time makespan;
     double wall_seconds;
     double dispatch_late_max_ms;
+    /* [experiment] warmup_s / drain_s: calls arriving outside [win_lo, win_hi] and usage seconds
+     * outside [win_lo, win_hi) are left out of the statistics (set by the engine) */
+    int windowed;
+    hb_time win_lo, win_hi;
+    uint64_t excluded_calls;
+    double cpu_capacity_win, mem_capacity_mb_win;   /* capacity integrals of the window's rows */
 } hb_run_stats;
 
 void hb_stats_init(hb_run_stats *st, int keep_latencies);

@@ -15,6 +15,34 @@
 #include "stats.h"
 
 const char *const hb_outcome_names[HB_NOUTCOMES] = {"success", "timeout", "oom", "error", "lost"};
+const char *const hb_pairing_names[3] = {"none", "seed", "invocation"};
+
+/* What reading a run needs from the manifest: the per-function timeouts (for censored latencies)
+ * and the statistics window. */
+#define MAX_TIMEOUTS 64
+typedef struct read_env {
+    size_t ntmo;
+    char tmo_name[MAX_TIMEOUTS][32];
+    double tmo_s[MAX_TIMEOUTS];
+    double tmo_default_s;        /* [workload] timeout_s; NAN if absent */
+    double lo_s, hi_s;           /* window of arrivals; -inf, +inf when none */
+} read_env;
+
+static double env_timeout_ms(const read_env *env, const char *func)
+{
+    for (size_t i = 0; i < env->ntmo; i++)
+        if (strcmp(env->tmo_name[i], func) == 0)
+            return 1e3 * env->tmo_s[i];
+    return 1e3 * env->tmo_default_s;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
 
 #define PATH_BUF 4096
 
@@ -131,15 +159,21 @@ out:
 
 /* ---- invocations.csv ---- */
 
-enum { IC_OUTCOME, IC_LATENCY, IC_COLD, IC_BASE, IC_HCPU, IC_HMEM, IC_BCPU, IC_BMEM, IC_N };
+enum { IC_OUTCOME, IC_LATENCY, IC_COLD, IC_BASE, IC_HCPU, IC_HMEM, IC_BCPU, IC_BMEM, IC_INDEX,
+       IC_ARRIVAL, IC_FUNCTION, IC_LATE, IC_N };
 static const char *const inv_cols[IC_N] = {
     "outcome",          "latency_ms",      "cold_start",     "base_duration_ms",
-    "harvested_cpu_s",  "harvested_mem_mb_s", "borrowed_cpu_s", "borrowed_mem_mb_s"};
+    "harvested_cpu_s",  "harvested_mem_mb_s", "borrowed_cpu_s", "borrowed_mem_mb_s",
+    "index",            "arrival_s",       "function",       "dispatch_late_ms"};
 #define INV_REQUIRED 3
 
 typedef struct inv_ctx {
     hb_run *run;
-    dvec lat, slow;
+    const read_env *env;
+    dvec lat, slow, cens;
+    int cens_ok;                 /* every failed call's timeout is known */
+    hb_call *call;
+    size_t ncall, capcall;
     unsigned char present[IC_N];
 } inv_ctx;
 
@@ -168,10 +202,16 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         return hb_fail_at(err, HB_EINPUT, path, line, "outcome",
                           "unknown outcome '%s' (expected success, timeout, oom, error or lost)",
                           vals[IC_OUTCOME]);
-    double lat, base, h[4];
+    double lat, base, h[4], idx, arr, late;
     int rc = num_field(vals, IC_LATENCY, path, line, o == HB_OUT_SUCCESS, &lat, err);
     if (!rc)
         rc = num_field(vals, IC_BASE, path, line, 0, &base, err);
+    if (!rc)
+        rc = num_field(vals, IC_INDEX, path, line, 0, &idx, err);
+    if (!rc)
+        rc = num_field(vals, IC_ARRIVAL, path, line, 0, &arr, err);
+    if (!rc)
+        rc = num_field(vals, IC_LATE, path, line, 0, &late, err);
     for (int i = 0; !rc && i < 4; i++)
         rc = num_field(vals, IC_HCPU + i, path, line, 0, &h[i], err);
     if (rc)
@@ -179,6 +219,14 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
     if (o == HB_OUT_SUCCESS && lat < 0)
         return hb_fail_at(err, HB_EINPUT, path, line, "latency_ms", "negative: '%s'",
                           vals[IC_LATENCY]);
+    if (!isnan(idx) && (idx < 0 || idx != floor(idx) || idx > 9.0e15))
+        return hb_fail_at(err, HB_EINPUT, path, line, "index", "not a call index: '%s'",
+                          vals[IC_INDEX]);
+    /* the statistics window (the CSV keeps every call; statistics leave these out) */
+    if (!isnan(arr) && (arr < c->env->lo_s || arr > c->env->hi_s)) {
+        run->excluded++;
+        return HB_OK;
+    }
     const char *cs = vals[IC_COLD];
     if (strcmp(cs, "1") == 0)
         run->cold_starts++;
@@ -199,17 +247,61 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         if (base > 0 && dvec_push(&c->slow, lat / base))
             return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
     }
+    /* a failed call counts at its function's timeout: no survivorship in the censored mean */
+    double cens = o == HB_OUT_SUCCESS ? lat : env_timeout_ms(c->env, vals[IC_FUNCTION]);
+    if (isnan(cens))
+        c->cens_ok = 0;
+    else if (dvec_push(&c->cens, cens))
+        return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
+    if (c->ncall == c->capcall) {
+        size_t cap = c->capcall ? 2 * c->capcall : 256;
+        hb_call *v = realloc(c->call, cap * sizeof *v);
+        if (!v)
+            return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
+        c->call = v;
+        c->capcall = cap;
+    }
+    /* real-time backends record when a call was sent: its scheduled arrival is that less how late
+     * it was sent, and that is what identifies the call across policies */
+    double sched = isnan(late) ? arr : arr - late / 1e3;
+    c->call[c->ncall++] = (hb_call){isnan(idx) ? (uint64_t)c->ncall : (uint64_t)idx, sched,
+                                    fnv1a(vals[IC_FUNCTION]),
+                                    o == HB_OUT_SUCCESS ? lat : NAN, cens};
     return HB_OK;
 }
 
-static int read_invocations(const char *path, hb_run *run, hb_error *err)
+static int cmp_call(const void *pa, const void *pb)
 {
-    inv_ctx c = {.run = run};
+    const hb_call *a = pa, *b = pb;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+static int read_invocations(const char *path, const read_env *env, hb_run *run, hb_error *err)
+{
+    inv_ctx c = {.run = run, .env = env, .cens_ok = 1};
     int rc = csv_read(path, inv_cols, IC_N, INV_REQUIRED, c.present, inv_row, &c, err);
+    if (!rc && c.ncall > 1) {
+        qsort(c.call, c.ncall, sizeof *c.call, cmp_call);
+        for (size_t i = 1; i < c.ncall && !rc; i++)
+            if (c.call[i].index == c.call[i - 1].index)
+                rc = hb_fail_at(err, HB_EINPUT, path, 0, "index", "call index %llu appears twice",
+                                (unsigned long long)c.call[i].index);
+    }
     if (rc) {
         free(c.lat.v);
         free(c.slow.v);
+        free(c.cens.v);
+        free(c.call);
         return rc;
+    }
+    run->call = c.call;
+    run->has_index = c.present[IC_INDEX] && c.present[IC_ARRIVAL];
+    if (c.cens_ok) {
+        hb_sort(c.cens.v, c.cens.n);
+        run->cens = c.cens.v;
+        run->ncens = c.cens.n;
+    } else {
+        free(c.cens.v);
     }
     hb_sort(c.lat.v, c.lat.n);
     run->lat = c.lat.v;
@@ -363,6 +455,8 @@ static void run_free(hb_run *r)
 {
     free(r->lat);
     free(r->slowdown);
+    free(r->cens);
+    free(r->call);
     usage_free(&r->usage);
 }
 
@@ -387,6 +481,7 @@ void hb_results_free(hb_results *r)
     free(r->backend);
     free(r->version);
     free(r->git_commit);
+    free(r->baseline);
     memset(r, 0, sizeof *r);
 }
 
@@ -427,14 +522,14 @@ static int file_exists(const char *path)
     return f != NULL;
 }
 
-static int read_run(hb_results *res, const char *policy, int k, unsigned flags, int first,
-                    hb_run *run, hb_error *err)
+static int read_run(hb_results *res, const read_env *env, const char *policy, int k,
+                    unsigned flags, int first, hb_run *run, hb_error *err)
 {
     char path[PATH_BUF];
     int n = snprintf(path, sizeof path, "%s/%s/seed-%d/invocations.csv", res->dir, policy, k);
     if (n < 0 || (size_t)n >= sizeof path)
         return hb_fail(err, HB_EINPUT, "%s: path too long", res->dir);
-    int rc = read_invocations(path, run, err);
+    int rc = read_invocations(path, env, run, err);
     if (!rc) {
         snprintf(path, sizeof path, "%s/%s/seed-%d/summary.json", res->dir, policy, k);
         rc = read_summary(path, run, err);
@@ -456,14 +551,54 @@ static int name_is_safe(const char *s)
     return 1;
 }
 
+/* The timeouts and the statistics window, from "config" and "statistics" (older manifests have
+ * neither: no window, and censored latencies only where every call succeeded). */
+static void read_env_of(hb_results *r, const cJSON *m, read_env *env)
+{
+    memset(env, 0, sizeof *env);
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(m, "config");
+    const cJSON *wl = cJSON_GetObjectItemCaseSensitive(cfg, "workload");
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(cfg, "function");
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(cfg, "experiment");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "statistics");
+    env->tmo_default_s = json_num(wl, "timeout_s");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fn)
+    {
+        double t = json_num(f, "timeout_s");
+        if (env->ntmo < MAX_TIMEOUTS && f->string && strlen(f->string) < 32 && !isnan(t)) {
+            snprintf(env->tmo_name[env->ntmo], 32, "%s", f->string);
+            env->tmo_s[env->ntmo++] = t;
+        }
+    }
+    r->timeouts_known = !isnan(env->tmo_default_s) || env->ntmo > 0;
+    double w = json_num(st, "warmup_s"), d = json_num(st, "drain_s");
+    if (isnan(w))
+        w = json_num(ex, "warmup_s");
+    if (isnan(d))
+        d = json_num(ex, "drain_s");
+    r->warmup_s = isnan(w) ? 0.0 : w;
+    r->drain_s = isnan(d) ? 0.0 : d;
+    r->trace_s = json_num(st, "trace_s");
+    if (isnan(r->trace_s)) {
+        double mins = json_num(cJSON_GetObjectItemCaseSensitive(m, "trace"), "minutes");
+        r->trace_s = isnan(mins) ? NAN : 60.0 * mins;
+    }
+    env->lo_s = r->warmup_s > 0 ? r->warmup_s : -INFINITY;
+    env->hi_s = r->drain_s > 0 && !isnan(r->trace_s) ? r->trace_s - r->drain_s : INFINITY;
+}
+
 static int read_manifest(hb_results *r, const char *path, cJSON *m, unsigned flags, hb_error *err)
 {
+    read_env env;
+    read_env_of(r, m, &env);
     const cJSON *hb = cJSON_GetObjectItemCaseSensitive(m, "harvestbench");
     if (!(r->experiment = xstrdup(json_str(m, "experiment"))) ||
         !(r->status = xstrdup(json_str(m, "status"))) ||
         !(r->backend = xstrdup(json_str(m, "backend"))) ||
         !(r->version = xstrdup(json_str(hb, "version"))) ||
-        !(r->git_commit = xstrdup(json_str(hb, "git_commit"))))
+        !(r->git_commit = xstrdup(json_str(hb, "git_commit"))) ||
+        !(r->baseline = xstrdup(json_str(m, "baseline"))))
         return hb_fail(err, HB_ENOMEM, "out of memory");
     const cJSON *pols = cJSON_GetObjectItemCaseSensitive(m, "policies");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(m, "seeds");
@@ -524,7 +659,7 @@ static int read_manifest(hb_results *r, const char *path, cJSON *m, unsigned fla
             hb_run *run = &pr->runs[pr->nruns];
             run->seed_index = (int)k;
             run->seed = seed;
-            int rc = read_run(r, pr->name, (int)k, flags, pr->nruns == 0, run, err);
+            int rc = read_run(r, &env, pr->name, (int)k, flags, pr->nruns == 0, run, err);
             if (rc) {
                 run_free(run);
                 return rc;
@@ -551,6 +686,18 @@ int hb_results_read(const char *dir, unsigned flags, hb_results *out, hb_error *
         hb_results_free(out);
         return hb_fail(err, HB_EINPUT, "%s: path too long", dir);
     }
+    if (!file_exists(path)) {
+        /* say what is wrong with the directory, not just which file is missing */
+        FILE *d = fopen(out->dir, "r");
+        int rc = hb_fail(err, HB_EINPUT, "%s: %s", out->dir,
+                         d ? "not a result directory of `harvestbench run` (it has no "
+                             "manifest.json)"
+                           : "no such directory");
+        if (d)
+            fclose(d);
+        hb_results_free(out);
+        return rc;
+    }
     cJSON *m;
     int rc = hb_read_json(path, &m, err);
     if (!rc && !cJSON_IsObject(m)) {
@@ -571,6 +718,22 @@ const hb_policy_runs *hb_results_policy(const hb_results *r, const char *name)
         if (strcmp(r->policies[p].name, name) == 0)
             return &r->policies[p];
     return NULL;
+}
+
+int hb_runs_pairing(const hb_policy_runs *a, const hb_policy_runs *b)
+{
+    if (!hb_runs_paired(a, b))
+        return HB_PAIR_NONE;
+    for (size_t k = 0; k < a->nruns; k++) {
+        const hb_run *x = &a->runs[k], *y = &b->runs[k];
+        if (!x->has_index || !y->has_index || x->calls != y->calls)
+            return HB_PAIR_SEED;
+        for (size_t i = 0; i < x->calls; i++)
+            if (x->call[i].index != y->call[i].index || x->call[i].func != y->call[i].func ||
+                !(fabs(x->call[i].arrival_s - y->call[i].arrival_s) <= 1e-5))
+                return HB_PAIR_SEED;
+    }
+    return HB_PAIR_INVOCATION;
 }
 
 int hb_runs_paired(const hb_policy_runs *a, const hb_policy_runs *b)

@@ -8,6 +8,7 @@
 #define HB_RESULTS_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hb_error.h"
 
@@ -24,7 +25,20 @@ typedef struct hb_usage {
     double *mem_harvested_mb, *mem_borrowed_mb;               /* the file has no such columns */
 } hb_usage;
 
-/* One complete run: what compare and check need of it. */
+/* One call of a run, for pairing: invocation `index` of a seed is the same call (arrival, size,
+ * work draw) under every policy of one `run` (docs/statistics.md). */
+typedef struct hb_call {
+    uint64_t index;              /* the index column */
+    double arrival_s;            /* scheduled arrival: arrival_s less dispatch_late_ms (real-time
+                                  * backends); NAN when the file has no arrival_s column */
+    uint32_t func;               /* FNV-1a of the function name (identity check only) */
+    double lat;                  /* latency_ms if successful, else NAN */
+    double cens;                 /* censored latency: lat, or the function's timeout for a
+                                  * failed call (NAN when the manifest gives no timeout) */
+} hb_call;
+
+/* One complete run: what compare and check need of it. Only calls inside the statistics window
+ * (arrival in [warmup_s, trace_s - drain_s], docs/config.md) count; the CSV keeps every call. */
 typedef struct hb_run {
     int seed_index;              /* k of seed-k, 1-based */
     double seed;                 /* the seed value (the same k has the same value for every policy) */
@@ -36,6 +50,12 @@ typedef struct hb_run {
     size_t nlat;
     double *slowdown;            /* latency_ms / base_duration_ms where base_duration_ms > 0 */
     size_t nslow;
+    double *cens;                /* censored latency of every call, ascending; NULL (ncens 0)
+                                  * when a failed call's timeout is unknown */
+    size_t ncens;
+    hb_call *call;               /* every call, ascending index (calls of them) */
+    int has_index;               /* the file has index and arrival_s columns */
+    size_t excluded;             /* rows outside the statistics window */
     /* summary.json integrals; NAN when absent */
     double cpu_used_core_s, cpu_alloc_core_s, cpu_capacity_core_s;
     double mem_used_mb_s, mem_alloc_mb_s, mem_capacity_mb_s;
@@ -58,6 +78,10 @@ typedef struct hb_results {
     hb_policy_runs *policies;    /* in the manifest's order */
     size_t nwarnings;
     char **warnings;             /* runs skipped and why */
+    char *baseline;              /* the manifest's "baseline" ([experiment] baseline); "" if none */
+    double warmup_s, drain_s;    /* the statistics window (0: none) */
+    double trace_s;              /* the trace's span (NAN when unknown) */
+    int timeouts_known;          /* the manifest gave every function's timeout_s */
 } hb_results;
 
 enum { HB_READ_USAGE = 1 };
@@ -72,5 +96,15 @@ const hb_policy_runs *hb_results_policy(const hb_results *r, const char *name);
 
 /* 1 if both have the same seed values in the same order (their runs replay the same traces). */
 int hb_runs_paired(const hb_policy_runs *a, const hb_policy_runs *b);
+
+/* How a policy's runs pair with a baseline's (docs/statistics.md):
+ * HB_PAIR_INVOCATION  the same seeds, and in each seed the same calls: the same count, and index by
+ *                     index the same function and scheduled arrival (within 10 us; so the same
+ *                     trace);
+ * HB_PAIR_SEED        the same seeds, but the calls differ (another trace or window);
+ * HB_PAIR_NONE        other seeds. */
+enum { HB_PAIR_NONE, HB_PAIR_SEED, HB_PAIR_INVOCATION };
+extern const char *const hb_pairing_names[3];   /* "none", "seed", "invocation" */
+int hb_runs_pairing(const hb_policy_runs *a, const hb_policy_runs *b);
 
 #endif

@@ -126,6 +126,48 @@ void hb_boot_share(const size_t *hits, const size_t *total, size_t K, size_t B, 
 void hb_boot_ratio(const double *num, const double *den, size_t K, size_t B, gsl_rng *seed_rng,
                    double *rep);
 
+/* ---- the paired bootstrap (by invocation) ----
+ *
+ * When invocation i of seed k is the same call under a policy and its baseline (same arrival, size
+ * and work draw: common random numbers), the two are resampled together: a replicate draws K seeds
+ * with replacement (from seed_rng: K draws, as above, so the seeds match hb_boot_ratio's), then,
+ * within each drawn seed of n calls, n call indices with replacement (from call_rng), and evaluates
+ * both the policy and the baseline on the SAME indices. Group k holds, index-aligned, a[i] and b[i]:
+ * the latency of call i under each (NAN where it failed) and ca[i], cb[i]: its censored latency
+ * (a failed call at its timeout; NULL when unknown). Per replicate it writes the success-only mean
+ * and q-quantile, the censored mean and the success share of each side (NAN when the draw holds
+ * no value). */
+typedef struct hb_pair_group {
+    const double *a, *b;
+    const double *ca, *cb;   /* may be NULL (then the censored replicates are NAN) */
+    size_t n;
+} hb_pair_group;
+
+enum { HB_PR_MEAN_A, HB_PR_MEAN_B, HB_PR_Q_A, HB_PR_Q_B, HB_PR_CMEAN_A, HB_PR_CMEAN_B,
+       HB_PR_SUCC_A, HB_PR_SUCC_B, HB_PR_N };
+
+/* rep[j] holds B replicates for each j < HB_PR_N. Returns 0, or -1 when out of memory. */
+int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng *seed_rng,
+                   gsl_rng *call_rng, double *const rep[HB_PR_N]);
+
+/* ---- the seed-level paired test ----
+ *
+ * Sign-flip permutation test (Fisher 1935; Good, Permutation Tests, 2005, ch. 3) of n paired
+ * differences d (one per seed, policy minus baseline): under H0 (no effect), each seed's difference
+ * is as likely to have either sign, so the reference distribution of T = |sum d| is over all 2^n
+ * sign assignments. p = #{assignments with |sum s_i d_i| >= T} / 2^n (a relative tolerance of 1e-9
+ * counts equal sums as equal): exact for n <= HB_SIGNFLIP_EXACT_MAX; above, 2^17 random
+ * assignments from rng, p = (1 + count) / (1 + 2^17). Two-sided. The smallest possible p is
+ * 2 / 2^n: 0.0625 with 5 seeds. With n = 0 p is NAN; when every difference is 0, p = 1. */
+#define HB_SIGNFLIP_EXACT_MAX 20
+typedef struct hb_signflip {
+    double mean_diff;      /* mean of d */
+    double p;
+    size_t n;
+    int exact;
+} hb_signflip;
+hb_signflip hb_signflip_test(const double *d, size_t n, gsl_rng *rng);
+
 /* Relative change in percent, replicate by replicate: 100 (a[b] - b[b]) / b[b] (NAN where b is 0
  * or either is NAN), into out (may alias a). */
 void hb_change_pct(const double *a, const double *b, size_t B, double *out);

@@ -48,9 +48,13 @@ const char *hb_kv_where(const hb_kvlist *kv, const char *key, char *buf, size_t 
 
 /* ---- what a policy is told when it is created ---- */
 
+/* The engine clips every decision of every policy into cpu_clip / mem_clip_mb: the alloc a size()
+ * hook returns and every hb_invoker_resize() of an invoker-side hook (CPU only when it is a quota,
+ * cpu_hard = 1: shares are a weight, not cores). A clipped call gets hb_invocation.clipped = 1 and
+ * counts in summary.json's clipped_decisions. Policies may clip themselves too. */
 typedef struct hb_func_config {
     hb_res user;                       /* the user's (cpu, memory) of the function */
-    double cpu_clip[2];                /* range a decision is clipped to, cores */
+    double cpu_clip[2];                /* range a decision is clipped to, cores (engine-enforced) */
     double mem_clip_mb[2];             /* ... MB */
     hb_time timeout;
 } hb_func_config;
@@ -123,7 +127,7 @@ typedef struct hb_usage_sample {
 int hb_invoker_id(const hb_invoker *iv);
 hb_time hb_invoker_now(const hb_invoker *iv);
 hb_res hb_invoker_capacity(const hb_invoker *iv);
-/* Changes the allocation of a running call. Fails (HB_ERUN) if the invoker's allocations would
+/* Changes the allocation of a running call, clipped first to the function's ranges. Fails (HB_ERUN) if the invoker's allocations would
  * exceed its capacity; a memory limit below the call's usage kills it (outcome oom), as the kernel
  * does. Shrink others before growing one. */
 int hb_invoker_resize(hb_invoker *iv, hb_invocation *inv, hb_res alloc, hb_error *err);

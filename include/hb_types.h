@@ -81,6 +81,8 @@ typedef struct hb_invocation {
     hb_res alloc_start;                /* allocation the invocation starts with */
     hb_res reserve;                    /* capacity it holds on its invoker while it runs */
     int cpu_hard;                      /* 1: CPU is a quota (--cpus); 0: CPU shares by memory */
+    int clipped;                       /* 1: the engine clipped a decision of the policy about
+                                        * this call into the function's clip ranges */
 
     /* placement (engine) */
     int invoker;

@@ -141,6 +141,16 @@ int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o,
     cfg->cores = LT_CORES;
     cfg->memory_mb = LT_MEM_MB;
     cfg->keep_alive_s = 0;
+    /* the engine clips every decision to the functions' ranges; profiling measures peaks with the
+     * whole invoker, outside them */
+    hb_func_config funcs[HB_NFUNCS];
+    memcpy(funcs, cfg->funcs, sizeof funcs);
+    for (int f = 0; f < HB_NFUNCS; f++) {
+        cfg->funcs[f].cpu_clip[0] = 0;
+        cfg->funcs[f].cpu_clip[1] = LT_CORES;
+        cfg->funcs[f].mem_clip_mb[0] = 0;
+        cfg->funcs[f].mem_clip_mb[1] = LT_MEM_MB;
+    }
     hb_run_stats st;
     hb_stats_init(&st, 0);
     hb_engine_spec es = {
@@ -156,6 +166,7 @@ int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o,
     cfg->cores = cores;
     cfg->memory_mb = mem;
     cfg->keep_alive_s = keep;
+    memcpy(cfg->funcs, funcs, sizeof funcs);
     if (!rc && c.not_cold)
         rc = hb_fail(err, HB_ERUN, "%d calls were warm starts", c.not_cold);
     hb_trace_free(tr);

@@ -60,7 +60,11 @@ for p in greedy ensure freyr; do
     check "$p: allocations within the clip ranges" \
         test "$(awk -F, 'NR > 1 && ($20 < 1 || $20 > 2 || $21 < 128 || $21 > 1024)' "$f" | wc -l)" -eq 0
     check "$p: no predictions" test "$(awk -F, 'NR > 1 && ($17 != "" || $19 != "")' "$f" | wc -l)" -eq 0
+    # the built-in policies clip themselves: the engine had nothing to clip
+    check "$p: clipped_decisions is 0" grep -q '"clipped_decisions":[[:space:]]*0,' "$TMP/t/out/$p/seed-1/summary.json"
 done
+check "the manifest records compare's baseline (fixed)" grep -q '"baseline":[[:space:]]*"fixed"' "$TMP/t/out/manifest.json"
+check "the manifest records the statistics window" grep -q '"warmup_s":[[:space:]]*0' "$TMP/t/out/manifest.json"
 check "greedy harvests memory" grep -q '"harvested_mem_mb_s":[[:space:]]*[1-9]' "$TMP/t/out/greedy/seed-1/summary.json"
 
 # ---- bad checkpoints and keys ----

@@ -90,13 +90,22 @@ expect "compare fixture" 0 "$HB" compare "$T/fx"
 contains "compare prints the table" "| libra"
 # the fixture's libra is about 30% faster: Cliff's delta is negative, and the words say so
 if grep -q "libra's latencies tend to be lower" "$T/fx/comparison.md"; then ok; else bad "Cliff's delta in words" "comparison.md does not say libra's latencies tend to be lower"; fi
-for f in comparison.md comparison.csv comparison.json plots/latency_cdf.png plots/latency_bars.png \
+for f in comparison.md comparison.csv comparison.json plots/forest.png plots/latency_cdf.png plots/latency_bars.png \
          plots/usage_default.png plots/usage_libra.png plots/harvest_libra.png; do
     if [ -s "$T/fx/$f" ]; then ok; else bad "$f" "missing"; fi
 done
 verify_run "$T/fx" default libra
 close_to "libra cpu_util_alloc" "$(jget "$T/fx/comparison.json" policies/libra/cpu_util_alloc)" \
     "$(util "$T/fx" libra cpu_used_core_s cpu_alloc_core_s)"
+# default's CPU is a share: used/allocated is null (with a note); used/capacity is reported
+if [ "$(jget "$T/fx/comparison.json" policies/default/cpu_util_alloc)" = null ]; then ok; else bad "default cpu_util_alloc" "not null"; fi
+close_to "default cpu_util_capacity" "$(jget "$T/fx/comparison.json" policies/default/cpu_util_capacity)" \
+    "$(util "$T/fx" default cpu_used_core_s cpu_capacity_core_s)"
+# the fixture replays the same calls under both policies: paired by invocation
+if [ "$(jget "$T/fx/comparison.json" policies/libra/vs_baseline/pairing)" = '"invocation"' ]; then ok; else bad "pairing" "$(jget "$T/fx/comparison.json" policies/libra/vs_baseline/pairing)"; fi
+if [ "$(jget "$T/fx/comparison.json" policies/libra/vs_baseline/descriptive/cliffs_delta)" != MISSING ]; then ok; else bad "descriptive block" "no descriptive/cliffs_delta"; fi
+# the forest plot is the first plot of comparison.md, above the latency table
+awk '/\.png\)/ { print; exit }' "$T/fx/comparison.md" | grep -q 'plots/forest.png' && ok || bad "forest first" "the first plot is not the forest plot"
 close_to "default mem_util_capacity" "$(jget "$T/fx/comparison.json" policies/default/mem_util_capacity)" \
     "$(util "$T/fx" default mem_used_mb_s mem_capacity_mb_s)"
 m_l=$(jget "$T/fx/comparison.json" policies/libra/latency_ms/mean)
@@ -116,7 +125,9 @@ expect "compare --help" 0 "$HB" compare --help
 contains "compare --help" "usage: harvestbench compare DIR"
 expect "check --help" 0 "$HB" check --help
 expect "baseline absent" 2 "$HB" compare "$T/fx" --baseline nosuch
-contains "baseline absent" "the baseline policy 'nosuch' is not in this run"
+contains "baseline absent" "the baseline policy 'nosuch' (--baseline) is not in this run"
+expect "not a result directory" 2 "$HB" compare tests/fixtures
+contains "not a result directory" "not a result directory of \`harvestbench run\`"
 cp -r tests/fixtures/results/two-policies "$T/broken"
 sed -i '5s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*\),[^,]*,/\1,12x,/' \
     "$T/broken/libra/seed-2/invocations.csv"
@@ -139,6 +150,10 @@ done
 expect "check 20% slower" 1 "$HB" check "$T/slow" --against tests/fixtures/results/two-policies
 contains "check 20% slower" "REGRESSION"
 contains "check 20% slower" "+20.00%"
+# the fixture's manifest gives no timeouts: with failed calls the censored mean falls back
+contains "check falls back to the mean" "latency_mean_ms (no censored latency: a manifest gives no timeouts)"
+expect "check --metric p99" 1 "$HB" check "$T/slow" --against tests/fixtures/results/two-policies --metric p99
+contains "check --metric p99" "gate latency_p99_ms"
 expect "check 20% slower, 25% tolerance" 0 "$HB" check "$T/slow" --against tests/fixtures/results/two-policies --max-regression 25
 expect "check same run" 0 "$HB" check "$T/fx" --against tests/fixtures/results/two-policies
 
@@ -147,6 +162,16 @@ if "$HB" run configs/ci.ini --out "$T/real" --quiet >"$T/out" 2>&1; then
     ok
     expect "compare real run" 0 "$HB" compare "$T/real"
     verify_run "$T/real" default fixed
+    # the manifest's baseline: fixed is in the run
+    if [ "$(jget "$T/real/comparison.json" baseline)" = '"fixed"' ]; then ok; else bad "default baseline" "$(jget "$T/real/comparison.json" baseline)"; fi
+    if [ "$(jget "$T/real/comparison.json" policies/libra/vs_baseline/pairing)" = '"invocation"' ]; then ok; else bad "real pairing" "not invocation"; fi
+    # the censored mean, independently: a failed call at its function's timeout (300 s here)
+    for p in default greedy; do
+        cm=$(cat "$T/real/$p"/seed-*/invocations.csv | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+             $1 == "index" { next } { n++; s += ($c["outcome"] == "success" ? $c["latency_ms"] : 300000) }
+             END { printf "%.12g", s / n }')
+        close_to "$p censored mean" "$(jget "$T/real/comparison.json" "policies/$p/latency_censored_ms/mean")" "$cm"
+    done
     close_to "real cpu_util_alloc" "$(jget "$T/real/comparison.json" policies/fixed/cpu_util_alloc)" \
         "$(util "$T/real" fixed cpu_used_core_s cpu_alloc_core_s)"
     # against the engine's own per-run summaries

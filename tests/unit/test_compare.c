@@ -92,6 +92,20 @@ static void compute(const hb_results *r, const char *name, unsigned long seed, h
                      HB_OK);
 }
 
+/* Compares policy a with policy b of r as `compare` does (streams and pairing). */
+static void vs_of(const hb_results *r, const char *a, const char *b, unsigned long seed,
+                  int pairing, const hb_policy_stats *sa, const hb_policy_stats *sb,
+                  hb_vs_baseline *v)
+{
+    hb_boot_opts o = {2000, seed, 0.95};
+    hb_error err;
+    const hb_policy_runs *pa = hb_results_policy(r, a), *pb = hb_results_policy(r, b);
+    hb_streams st = {hb_stream_seed(seed, "", "seeds"), hb_stream_seed(seed, "", "seeds"),
+                     hb_stream_seed(seed, a, "calls"), hb_stream_seed(seed, b, "calls"),
+                     hb_stream_seed(seed, a, "paired-calls")};
+    ck_assert_int_eq(hb_vs_compute(pa, pb, sa, sb, pairing, &o, &st, v, &err), HB_OK);
+}
+
 /* ---- the tiny fixture, by hand ---- */
 
 START_TEST(tiny_fixture_by_hand)
@@ -119,7 +133,8 @@ START_TEST(tiny_fixture_by_hand)
     ck_assert_double_eq(d.p50_ci.hi, 450.0);
     ck_assert_double_eq_tol(d.slowdown_mean, 2.0, EPS);  /* every known base is latency / 2 */
     ck_assert_uint_eq(d.nslowdown, 8);
-    ck_assert_double_eq_tol(d.cpu_util_alloc, 40.0 / 60.0, EPS);   /* (10+30)/(20+40) */
+    /* default's CPU is a share, not a quota: no used/allocated utilization */
+    ck_assert(d.cpu_share && isnan(d.cpu_util_alloc) && isnan(d.cpu_util_alloc_ci.lo));
     ck_assert_double_eq_tol(d.mem_util_alloc, 4000.0 / 10000.0, EPS);
     ck_assert_double_eq_tol(d.cpu_util_capacity, 40.0 / 160.0, EPS);
     ck_assert_double_eq_tol(d.mem_util_capacity, 4000.0 / 32000.0, EPS);
@@ -138,13 +153,20 @@ START_TEST(tiny_fixture_by_hand)
     ck_assert_double_eq_tol(f.accelerated_share, 1.0 / 10.0, EPS);
     ck_assert_double_eq_tol(f.cpu_util_alloc, 50.0 / 60.0, EPS);
 
+    ck_assert(!f.cpu_share);
+    /* no timeouts in tiny's manifest and a failed call in both: no censored latency */
+    ck_assert_uint_eq(d.ncens, 0);
+    ck_assert(isnan(d.cens_mean) && isnan(d.cens_mean_ci.lo));
     hb_vs_baseline v;
-    ck_assert_int_eq(hb_vs_compute(&f, &d, 1, 0.95, &v, &err), HB_OK);
-    ck_assert(v.paired);
+    /* the same seeds, but no arrival_s column: paired by seed, not by invocation */
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"),
+                                     hb_results_policy(&r, "default")), HB_PAIR_SEED);
+    vs_of(&r, "fast", "default", 1, HB_PAIR_SEED, &f, &d, &v);
+    ck_assert_int_eq(v.pairing, HB_PAIR_SEED);
     ck_assert_double_eq_tol(v.mean.pct, 100.0 * (150.0 - 2750.0 / 9.0) / (2750.0 / 9.0), EPS);
     ck_assert_double_eq_tol(v.p99.pct, 100.0 * (249.2 - 542.0) / 542.0, EPS);
-    ck_assert_double_eq_tol(v.cpu_util_alloc.pct, 100.0 * (50.0 / 60.0 - 40.0 / 60.0) / (40.0 / 60.0),
-                            EPS);
+    ck_assert(isnan(v.cpu_util_alloc.pct));   /* the baseline's is undefined */
+    ck_assert_double_eq_tol(v.cpu_util_capacity.pct, 100.0 * (50.0 - 40.0) / 40.0, EPS);
     ck_assert(v.mean.ci.lo < v.mean.pct && v.mean.pct < v.mean.ci.hi && v.mean.ci.hi < 0.0);
     /* Pairs fast > default: 120>100, 150>100, 180>{100,150}, 200>{100,150}, 240>{100,150,200},
      * 250>{100,150,200}: 12; ties at 100, 150, 200, 250: 4; so U = 14, fast < default in 65 pairs
@@ -153,7 +175,11 @@ START_TEST(tiny_fixture_by_hand)
     ck_assert_double_eq_tol(v.mwu.u, 14.0, EPS);
     ck_assert_double_eq_tol(v.cliffs_delta, -53.0 / 81.0, EPS);
     ck_assert_double_eq_tol(v.mwu.p, 0.021413718336684043, 1e-12);
-    /* per-seed means: default 250, 350; fast 150, 150 -> d = -100, -200: W+ = 0, p = 2/4 */
+    /* per-seed means: default 250, 350; fast 150, 150 -> d = -100, -200: W+ = 0, p = 2/4;
+     * the sign-flip test: |-300| is reached by 2 of the 4 sign assignments, p = 0.5 */
+    ck_assert_double_eq_tol(v.seed_mean.p, 0.5, EPS);
+    ck_assert_double_eq_tol(v.seed_mean.mean_diff, -150.0, EPS);
+    ck_assert(isnan(v.seed_cens_mean.p));
     ck_assert_uint_eq(v.wilcoxon.n_used, 2);
     ck_assert_double_eq(v.wilcoxon.w_plus, 0.0);
     ck_assert_double_eq_tol(v.wilcoxon.p, 0.5, EPS);
@@ -214,13 +240,14 @@ START_TEST(one_seed_gives_no_utilization_interval)
     hb_policy_stats sd, sf;
     ck_assert_int_eq(hb_policy_stats_compute(&d1, &o, 1, 2, &sd, &err), HB_OK);
     ck_assert_int_eq(hb_policy_stats_compute(&f1, &o, 1, 3, &sf, &err), HB_OK);
-    ck_assert_double_eq_tol(sd.cpu_util_alloc, 0.5, EPS);   /* seed 1: 10 / 20 */
+    ck_assert_double_eq_tol(sd.mem_util_alloc, 0.25, EPS);   /* seed 1: 1000 / 4000 */
     ck_assert(isnan(sd.cpu_util_alloc_ci.lo) && isnan(sd.mem_util_alloc_ci.hi));
     ck_assert(!isnan(sd.mean_ci.lo));   /* latency still has its within-run interval */
     hb_vs_baseline v;
-    ck_assert_int_eq(hb_vs_compute(&sf, &sd, 1, 0.95, &v, &err), HB_OK);
-    ck_assert_double_eq_tol(v.cpu_util_alloc.pct, 50.0, EPS);   /* 0.75 vs 0.5 */
-    ck_assert(isnan(v.cpu_util_alloc.ci.lo) && !hb_change_significant(&v.cpu_util_alloc));
+    hb_streams st = {1, 1, 2, 3, 4};
+    ck_assert_int_eq(hb_vs_compute(&f1, &d1, &sf, &sd, HB_PAIR_SEED, &o, &st, &v, &err), HB_OK);
+    ck_assert_double_eq_tol(v.cpu_util_capacity.pct, 50.0, EPS);   /* 15/80 vs 10/80 */
+    ck_assert(isnan(v.cpu_util_capacity.ci.lo) && !hb_change_significant(&v.cpu_util_capacity));
     ck_assert(!isnan(v.mean.ci.lo));
     hb_policy_stats_free(&sd);
     hb_policy_stats_free(&sf);
@@ -255,7 +282,9 @@ START_TEST(every_call_failed)
     ck_assert(isnan(x.mean_ci.lo) && isnan(x.p99_ci.hi) && isnan(x.p50_ci.lo));
     ck_assert(isnan(x.slowdown_mean));
     hb_vs_baseline v;
-    ck_assert_int_eq(hb_vs_compute(&x, &d, 1, 0.95, &v, &err), HB_OK);
+    vs_of(&r, "broken", "default", 1, hb_runs_pairing(hb_results_policy(&r, "broken"),
+                                                      hb_results_policy(&r, "default")),
+          &x, &d, &v);
     ck_assert(isnan(v.mean.pct) && isnan(v.mean.ci.lo));
     ck_assert(isnan(v.mwu.p) && isnan(v.cliffs_delta));
     ck_assert(isnan(v.wilcoxon.p));   /* no seed has a mean on both sides */
@@ -282,8 +311,9 @@ START_TEST(every_call_failed)
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(lat, "mean_ci")));
     cJSON *vb = cJSON_GetObjectItem(b, "vs_baseline");
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(vb, "mean_change_pct")));
-    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(vb, "mann_whitney_p")));
-    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(vb, "p_holm")));
+    cJSON *desc = cJSON_GetObjectItem(vb, "descriptive");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(desc, "mann_whitney_p")));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(desc, "mann_whitney_p_holm")));
     ck_assert_double_eq(cJSON_GetObjectItem(b, "invocations")->valuedouble, 60);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j,
                                                                                          "policies"),
@@ -308,26 +338,38 @@ START_TEST(json_has_the_brief_keys)
     ck_assert_str_eq(cJSON_GetObjectItem(j, "baseline")->valuestring, "default");
     cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "policies"), "fast");
     ck_assert_ptr_nonnull(f);
-    static const char *const top[] = {"invocations", "seeds", "latency_ms", "cpu_util_alloc",
-                                      "mem_util_alloc", "cpu_util_capacity", "mem_util_capacity",
-                                      "vs_baseline"};
+    static const char *const top[] = {"invocations", "seeds", "latency_ms", "latency_censored_ms",
+                                      "cpu_util_alloc", "mem_util_alloc", "cpu_util_capacity",
+                                      "mem_util_capacity", "vs_baseline"};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         ck_assert_msg(cJSON_HasObjectItem(f, top[i]), "missing %s", top[i]);
     static const char *const lat[] = {"mean", "p50", "p95", "p99", "mean_ci", "p99_ci"};
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++)
         ck_assert_msg(cJSON_HasObjectItem(cJSON_GetObjectItem(f, "latency_ms"), lat[i]),
                       "missing %s", lat[i]);
-    static const char *const vs[] = {"mean_change_pct", "mean_change_ci", "p99_change_pct",
-                                     "mann_whitney_u", "mann_whitney_p", "cliffs_delta", "p_holm"};
+    static const char *const vs[] = {"pairing", "mean_change_pct", "mean_change_ci",
+                                     "p99_change_pct", "censored_mean_change_pct",
+                                     "censored_mean_change_ci", "cpu_util_capacity_change_pct",
+                                     "seed_level", "descriptive"};
     cJSON *v = cJSON_GetObjectItem(f, "vs_baseline");
     for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
         ck_assert_msg(cJSON_HasObjectItem(v, vs[i]), "missing %s", vs[i]);
-    ck_assert_double_eq_tol(cJSON_GetObjectItem(v, "mann_whitney_u")->valuedouble, 14.0, EPS);
-    ck_assert_double_eq_tol(cJSON_GetObjectItem(v, "cliffs_delta")->valuedouble, -53.0 / 81.0,
+    ck_assert_str_eq(cJSON_GetObjectItem(v, "pairing")->valuestring, "seed");
+    /* default's CPU is a share: used/allocated is null, with a note */
+    cJSON *d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "policies"), "default");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(d, "cpu_util_alloc")));
+    ck_assert(cJSON_IsString(cJSON_GetObjectItem(d, "cpu_util_alloc_note")));
+    ck_assert(!cJSON_IsNull(cJSON_GetObjectItem(d, "cpu_util_capacity")));
+    cJSON *sl = cJSON_GetObjectItem(v, "seed_level");
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(sl, "mean_p")->valuedouble, 0.5, EPS);
+    cJSON *ds = cJSON_GetObjectItem(v, "descriptive");
+    ck_assert(cJSON_IsString(cJSON_GetObjectItem(ds, "note")));
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(ds, "mann_whitney_u")->valuedouble, 14.0, EPS);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(ds, "cliffs_delta")->valuedouble, -53.0 / 81.0,
                             EPS);
     /* one comparison: Holm leaves p alone */
-    ck_assert_double_eq(cJSON_GetObjectItem(v, "p_holm")->valuedouble,
-                        cJSON_GetObjectItem(v, "mann_whitney_p")->valuedouble);
+    ck_assert_double_eq(cJSON_GetObjectItem(ds, "mann_whitney_p_holm")->valuedouble,
+                        cJSON_GetObjectItem(ds, "mann_whitney_p")->valuedouble);
     cJSON *mci = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "latency_ms"), "mean_ci");
     ck_assert_int_eq(cJSON_GetArraySize(mci), 2);
     ck_assert_double_eq_tol(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "latency_ms"), "p99")
@@ -378,8 +420,9 @@ static void assert_png(const char *path, unsigned w, unsigned h)
 START_TEST(plots_are_valid_pngs)
 {
     copy_fixture("two-policies", "plots");
-    char *argv[] = {"compare", TMP "/plots", NULL};
-    ck_assert_int_eq(run_cmd(cmd_compare, 2, argv), 0);
+    char *argv[] = {"compare", TMP "/plots", "--baseline", "default", NULL};
+    ck_assert_int_eq(run_cmd(cmd_compare, 4, argv), 0);
+    assert_png(TMP "/plots/plots/forest.png", 1400, 300);   /* one row */
     assert_png(TMP "/plots/plots/latency_cdf.png", 960, 600);
     assert_png(TMP "/plots/plots/latency_bars.png", 1100, 520);
     assert_png(TMP "/plots/plots/usage_default.png", 1000, 700);
@@ -396,6 +439,10 @@ START_TEST(plots_are_valid_pngs)
     }
     char *md = slurp(TMP "/plots/comparison.md");
     ck_assert(strstr(md, "](plots/latency_cdf.png)") && strstr(md, "](plots/harvest_libra.png)"));
+    /* the forest plot is the first plot, above the latency tables */
+    char *forest = strstr(md, "](plots/forest.png)"), *first_png = strstr(md, ".png)");
+    ck_assert(forest && first_png && first_png < forest + 20);
+    ck_assert(forest < strstr(md, "## Latency"));
     free(md);
     /* titles, axis labels with units and a key in every script */
     static const char *const gp[] = {"latency_cdf.gp", "latency_bars.gp", "usage_libra.gp",
@@ -453,10 +500,16 @@ START_TEST(compare_usage_errors)
     ck_assert(output_has("--resamples needs an integer from 2000"));
     char *nob[] = {"compare", FIX "/tiny", "--baseline", "libra", NULL};
     ck_assert_int_eq(run_cmd(cmd_compare, 4, nob), 2);
-    ck_assert(output_has("the baseline policy 'libra' is not in this run (policies: default fast)"));
+    ck_assert(output_has("the baseline policy 'libra' (--baseline) is not in this run (policies: "
+                         "default fast)"));
     char *nodir[] = {"compare", TMP "/nowhere", NULL};
     ck_assert_int_eq(run_cmd(cmd_compare, 2, nodir), 2);
-    ck_assert(output_has("nowhere/manifest.json: cannot open"));
+    ck_assert(output_has("nowhere: no such directory"));
+    /* a directory that is not a result directory says so (exit 2) */
+    char *notres[] = {"compare", "tests/fixtures", NULL};
+    ck_assert_int_eq(run_cmd(cmd_compare, 2, notres), 2);
+    ck_assert(output_has("tests/fixtures: not a result directory of `harvestbench run` (it has no "
+                         "manifest.json)"));
 }
 END_TEST
 
@@ -472,9 +525,16 @@ START_TEST(check_cli)
     /* a run against itself passes, one line per metric */
     char *same[] = {"check", FIX "/two-policies", "--against", FIX "/two-policies", NULL};
     ck_assert_int_eq(run_cmd(cmd_check, 4, same), 0);
+    ck_assert(output_has("libra        latency_censored_mean_ms"));
     ck_assert(output_has("libra        latency_mean_ms"));
-    ck_assert(output_has("default      mem_util_alloc"));
-    ck_assert(output_has("0 regressions in 10 metrics of 2 policies -> pass"));
+    ck_assert(output_has("info (not gated; see --metric)"));
+    ck_assert(output_has("default      mem_util_capacity"));
+    ck_assert(output_has("default      pairing                  invocation"));
+    ck_assert(output_has("0 regressions in 8 metrics of 2 policies -> pass"));
+    char *badm[] = {"check", FIX "/two-policies", "--against", FIX "/two-policies", "--metric",
+                    "median", NULL};
+    ck_assert_int_eq(run_cmd(cmd_check, 6, badm), 2);
+    ck_assert(output_has("--metric needs censored-mean, mean or p99"));
     /* no policy in common: nothing to check is bad input */
     copy_fixture("tiny", "disjoint");
     ck_assert_int_eq(system("cd " TMP "/disjoint && mv default other && mv fast quick && "
@@ -506,16 +566,166 @@ START_TEST(check_fails_on_a_worse_run)
     ck_assert_int_eq(system("rm -rf " TMP "/worse-base/default && cp -r " TMP
                             "/worse-base/fast " TMP "/worse-base/default"),
                      0);
-    char *argv[] = {"check", FIX "/tiny", "--against", TMP "/worse-base", NULL};
-    ck_assert_int_eq(run_cmd(cmd_check, 4, argv), 1);
+    /* tiny has no timeouts in its manifest: the censored mean is n/a, so gate on the mean */
+    char *argv[] = {"check", FIX "/tiny", "--against", TMP "/worse-base", "--metric", "mean",
+                    NULL};
+    ck_assert_int_eq(run_cmd(cmd_check, 6, argv), 1);
     ck_assert(output_has("default      latency_mean_ms"));
     ck_assert(output_has("REGRESSION"));
     ck_assert(output_has("-> FAIL"));
     /* with a tolerance above the change (+103.7%), it passes */
     char *loose[] = {"check", FIX "/tiny", "--against", TMP "/worse-base", "--max-regression",
-                     "150", NULL};
-    ck_assert_int_eq(run_cmd(cmd_check, 6, loose), 0);
+                     "150", "--metric", "mean", NULL};
+    ck_assert_int_eq(run_cmd(cmd_check, 8, loose), 0);
     ck_assert(output_has("ok (worse, within the tolerance)"));
+}
+END_TEST
+
+/* ---- pairing by invocation, the censored mean, the statistics window (fixture paired/) ---- */
+
+START_TEST(paired_bootstrap_known_answer)
+{
+    hb_results r;
+    hb_error err;
+    ck_assert_int_eq(hb_results_read(FIX "/paired", 0, &r, &err), HB_OK);
+    ck_assert_str_eq(r.baseline, "base");
+    const hb_policy_runs *b = hb_results_policy(&r, "base"), *f = hb_results_policy(&r, "fast");
+    ck_assert_int_eq(hb_runs_pairing(f, b), HB_PAIR_INVOCATION);
+    hb_policy_stats sb, sf;
+    compute(&r, "base", 1, &sb);
+    compute(&r, "fast", 1, &sf);
+    /* fast is exactly half of base on every call, so every paired replicate's change is -50% */
+    hb_vs_baseline v;
+    vs_of(&r, "fast", "base", 1, HB_PAIR_INVOCATION, &sf, &sb, &v);
+    ck_assert_int_eq(v.pairing, HB_PAIR_INVOCATION);
+    const hb_change *c[3] = {&v.mean, &v.p99, &v.cens_mean};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_double_eq_tol(c[i]->pct, -50.0, 1e-9);
+        ck_assert_double_eq_tol(c[i]->ci.lo, -50.0, 1e-9);
+        ck_assert_double_eq_tol(c[i]->ci.hi, -50.0, 1e-9);
+    }
+    /* resampled unpaired (the old scheme) the same data give a wide interval */
+    hb_vs_baseline u;
+    vs_of(&r, "fast", "base", 1, HB_PAIR_SEED, &sf, &sb, &u);
+    ck_assert_double_eq_tol(u.mean.pct, -50.0, 1e-9);
+    ck_assert(u.mean.ci.hi - u.mean.ci.lo > 20.0);
+    /* utilization is paired by seed: the replicates drew the same seeds, 20/80 vs 10/80 and
+     * 40/80 vs 30/80 */
+    ck_assert_double_eq_tol(v.cpu_util_capacity.pct, 50.0, 1e-9);
+    ck_assert(v.cpu_util_capacity.ci.lo >= 100.0 * (40.0 / 30.0 - 1) - 1e-9);
+    ck_assert(v.cpu_util_capacity.ci.hi <= 100.0 + 1e-9);
+    hb_policy_stats_free(&sb);
+    hb_policy_stats_free(&sf);
+    hb_results_free(&r);
+}
+END_TEST
+
+START_TEST(censored_mean_counts_failures_at_their_timeout)
+{
+    hb_results r;
+    hb_error err;
+    ck_assert_int_eq(hb_results_read(FIX "/paired", 0, &r, &err), HB_OK);
+    hb_policy_stats sb, sx;
+    compute(&r, "base", 1, &sb);
+    compute(&r, "flaky", 1, &sx);
+    ck_assert_double_eq_tol(sb.cens_mean, 275.0, EPS);   /* all succeed: the mean itself */
+    ck_assert_double_eq_tol(sb.lat_mean, 275.0, EPS);
+    ck_assert_uint_eq(sx.ncens, 8);
+    ck_assert_uint_eq(sx.nlat, 7);
+    ck_assert_double_eq_tol(sx.lat_mean, 1900.0 / 7.0, EPS);   /* survivors look faster ... */
+    ck_assert_double_eq_tol(sx.cens_mean, 487.5, EPS);         /* ... dh's timeout is 2 s */
+    ck_assert_double_eq_tol(sx.cens_p99, 2000.0 - 0.07 * (2000.0 - 450.0), EPS);
+    hb_vs_baseline v;
+    vs_of(&r, "flaky", "base", 1, HB_PAIR_INVOCATION, &sx, &sb, &v);
+    ck_assert(v.mean.pct < 0);
+    ck_assert_double_eq_tol(v.cens_mean.pct, 100.0 * (487.5 - 275.0) / 275.0, EPS);
+    /* per seed: +212.5*... seed 1: (2700 - 1000)/4 = +425, seed 2: 0 */
+    ck_assert_double_eq_tol(v.seed_cens_mean.mean_diff, 212.5, EPS);
+    ck_assert_double_eq_tol(v.seed_cens_mean.p, 1.0, EPS);   /* |425| reached by all 4 */
+    hb_policy_stats_free(&sb);
+    hb_policy_stats_free(&sx);
+    hb_results_free(&r);
+
+    /* `check` gates on the censored mean by default: flaky as the run, base as the baseline */
+    copy_fixture("paired", "cens-now");
+    ck_assert_int_eq(system("cd " TMP "/cens-now && rm -rf base && cp -r flaky base"), 0);
+    char *gate[] = {"check", TMP "/cens-now", "--against", FIX "/paired", NULL};
+    run_cmd(cmd_check, 4, gate);
+    ck_assert(output_has("gate latency_censored_mean_ms"));
+    ck_assert(output_has("base         latency_censored_mean_ms       275.00 -> 487.50"));
+}
+END_TEST
+
+START_TEST(pairing_detection_and_window)
+{
+    /* another arrival in one seed: still the same seeds, but no longer the same calls */
+    copy_fixture("paired", "shifted");
+    ck_assert_int_eq(system("sed -i 's/^2,dh,2.5,/2,dh,2.6,/' " TMP
+                            "/shifted/fast/seed-2/invocations.csv"), 0);
+    hb_results r;
+    hb_error err;
+    ck_assert_int_eq(hb_results_read(TMP "/shifted", 0, &r, &err), HB_OK);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"), hb_results_policy(&r, "base")),
+                     HB_PAIR_SEED);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "flaky"),
+                                     hb_results_policy(&r, "base")), HB_PAIR_INVOCATION);
+    hb_results_free(&r);
+    /* a real-time backend sent call 1 of seed 1 late: its recorded arrival is later by
+     * dispatch_late_ms, and it is still the same call */
+    copy_fixture("paired", "late");
+    ck_assert_int_eq(system("cd " TMP "/late/fast/seed-1 && awk -F, -v OFS=, 'NR == 1 { print $0, "
+                            "\"dispatch_late_ms\"; next } $1 == 1 { $3 = 1.25; print $0, 250; next } "
+                            "{ print $0, 0 }' invocations.csv > x && mv x invocations.csv"), 0);
+    ck_assert_int_eq(hb_results_read(TMP "/late", 0, &r, &err), HB_OK);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"), hb_results_policy(&r, "base")),
+                     HB_PAIR_INVOCATION);
+    hb_results_free(&r);
+    /* other seeds: unpaired */
+    copy_fixture("paired", "reseeded");
+    ck_assert_int_eq(system("sed -i 's/\"policy\": \"fast\", \"seed_index\": 2, \"seed\": 2/"
+                            "\"policy\": \"fast\", \"seed_index\": 2, \"seed\": 9/' " TMP
+                            "/reseeded/manifest.json"), 0);
+    ck_assert_int_eq(hb_results_read(TMP "/reseeded", 0, &r, &err), HB_OK);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"), hb_results_policy(&r, "base")),
+                     HB_PAIR_NONE);
+    hb_results_free(&r);
+    char *argv[] = {"compare", TMP "/reseeded", "--no-plots", NULL};
+    ck_assert_int_eq(run_cmd(cmd_compare, 3, argv), 0);
+    char *t = slurp(TMP "/reseeded/comparison.json");
+    cJSON *j = cJSON_Parse(t);
+    free(t);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "baseline")->valuestring, "base");   /* manifest */
+    cJSON *pol = cJSON_GetObjectItem(j, "policies");
+    cJSON *vf = cJSON_GetObjectItem(cJSON_GetObjectItem(pol, "fast"), "vs_baseline");
+    cJSON *vx = cJSON_GetObjectItem(cJSON_GetObjectItem(pol, "flaky"), "vs_baseline");
+    ck_assert_str_eq(cJSON_GetObjectItem(vf, "pairing")->valuestring, "none");
+    ck_assert_str_eq(cJSON_GetObjectItem(vx, "pairing")->valuestring, "invocation");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(vf, "seed_level"),
+                                               "censored_mean_p")));
+    cJSON_Delete(j);
+    char *csv = slurp(TMP "/reseeded/comparison.csv");
+    ck_assert(strstr(csv, ",pairing,") && strstr(csv, ",none,") && strstr(csv, ",invocation,"));
+    ck_assert(strstr(csv, "latency_censored_mean_ms"));
+    free(csv);
+
+    /* the statistics window: warmup 0.75 s leaves out each seed's call 0 (arrivals 0 and 0.5),
+     * drain 57 s of a 60 s trace the calls after 3 s (seed 2's call 3 at 3.5 s) */
+    copy_fixture("paired", "window");
+    ck_assert_int_eq(system("sed -i 's/\"statistics\": {\"warmup_s\": 0, \"drain_s\": 0/"
+                            "\"statistics\": {\"warmup_s\": 0.75, \"drain_s\": 57/' " TMP
+                            "/window/manifest.json"), 0);
+    ck_assert_int_eq(hb_results_read(TMP "/window", 0, &r, &err), HB_OK);
+    const hb_policy_runs *b = hb_results_policy(&r, "base");
+    ck_assert_uint_eq(b->runs[0].calls, 3);   /* 200, 300, 400 */
+    ck_assert_uint_eq(b->runs[1].calls, 2);   /* 250, 350 */
+    ck_assert_uint_eq(b->runs[0].excluded + b->runs[1].excluded, 3);
+    hb_policy_stats sb;
+    compute(&r, "base", 1, &sb);
+    ck_assert_double_eq_tol(sb.lat_mean, 1500.0 / 5.0, EPS);
+    ck_assert_uint_eq(sb.excluded, 3);
+    ck_assert_int_eq(hb_runs_pairing(hb_results_policy(&r, "fast"), b), HB_PAIR_INVOCATION);
+    hb_policy_stats_free(&sb);
+    hb_results_free(&r);
 }
 END_TEST
 
@@ -534,6 +744,9 @@ int main(void)
     tcase_add_test(tc, compare_usage_errors);
     tcase_add_test(tc, check_cli);
     tcase_add_test(tc, check_fails_on_a_worse_run);
+    tcase_add_test(tc, paired_bootstrap_known_answer);
+    tcase_add_test(tc, censored_mean_counts_failures_at_their_timeout);
+    tcase_add_test(tc, pairing_detection_and_window);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

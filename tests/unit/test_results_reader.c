@@ -226,7 +226,12 @@ START_TEST(manifest_errors_and_skipped_runs)
     ASSERT_MSG(err, "expected a JSON object");
     ck_assert_int_eq(hb_results_read(TMP "/does-not-exist", 0, &(hb_results){0}, &err),
                      HB_EINPUT);
-    ASSERT_MSG(err, "does-not-exist/manifest.json: cannot open");
+    ASSERT_MSG(err, "does-not-exist: no such directory");
+    /* a directory that exists but was not written by `run` says so */
+    put(TMP "/not-results", "notes.txt", "hello\n");
+    ck_assert_int_eq(hb_results_read(TMP "/not-results", 0, &(hb_results){0}, &err), HB_EINPUT);
+    ASSERT_MSG(err, "not-results: not a result directory of `harvestbench run` (it has no "
+                    "manifest.json)");
 
     /* an incomplete run is left out with a warning; a run missing from runs[] too */
     const char *m = "{\"status\":\"incomplete\",\"policies\":[\"default\"],\"seeds\":[7,8,9],"

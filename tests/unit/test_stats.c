@@ -583,12 +583,93 @@ START_TEST(rng_index_is_uniform_and_in_range)
 }
 END_TEST
 
+/* ---- the paired bootstrap and the seed-level test ---- */
+
+START_TEST(paired_bootstrap_draws_the_same_calls_for_both)
+{
+    /* b = 2a call by call: every replicate's mean (and quantile) ratio is exactly 2 only if both
+     * sides were evaluated on the same drawn indices; group 2 has no censored values. */
+    double a1[5] = {10, 20, 30, 40, 1000}, b1[5] = {20, 40, 60, 80, 2000};
+    double a2[3] = {5, 7, 9}, b2[3] = {10, 14, 18};
+    hb_pair_group g[2] = {{a1, b1, a1, b1, 5}, {a2, b2, NULL, NULL, 3}};
+    size_t B = 2000;
+    double *rep[HB_PR_N];
+    for (int j = 0; j < HB_PR_N; j++)
+        rep[j] = malloc(B * sizeof(double));
+    gsl_rng *sr = gsl_rng_alloc(gsl_rng_mt19937), *cr = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(sr, 5);
+    gsl_rng_set(cr, 6);
+    ck_assert_int_eq(hb_boot_paired(g, 2, B, 0.99, sr, cr, rep), 0);
+    int varied = 0;
+    for (size_t b = 0; b < B; b++) {
+        ck_assert_double_eq_tol(rep[HB_PR_MEAN_B][b], 2.0 * rep[HB_PR_MEAN_A][b],
+                                1e-9 * rep[HB_PR_MEAN_B][b]);
+        ck_assert_double_eq_tol(rep[HB_PR_Q_B][b], 2.0 * rep[HB_PR_Q_A][b], 1e-9 * rep[HB_PR_Q_B][b]);
+        /* censored: NAN whenever group 2 (no censored values) was drawn */
+        varied |= rep[HB_PR_MEAN_A][b] != rep[HB_PR_MEAN_A][0];
+    }
+    ck_assert(varied);   /* the replicates do differ */
+    /* with only group 1 (K = 1) the censored means are defined and paired too */
+    gsl_rng_set(sr, 5);
+    ck_assert_int_eq(hb_boot_paired(g, 1, B, 0.99, sr, cr, rep), 0);
+    for (size_t b = 0; b < B; b++)
+        ck_assert_double_eq_tol(rep[HB_PR_CMEAN_B][b], 2.0 * rep[HB_PR_CMEAN_A][b],
+                                1e-9 * rep[HB_PR_CMEAN_B][b]);
+    /* a failed call (NAN) is left out of its own side only */
+    double a3[2] = {NAN, 4}, b3[2] = {6, 8};
+    hb_pair_group g3 = {a3, b3, NULL, NULL, 2};
+    ck_assert_int_eq(hb_boot_paired(&g3, 1, B, 0.5, sr, cr, rep), 0);
+    for (size_t b = 0; b < B; b++) {
+        ck_assert(isnan(rep[HB_PR_MEAN_A][b]) || rep[HB_PR_MEAN_A][b] == 4.0);
+        ck_assert(rep[HB_PR_MEAN_B][b] >= 6.0 && rep[HB_PR_MEAN_B][b] <= 8.0);
+        ck_assert(isnan(rep[HB_PR_CMEAN_A][b]));
+    }
+    for (int j = 0; j < HB_PR_N; j++)
+        free(rep[j]);
+    gsl_rng_free(sr);
+    gsl_rng_free(cr);
+}
+END_TEST
+
+START_TEST(signflip_exact_by_hand)
+{
+    /* all of one sign: only the two all-same-sign assignments reach |sum|: p = 2 / 2^n */
+    double d5[5] = {-1, -2, -3, -4, -5};
+    hb_signflip r = hb_signflip_test(d5, 5, NULL);
+    ck_assert(r.exact);
+    ck_assert_uint_eq(r.n, 5);
+    ck_assert_double_eq_tol(r.p, 0.0625, 1e-15);
+    ck_assert_double_eq_tol(r.mean_diff, -3.0, 1e-15);
+    /* {3, -1, 2}: the 8 sums +-3+-1+-2 are 6,2,4,0,0,4,2,6 (|.|); T = 4 is reached by 4: p = 0.5 */
+    double d3[3] = {3, -1, 2};
+    ck_assert_double_eq_tol(hb_signflip_test(d3, 3, NULL).p, 0.5, 1e-15);
+    /* symmetric: every assignment reaches T = 0 */
+    double d2[2] = {1, -1};
+    ck_assert_double_eq_tol(hb_signflip_test(d2, 2, NULL).p, 1.0, 1e-15);
+    double z[3] = {0, 0, 0};
+    ck_assert_double_eq(hb_signflip_test(z, 3, NULL).p, 1.0);
+    ck_assert(isnan(hb_signflip_test(z, 0, NULL).p));
+    /* 21 seeds: Monte Carlo from the generator, close to the exact 2 / 2^21 */
+    double d21[21];
+    for (int i = 0; i < 21; i++)
+        d21[i] = 1.0 + i;
+    gsl_rng *r21 = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r21, 1);
+    hb_signflip m = hb_signflip_test(d21, 21, r21);
+    ck_assert(!m.exact);
+    ck_assert(m.p > 0 && m.p < 1e-4);
+    gsl_rng_free(r21);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, quantile_matches_brief_definition);
+    tcase_add_test(tc, paired_bootstrap_draws_the_same_calls_for_both);
+    tcase_add_test(tc, signflip_exact_by_hand);
     tcase_add_test(tc, quantile_and_mean_edge_cases);
     tcase_add_test(tc, median_ci_le_boudec);
     tcase_add_test(tc, mann_whitney_hand_example_with_ties);
