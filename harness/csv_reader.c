@@ -173,7 +173,7 @@ static long next_line(hb_csv *c)
         if (len == 0) {
             int e = Z_OK;
             gzerror(c->f, &e);
-            return e == Z_OK || e == Z_STREAM_END ? -1 : -3;
+            return e == Z_OK || e == Z_STREAM_END ? -1 : e == Z_ERRNO ? -4 : -3;
         }
         return (long)len;
     }
@@ -242,6 +242,9 @@ int hb_csv_next(hb_csv *c, hb_error *err)
         if (n == -3)
             return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno + 1, NULL,
                                "cannot decompress: a truncated or corrupt gzip file");
+        if (n == -4)
+            return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno + 1, NULL, "cannot read: %s",
+                               strerror(errno));
         if (n < 0) {
             c->eof = 1;
             if (csv_fini(&c->p, on_field, on_row, c) != 0)
