@@ -16,7 +16,7 @@
 
 CC       ?= cc
 PKG      ?= pkg-config
-PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip
+PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip zlib
 ifeq ($(SAN),1)
 BUILD    ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -7,6 +7,7 @@
 
 static const char TRACE_HELP[] =
     "usage: harvestbench trace info FILE...\n"
+    "       harvestbench trace sample DATASET_DIR --functions N --out DIR ... (trace sample --help)\n"
     "\n"
     "Describes trace files, detected by their header: invocation counts (the artifact's\n"
     "HashFunction,Trigger,1..T or Azure 2019's HashOwner,HashApp,HashFunction,Trigger,1..1440):\n"
@@ -19,8 +20,10 @@ int cmd_trace(int argc, char **argv)
         fputs(TRACE_HELP, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "sample") == 0)
+        return cmd_trace_sample(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") != 0)
-        return hb_usage_error("trace", "unknown subcommand '%s' (expected: info)", argv[1]);
+        return hb_usage_error("trace", "unknown subcommand '%s' (expected: info, sample)", argv[1]);
     if (argc < 3)
         return hb_usage_error("trace", "info: no FILE given");
     int status = 0;

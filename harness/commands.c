@@ -9,7 +9,7 @@
 const hb_command hb_commands[] = {
     {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
      "replay a trace under each policy and seed, write results", cmd_run},
-    {"trace", "info FILE...", "describe trace files: functions, minutes, invocations, rate",
+    {"trace", "info FILE... | sample DIR", "describe trace files; sample the raw Azure 2019 dataset",
      cmd_trace},
     {"compare", "DIR [--baseline POLICY] [--no-plots]", "statistics, tables and plots of a run",
      cmd_compare},

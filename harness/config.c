@@ -28,10 +28,10 @@ typedef struct key_schema {
     const char *def;                   /* default, parsed like a value from a file */
 } key_schema;
 
-static const char *const FORMATS[] = {"artifact", "azure2019", "constant", NULL};
+static const char *const FORMATS[] = {"artifact", "azure2019", "azure2021", "constant", NULL};
 static const char *const ARRIVALS[] = {"even", "uniform", "poisson", "equidistant", NULL};
 static const char *const SIZES[] = {"auto", "file", "random", "multi", NULL};
-static const char *const MAPPINGS[] = {"order", "duration", NULL};
+static const char *const MAPPINGS[] = {"order", "duration", "file", NULL};
 static const char *const PROFILES[] = {"artifact", "measured", NULL};
 static const char *const BACKENDS[] = {"sim", "local", "openwhisk", NULL};
 
@@ -66,6 +66,7 @@ static const key_schema SCHEMA[] = {
     {"trace", "minutes", K_INT, O(trace_minutes), 0, 1000000, NULL, "0"},
     {"trace", "functions", K_INT, O(trace_functions), 1, 100000, NULL, "10"},
     {"trace", "mapping", K_ENUM, O(trace_mapping), 0, 0, MAPPINGS, "order"},
+    {"trace", "mapping_file", K_PATH, O(trace_mapping_file), 0, 0, NULL, ""},
     {"trace", "min_per_minute", K_INT, O(trace_min_per_minute), 0, INT_MAX, NULL, "0"},
     {"trace", "max_per_minute", K_INT, O(trace_max_per_minute), 0, INT_MAX, NULL, "2147483647"},
     {"trace", "scale", K_DOUBLE, O(trace_scale), 1e-6, 1e6, NULL, "1"},

@@ -51,7 +51,7 @@ typedef struct hb_config {
     double monitor_ms;
 
     /* [trace] */
-    char trace_format[16];             /* artifact | azure2019 | constant */
+    char trace_format[16];             /* artifact | azure2019 | azure2021 | constant */
     char trace_invocations[HB_PATH_MAX];
     char trace_durations[HB_PATH_MAX];
     char trace_memory[HB_PATH_MAX];
@@ -61,7 +61,8 @@ typedef struct hb_config {
     int trace_start_minute;            /* 1-based first minute replayed */
     int trace_minutes;                 /* 0: all */
     int trace_functions;               /* azure2019: functions sampled */
-    char trace_mapping[16];            /* azure2019: order | duration */
+    char trace_mapping[16];            /* azure2019: order | duration | file */
+    char trace_mapping_file[HB_PATH_MAX];   /* mapping = file: trace sample's mapping.csv */
     int trace_min_per_minute, trace_max_per_minute;   /* azure2019 filter */
     double trace_scale;                /* multiplies every per-minute count */
     int trace_per_minute;              /* constant: calls per function per minute */

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 struct hb_csv {
     char name[512];
-    FILE *f;                           /* file mode */
+    gzFile f;                          /* file mode: zlib reads gzip and plain files alike */
     const char *mem, *mem_end, *pos;   /* memory mode */
     char *line;                        /* getline buffer */
     size_t line_cap;
@@ -93,14 +94,14 @@ int hb_csv_open(const char *path, hb_csv **out, hb_error *err)
     hb_csv *c = calloc(1, sizeof *c);
     if (!c)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    c->f = fopen(path, "r");
+    c->f = gzopen(path, "rb");
     if (!c->f) {
-        int e = errno;
+        int e = errno ? errno : ENOMEM;
         free(c);
         return hb_fail(err, HB_EINPUT, "%s: cannot open: %s", path, strerror(e));
     }
     if (reader_init(c, path, err)) {
-        fclose(c->f);
+        gzclose(c->f);
         free(c);
         return err ? err->code : HB_ENOMEM;
     }
@@ -136,7 +137,7 @@ void hb_csv_close(hb_csv *c)
     if (!c)
         return;
     if (c->f)
-        fclose(c->f);
+        gzclose(c->f);
     csv_free(&c->p);
     free(c->line);
     free(c->offs);
@@ -152,8 +153,29 @@ void hb_csv_close(hb_csv *c)
 static long next_line(hb_csv *c)
 {
     if (c->f) {
-        ssize_t n = getline(&c->line, &c->line_cap, c->f);
-        return n < 0 ? -1 : (long)n;
+        size_t len = 0;
+        for (;;) {
+            if (c->line_cap - len < 2) {
+                size_t cap = c->line_cap ? c->line_cap * 2 : 4096;
+                char *b = realloc(c->line, cap);
+                if (!b)
+                    return -2;
+                c->line = b;
+                c->line_cap = cap;
+            }
+            size_t room = c->line_cap - len;
+            if (!gzgets(c->f, c->line + len, room > INT32_MAX ? INT32_MAX : (int)room))
+                break;
+            len += strlen(c->line + len);
+            if (len && c->line[len - 1] == '\n')
+                break;
+        }
+        if (len == 0) {
+            int e = Z_OK;
+            gzerror(c->f, &e);
+            return e == Z_OK || e == Z_STREAM_END ? -1 : e == Z_ERRNO ? -4 : -3;
+        }
+        return (long)len;
     }
     if (c->pos >= c->mem_end)
         return -1;
@@ -217,6 +239,12 @@ int hb_csv_next(hb_csv *c, hb_error *err)
         long n = next_line(c);
         if (n == -2)
             return -hb_fail(err, HB_ENOMEM, "out of memory");
+        if (n == -3)
+            return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno + 1, NULL,
+                               "cannot decompress: a truncated or corrupt gzip file");
+        if (n == -4)
+            return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno + 1, NULL, "cannot read: %s",
+                               strerror(errno));
         if (n < 0) {
             c->eof = 1;
             if (csv_fini(&c->p, on_field, on_row, c) != 0)

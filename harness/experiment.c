@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "predictor_table.h"
+#include "trace_sample.h"
 #include "seed.h"
 
 void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS])
@@ -87,6 +88,8 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
     } else {
         rc = hb_trace_load(&ts, &x->trace, err);
         gsl_rng_free(sample);
+        if (!rc && strcmp(cfg->trace_mapping, "file") == 0)
+            rc = hb_trace_mapping_apply(x->trace, cfg->trace_mapping_file, err);
         if (rc)
             return rc;
     }

@@ -8,6 +8,7 @@
 
 #include "csv_reader.h"
 #include "hb_types.h"
+#include "trace_azure2021.h"
 
 /* ---- the invocation file, row by row ---- */
 
@@ -120,6 +121,7 @@ void hb_trace_free(hb_trace *t)
     free(t->funcs);
     free(t->counts);
     free(t->sizes);
+    free(t->offsets);
     free(t);
 }
 
@@ -310,6 +312,8 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     *out = NULL;
     if (!spec->invocations || !spec->invocations[0])
         return hb_fail(err, HB_EINPUT, "[trace] invocations: no trace file given");
+    if (spec->format && strcmp(spec->format, "azure2021") == 0)
+        return hb_trace_load_azure2021(spec, out, err);
     inv_reader r;
     int rc = inv_open(&r, spec->invocations, err);
     if (rc)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "hb_error.h"
+#include "hb_types.h"
 
 typedef struct hb_trace_func {
     char name[72];                     /* HashFunction (a short id in artifact files) */
@@ -37,10 +38,11 @@ typedef struct hb_trace {
     int64_t *sizes;                    /* input sizes in event order, or NULL */
     size_t n_sizes;
     uint64_t total;
+    hb_time *offsets;                  /* azure2021: each call's time into its minute, in event order */
 } hb_trace;
 
 typedef struct hb_trace_spec {
-    const char *format;                /* "artifact" | "azure2019" */
+    const char *format;                /* "artifact" | "azure2019" | "azure2021" */
     const char *invocations;
     const char *durations;             /* optional ("" or NULL) */
     const char *memory;                /* optional */
