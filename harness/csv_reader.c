@@ -274,6 +274,8 @@ int hb_csv_take_header(hb_csv *c, hb_error *err)
     return 0;
 }
 
+size_t hb_csv_ncols(const hb_csv *c) { return c->header_n; }
+
 int hb_csv_col(const hb_csv *c, const char *name)
 {
     for (size_t i = 0; i < c->header_n; i++)
