@@ -392,19 +392,20 @@ int main(int argc, char **argv)
     tcase_set_timeout(tc, 60);
     int version;
     char why[512];
+    const TTest *group_tests[] = {create_and_remove, child_is_in_the_group_from_the_start,
+                                  cpu_quota_is_enforced, memory_limit_kills_and_counts,
+                                  memory_peak_is_read, limits_change_live,
+                                  sweep_removes_groups_of_dead_processes,
+                                  sweep_finds_stale_groups_anywhere_and_empties_them,
+                                  spawn_errors_name_the_step};
+    size_t n_group = sizeof group_tests / sizeof group_tests[0];
     if (hb_cgroup_probe(&version, why, sizeof why)) {
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, create_and_remove);
-        tcase_add_test(tc, child_is_in_the_group_from_the_start);
-        tcase_add_test(tc, cpu_quota_is_enforced);
-        tcase_add_test(tc, memory_limit_kills_and_counts);
-        tcase_add_test(tc, memory_peak_is_read);
-        tcase_add_test(tc, limits_change_live);
-        tcase_add_test(tc, sweep_removes_groups_of_dead_processes);
-        tcase_add_test(tc, sweep_finds_stale_groups_anywhere_and_empties_them);
-        tcase_add_test(tc, spawn_errors_name_the_step);
+        for (size_t i = 0; i < n_group; i++)
+            tcase_add_test(tc, group_tests[i]);
     } else {
-        printf("test_cgroup: skipping the group tests: %s\n", why);
+        /* counted by tests/run.sh as skipped */
+        printf("SKIPPED %zu test(s): test_cgroup: the group tests: %s\n", n_group, why);
         tcase_add_test(tc, without_permission_the_error_says_what_is_missing);
     }
     suite_add_tcase(s, tc);
