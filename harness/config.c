@@ -421,6 +421,8 @@ static int handler(void *user, const char *section, const char *key, const char 
     parse_ctx *p = user;
     if (p->failed)
         return 1;
+    if (!*section)                     /* libinih hands these over with an empty section */
+        return fail_line(p, key, "a key before the first [section] (every key belongs to one)");
     if (add_entry(p, section, key, value))
         return fail_line(p, key, "out of memory");
     for (size_t i = 0; i < NSCHEMA; i++)
