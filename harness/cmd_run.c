@@ -497,6 +497,7 @@ int cmd_run(int argc, char **argv)
     if (!rc)
         rc = hb_experiment_prepare(&x, &err);
     if (rc) {
+        hb_config_locate_path(&x.cfg, &err);
         fprintf(stderr, "harvestbench run: %s\n", err.msg);
         hb_experiment_free(&x);
         return hb_exit_status(rc);

@@ -303,6 +303,8 @@ int hb_parse_double(const char *s, double *out)
         *out = -INFINITY;
         return 0;
     }
+    if (strpbrk(s, "xX"))               /* strtod reads hex floats: a number here is decimal */
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
