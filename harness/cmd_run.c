@@ -493,9 +493,9 @@ int cmd_run(int argc, char **argv)
     if (!rc && !(be = hb_backend_find(x.cfg.backend)))
         rc = hb_fail(&err, HB_EINPUT, "backend '%s' is not available in this build", x.cfg.backend);
     if (!rc)
-        rc = validate_sections(&x.cfg, be, &err);
-    if (!rc)
         rc = hb_experiment_prepare(&x, &err);
+    if (!rc)
+        rc = validate_sections(&x.cfg, be, &err);
     if (rc) {
         hb_config_locate_path(&x.cfg, &err);
         fprintf(stderr, "harvestbench run: %s\n", err.msg);
@@ -619,6 +619,7 @@ int cmd_run(int argc, char **argv)
             hb_writer_abort(w);
             r->status = rc == HB_EINTR ? 0 : 2;
             if (rc != HB_EINTR) {
+                hb_config_locate_path(cfg, &err);
                 fprintf(stderr, "harvestbench run: %s seed %d: %s\n", r->policy, r->seed_index, err.msg);
                 failed = rc;
             }

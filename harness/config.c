@@ -719,7 +719,9 @@ int hb_config_locate_path(const hb_config *cfg, hb_error *err)
                    names_path(err->msg, resolved));
         if (!hit)
             continue;
-        if (strncmp(err->msg, e->file, strlen(e->file)) == 0)
+        char at[HB_PATH_MAX + 32];
+        snprintf(at, sizeof at, "%s:%d: ", e->file, e->line);
+        if (strncmp(err->msg, e->file, strlen(e->file)) == 0 || (e->line > 0 && strstr(err->msg, at)))
             return err->code;          /* it says where already */
         if (e->line > 0)
             return hb_error_wrap(err, "%s:%d: %s", e->file, e->line, e->key);
