@@ -4,6 +4,7 @@
  * v1-era tool set with its own configuration daemon model), so it is written directly. */
 #define _GNU_SOURCE
 #include "cgroup.h"
+#include "files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -644,49 +645,76 @@ int hb_cgroup_remove(hb_cgroup *cg, hb_error *err)
     return rc;
 }
 
-/* Names of the groups a sweep removed: one v1 group spans up to three hierarchies. */
-typedef struct swept {
-    char (*name)[64];
-    size_t n, cap;
-} swept;
-
-static void swept_add(swept *s, const char *name)
+/* Is the process that made a group or directory (by the pid in its name) gone? EPERM: it runs
+ * under another user, so it is not gone. */
+static int owner_gone(long pid)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->name[i], name) == 0)
-            return;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char (*a)[64] = realloc(s->name, cap * sizeof *a);
-        if (!a)
-            return;
-        s->name = a;
-        s->cap = cap;
-    }
-    snprintf(s->name[s->n++], 64, "%.63s", name);
+    if (pid <= 0 || pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Sweeps one parent directory. */
-static int sweep_dir(const char *parent, swept *sw, hb_error *err)
+/* "harvestbench-<pid>-<n>" exactly; returns the pid or -1. */
+static long group_owner(const char *name)
 {
-    DIR *d = opendir(parent);
+    int pid, n;
+    char tail;
+    if (sscanf(name, HB_CGROUP_PREFIX "%d-%d%c", &pid, &n, &tail) != 2 || pid <= 0 || n < 0)
+        return -1;
+    return pid;
+}
+
+static int is_dir(const char *parent, const struct dirent *e, char *path, size_t len)
+{
+    int w = snprintf(path, len, "%s/%s", parent, e->d_name);
+    if (w < 0 || (size_t)w >= len || e->d_name[0] == '.')
+        return 0;
+    if (e->d_type == DT_DIR)
+        return 1;
+    struct stat st;
+    return e->d_type == DT_UNKNOWN && lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Counts the group directories under (and including) dir, for the report. */
+static int count_groups(const char *dir, int depth)
+{
+    int n = 1;
+    DIR *d = depth < 64 ? opendir(dir) : NULL;
+    if (!d)
+        return n;
+    struct dirent *e;
+    char sub[HB_CGROUP_PATH_MAX];
+    while ((e = readdir(d)) != NULL)
+        if (is_dir(dir, e, sub, sizeof sub))
+            n += count_groups(sub, depth + 1);
+    closedir(d);
+    return n;
+}
+
+/* Walks one hierarchy from dir down: a group named for a process that is gone is emptied (its
+ * tasks killed) and removed with everything nested in it, deepest first; any other directory is
+ * searched, since groups are made under the creator's *current* group, which differs between
+ * sessions (a process started elsewhere leaves its groups elsewhere). */
+static int sweep_tree(const char *dir, int depth, int *removed, hb_error *err)
+{
+    DIR *d = depth < 64 ? opendir(dir) : NULL;
     if (!d)
         return HB_OK;
-    struct dirent *e;
     int rc = HB_OK;
+    struct dirent *e;
+    char sub[HB_CGROUP_PATH_MAX];
     while ((e = readdir(d)) != NULL) {
-        int pid, n;
-        char tail;
-        if (sscanf(e->d_name, HB_CGROUP_PREFIX "%d-%d%c", &pid, &n, &tail) != 2 || pid == getpid())
+        if (!is_dir(dir, e, sub, sizeof sub))
             continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;                  /* its process still runs */
-        char dir[1][HB_CGROUP_PATH_MAX];
-        snprintf(dir[0], sizeof dir[0], "%.440s/%.60s", parent, e->d_name);
-        if (remove_dirs(dir, 1, err) != HB_OK)
+        if (owner_gone(group_owner(e->d_name))) {
+            int n = count_groups(sub, 0);
+            if (remove_one(sub, err) != HB_OK)
+                rc = HB_EIO;
+            else
+                *removed += n;
+        } else if (sweep_tree(sub, depth + 1, removed, err) != HB_OK) {
             rc = HB_EIO;
-        else
-            swept_add(sw, e->d_name);
+        }
     }
     closedir(d);
     return rc;
@@ -700,18 +728,76 @@ int hb_cgroup_sweep(int *removed, hb_error *err)
         *removed = 0;
     if (!hb_cgroup_probe(&version, why, sizeof why))
         return hb_fail(err, HB_EIO, "cgroup: %s", why);
-    char dir[HB_CGROUP_PATH_MAX];
-    int rc = HB_OK;
-    swept sw = {NULL, 0, 0};
+    char mnt[256], root[256];
+    int rc = HB_OK, most = 0;
     if (version == 1) {
-        for (int k = 0; k < 3; k++)
-            if (v1_parent(v1_ctrl[k], dir, sizeof dir) == 0 && sweep_dir(dir, &sw, err) != HB_OK)
+        /* every hierarchy a group may live in (pids too, for groups that limit processes); a
+         * group spans several, so the count is the largest of theirs */
+        static const char *const ctrl[] = {"cpu", "cpuacct", "memory", "pids"};
+        char seen[4][256];
+        for (int k = 0; k < 4; k++) {
+            int n = 0, dup = 0;
+            if (find_mount("cgroup", ctrl[k], mnt, sizeof mnt, root, sizeof root) != 0)
+                continue;
+            snprintf(seen[k], sizeof seen[k], "%s", mnt);
+            for (int j = 0; j < k; j++)
+                dup |= strcmp(seen[j], mnt) == 0;
+            if (dup)
+                continue;              /* co-mounted cpu,cpuacct */
+            if (sweep_tree(mnt, 0, &n, err) != HB_OK)
                 rc = HB_EIO;
-    } else if (v2_parent(dir, sizeof dir, 0, why, sizeof why) == 0) {
-        rc = sweep_dir(dir, &sw, err);
+            most = n > most ? n : most;
+        }
+    } else if (find_mount("cgroup2", NULL, mnt, sizeof mnt, root, sizeof root) == 0) {
+        const char *env = getenv("HB_CGROUP_PARENT");
+        rc = sweep_tree(env && *env ? env : mnt, 0, &most, err);
     }
     if (removed)
-        *removed = (int)sw.n;
-    free(sw.name);
+        *removed = most;
     return rc;
+}
+
+/* Action directories: "harvestbench-local.<pid>.XXXXXX" under $TMPDIR and /tmp. */
+static int sweep_work_dirs(const char *base, int *removed)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return 0;
+    int failed = 0;
+    struct dirent *e;
+    char path[HB_CGROUP_PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+        long pid;
+        char tail[16];
+        if (sscanf(e->d_name, HB_WORK_DIR_PREFIX "%ld.%15s", &pid, tail) != 2 ||
+            !is_dir(base, e, path, sizeof path) || !owner_gone(pid))
+            continue;
+        if (hb_remove_tree(path) != 0)
+            failed++;
+        else
+            (*removed)++;
+    }
+    closedir(d);
+    return failed;
+}
+
+int hb_cgroup_sweep_stale(const char *who)
+{
+    int groups = 0, dirs = 0, version;
+    char why[512];
+    hb_error err;
+    if (hb_cgroup_probe(&version, why, sizeof why) && hb_cgroup_sweep(&groups, &err) != HB_OK)
+        fprintf(stderr, "harvestbench %s: warning: cleaning up stale groups: %s\n", who, err.msg);
+    const char *tmp = getenv("TMPDIR");
+    int failed = 0;
+    if (tmp && *tmp && strcmp(tmp, "/tmp") != 0)
+        failed += sweep_work_dirs(tmp, &dirs);
+    failed += sweep_work_dirs("/tmp", &dirs);
+    if (failed)
+        fprintf(stderr, "harvestbench %s: warning: %d stale action directory(ies) could not be "
+                "removed\n", who, failed);
+    if (groups || dirs)
+        fprintf(stderr, "harvestbench %s: removed %d cgroup(s) and %d action directory(ies) left "
+                "by harvestbench processes that no longer run\n", who, groups, dirs);
+    return groups + dirs;
 }

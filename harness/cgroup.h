@@ -93,9 +93,20 @@ int hb_cgroup_usage_read(const hb_cgroup *cg, hb_cgroup_usage *u, hb_error *err)
  * (up to 2 s each), removes them. */
 int hb_cgroup_remove(hb_cgroup *cg, hb_error *err);
 
-/* Removes every harvestbench group whose creating process no longer runs (under this process's
- * parents, as hb_cgroup_create places them; with the groups nested in them). *removed (may be
- * NULL) counts the top-level groups by name (a v1 group spans three hierarchies). */
+/* Removes every harvestbench group whose creating process no longer runs, anywhere in the
+ * hierarchies (v1: cpu, cpuacct, memory, pids; v2: the unified tree, or HB_CGROUP_PARENT), at any
+ * depth, with the groups nested in it: each is emptied first (its tasks killed), deepest first.
+ * *removed (may be NULL) counts the groups removed (a v1 group spanning hierarchies counts once). */
 int hb_cgroup_sweep(int *removed, hb_error *err);
+
+/* Action directories are named HB_WORK_DIR_PREFIX "<pid>.XXXXXX" (pid of the creating process), so
+ * that a sweep can tell whose they are. */
+#define HB_WORK_DIR_PREFIX "harvestbench-local."
+
+/* What every command that makes groups calls at start: hb_cgroup_sweep (when this process can
+ * manage groups) and the removal of action directories (HB_WORK_DIR_PREFIX, under $TMPDIR and /tmp)
+ * of processes that no longer run. Says on stderr, as "harvestbench WHO: removed ...", how many it
+ * removed (nothing when none), and warns about what it could not remove. Returns the count. */
+int hb_cgroup_sweep_stale(const char *who);
 
 #endif

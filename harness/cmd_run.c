@@ -1,5 +1,6 @@
 /* cmd_run.c - `harvestbench run`: every policy x seed of a configuration, into a results directory
  * with a manifest (BRIEF sections 5 and 8, docs/outputs.md). */
+#define _GNU_SOURCE                    /* program_invocation_name, for the resume hint */
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_version.h>
@@ -19,8 +20,10 @@
 #include "engine.h"
 #include "experiment.h"
 #include "files.h"
+#include "openwhisk/ow_options.h"
 #include "registry.h"
 #include "results.h"
+#include "seed.h"
 #include "stop_signal.h"
 
 
@@ -248,8 +251,11 @@ static void print_artifact_lines(const char *policy, const policy_total *t)
     printf("Running %s (%d seed%s)\n", policy, t->seeds, t->seeds == 1 ? "" : "s");
     printf("Total events: %llu\n", (unsigned long long)s->invocations);
     printf("Timeout num: %llu\n", (unsigned long long)s->outcomes[HB_TIMEOUT]);
-    printf("Error num: %llu\n", (unsigned long long)(s->outcomes[HB_OOM] + s->outcomes[HB_ERROR] +
-                                                      s->outcomes[HB_LOST]));
+    /* the artifact's line counts every call that did not succeed or time out; what each was: */
+    printf("Error num: %llu (oom %llu, error %llu, lost %llu)\n",
+           (unsigned long long)(s->outcomes[HB_OOM] + s->outcomes[HB_ERROR] + s->outcomes[HB_LOST]),
+           (unsigned long long)s->outcomes[HB_OOM], (unsigned long long)s->outcomes[HB_ERROR],
+           (unsigned long long)s->outcomes[HB_LOST]);
     printf("system runtime: %.1f s (mean over seeds)\n", t->seeds ? t->makespan_sum / t->seeds : 0);
     if (s->harvested || s->accelerated || s->safeguards) {
         double n = s->invocations ? (double)s->invocations : 1;
@@ -353,6 +359,75 @@ static int load_summary(const char *path, hb_run_stats *s)
     return 0;
 }
 
+/* Every selected policy, and the backend where its keys can be read without starting it, reads its
+ * section now, before anything runs and before earlier results are replaced: a bad key (from the
+ * file or --set) fails at once, naming file, line and key, instead of when its policy starts. A
+ * policy is created with a generator of its own and destroyed: the runs do not see it. */
+static int validate_sections(hb_config *cfg, const hb_backend_ops *be, hb_error *err)
+{
+    char sec[64];
+    for (int p = 0; p < cfg->n_policies; p++) {
+        const hb_policy_ops *po = hb_policy_find(cfg->policies[p]);
+        snprintf(sec, sizeof sec, "policy.%s", cfg->policies[p]);
+        hb_kvlist *kv = hb_config_section_kv(cfg, sec);
+        int rc = 0;
+        if (po && po->create) {
+            gsl_rng *rng = hb_rng_new(cfg->seed, "validate");
+            if (!rng)
+                return hb_fail(err, HB_ENOMEM, "out of memory");
+            hb_policy_ctx ctx;
+            hb_engine_policy_ctx(cfg, po->name, kv, rng, 0, be->caps, &ctx);
+            void *state = NULL;
+            rc = po->create(&ctx, &state, err);
+            if (rc)
+                hb_error_wrap(err, "policy %s", po->name);
+            else if (po->destroy)
+                po->destroy(state);
+            gsl_rng_free(rng);
+        }
+        if (!rc)
+            rc = hb_config_check_used(kv, err);
+        if (rc)
+            return rc;
+    }
+    snprintf(sec, sizeof sec, "backend.%s", be->name);
+    hb_kvlist *kv = hb_config_section_kv(cfg, sec);
+    if (strcmp(be->name, "local") == 0)
+        return 0;                      /* read when it opens, before the first call */
+    if (strcmp(be->name, "openwhisk") == 0) {
+        ow_options o;
+        int rc = ow_options_read(kv, cfg->dir, &o, err);
+        if (rc)
+            return rc;
+    }
+    return hb_config_check_used(kv, err);
+}
+
+/* Appends s to buf, single-quoted for a POSIX shell when it has anything but safe characters. */
+static void shell_quote(char *buf, size_t len, const char *s)
+{
+    size_t n = strlen(buf);
+    int plain = *s != '\0';
+    for (const char *c = s; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%", *c))
+            plain = 0;
+    if (n + 1 < len)
+        buf[n++] = ' ';
+    if (!plain && n + 1 < len)
+        buf[n++] = '\'';
+    for (const char *c = s; *c && n + 5 < len; c++) {
+        if (*c == '\'' && !plain) {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *c;
+        }
+    }
+    if (!plain && n + 1 < len)
+        buf[n++] = '\'';
+    buf[n] = '\0';
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -420,7 +495,10 @@ int cmd_run(int argc, char **argv)
         rc = hb_fail(&err, HB_EINPUT, "backend '%s' is not available in this build", x.cfg.backend);
     if (!rc)
         rc = hb_experiment_prepare(&x, &err);
+    if (!rc)
+        rc = validate_sections(&x.cfg, be, &err);
     if (rc) {
+        hb_config_locate_path(&x.cfg, &err);
         fprintf(stderr, "harvestbench run: %s\n", err.msg);
         hb_experiment_free(&x);
         return hb_exit_status(rc);
@@ -542,6 +620,7 @@ int cmd_run(int argc, char **argv)
             hb_writer_abort(w);
             r->status = rc == HB_EINTR ? 0 : 2;
             if (rc != HB_EINTR) {
+                hb_config_locate_path(cfg, &err);
                 fprintf(stderr, "harvestbench run: %s seed %d: %s\n", r->policy, r->seed_index, err.msg);
                 failed = rc;
             }
@@ -581,9 +660,37 @@ int cmd_run(int argc, char **argv)
             print_artifact_lines(cfg->policies[p], &tot[p]);
     print_table(cfg, tot);
     printf("results: %s (%s)\n", out, complete ? "complete" : "incomplete");
-    if (*stop)
-        fprintf(stderr, "harvestbench run: interrupted; continue with: harvestbench run %s --out %s "
-                "--resume\n", config_path, out);
+    if (*stop) {
+        /* the complete command: following it must reproduce this configuration exactly */
+        char hint[8192] = "";
+        shell_quote(hint, sizeof hint, program_invocation_name);
+        shell_quote(hint, sizeof hint, "run");
+        shell_quote(hint, sizeof hint, config_path);
+        for (int i = 0; i < n_sets; i++) {
+            shell_quote(hint, sizeof hint, "--set");
+            shell_quote(hint, sizeof hint, sets[i]);
+        }
+        if (policy_flag) {
+            shell_quote(hint, sizeof hint, "--policy");
+            shell_quote(hint, sizeof hint, policy_flag);
+        }
+        if (seeds_flag) {
+            char n[24];
+            snprintf(n, sizeof n, "%ld", seeds_flag);
+            shell_quote(hint, sizeof hint, "--seeds");
+            shell_quote(hint, sizeof hint, n);
+        }
+        if (backend_flag) {
+            shell_quote(hint, sizeof hint, "--backend");
+            shell_quote(hint, sizeof hint, backend_flag);
+        }
+        shell_quote(hint, sizeof hint, "--out");
+        shell_quote(hint, sizeof hint, out);
+        shell_quote(hint, sizeof hint, "--resume");
+        if (quiet)
+            shell_quote(hint, sizeof hint, "--quiet");
+        fprintf(stderr, "harvestbench run: interrupted; continue with:%s\n", hint);
+    }
     for (int p = 0; p < cfg->n_policies; p++)
         hb_stats_free(&tot[p].pooled);
     free(tot);

@@ -48,7 +48,7 @@ static const key_schema SCHEMA[] = {
     {"experiment", "warmup_s", K_DOUBLE, O(warmup_s), 0, 1e7, NULL, "0"},
     {"experiment", "drain_s", K_DOUBLE, O(drain_s), 0, 1e7, NULL, "0"},
 
-    {"cluster", "invokers", K_INT, O(invokers), 1, 100000, NULL, "1"},
+    {"cluster", "invokers", K_INT, O(invokers), 1, 1024, NULL, "1"},   /* docs/config.md: Bounds */
     {"cluster", "cores", K_DOUBLE, O(cores), 0.1, 4096, NULL, "8"},
     {"cluster", "memory_mb", K_DOUBLE, O(memory_mb), 128, 16777216, NULL, "8192"},
     {"cluster", "keep_alive_s", K_DOUBLE, O(keep_alive_s), 0, 86400, NULL, "600"},
@@ -70,7 +70,7 @@ static const key_schema SCHEMA[] = {
     {"trace", "min_per_minute", K_INT, O(trace_min_per_minute), 0, INT_MAX, NULL, "0"},
     {"trace", "max_per_minute", K_INT, O(trace_max_per_minute), 0, INT_MAX, NULL, "2147483647"},
     {"trace", "scale", K_DOUBLE, O(trace_scale), 1e-6, 1e6, NULL, "1"},
-    {"trace", "per_minute", K_INT, O(trace_per_minute), 1, 1000000, NULL, "1"},
+    {"trace", "per_minute", K_INT, O(trace_per_minute), 1, 60000, NULL, "1"},
 
     {"workload", "profile", K_ENUM, O(workload_profile), 0, 0, PROFILES, "artifact"},
     {"workload", "profile_file", K_PATH, O(workload_profile_file), 0, 0, NULL, ""},
@@ -227,8 +227,12 @@ static char *read_line(char *str, int num, void *stream)
 
 /* ---- value setters ---- */
 
+/* Integer keys are plain decimals: an optional '-' and digits (no hex, '+', '3.0' or blanks). */
 static int parse_long(const char *v, long *out)
 {
+    const char *d = *v == '-' ? v + 1 : v;
+    if (!*d || strspn(d, "0123456789") != strlen(d))
+        return -1;
     int64_t x;
     if (hb_parse_int64(v, &x) || x < LONG_MIN || x > LONG_MAX)
         return -1;
@@ -279,7 +283,7 @@ static int set_value(parse_ctx *p, const key_schema *k, const char *v)
     }
     case K_SEED: {
         int64_t x;
-        if (hb_parse_int64(v, &x) || x < 0)
+        if (strspn(v, "0123456789") != strlen(v) || hb_parse_int64(v, &x) || x < 0)
             return fail_line(p, field, "'%s' is not a non-negative integer", v), -1;
         *(uint64_t *)dst = (uint64_t)x;
         return 0;
@@ -425,6 +429,8 @@ static int handler(void *user, const char *section, const char *key, const char 
     parse_ctx *p = user;
     if (p->failed)
         return 1;
+    if (!*section)                     /* libinih hands these over with an empty section */
+        return fail_line(p, key, "a key before the first [section] (every key belongs to one)");
     if (add_entry(p, section, key, value))
         return fail_line(p, key, "out of memory");
     for (size_t i = 0; i < NSCHEMA; i++)
@@ -691,6 +697,41 @@ int hb_config_check_used(const hb_kvlist *kv, hb_error *err)
                               kv->items[i].key, "unknown key in [%s] (see docs/config.md)",
                               kv->section);
     return 0;
+}
+
+static int names_path(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    for (const char *m = strstr(msg, path); m; m = strstr(m + 1, path))
+        if ((m == msg || m[-1] == ' ' || m[-1] == '\'') &&
+            (m[n] == '\0' || m[n] == ':' || m[n] == ' ' || m[n] == '\'' || m[n] == ','))
+            return 1;
+    return 0;
+}
+
+int hb_config_locate_path(const hb_config *cfg, hb_error *err)
+{
+    if (!err || !err->msg[0])
+        return err ? err->code : 0;
+    for (size_t i = cfg->n_entries; i-- > 0;) {       /* the last setting of a key wins */
+        const hb_kv *e = &cfg->entries[i];
+        if (strlen(e->value) < 3 || !strpbrk(e->value, "./"))
+            continue;                  /* not a path: a number or a word matches too much */
+        char resolved[HB_PATH_MAX];
+        int hit = names_path(err->msg, e->value) ||
+                  (hb_config_path(cfg, e->value, resolved, sizeof resolved) == 0 &&
+                   names_path(err->msg, resolved));
+        if (!hit)
+            continue;
+        char at[HB_PATH_MAX + 32];
+        snprintf(at, sizeof at, "%s:%d: ", e->file, e->line);
+        if (strncmp(err->msg, e->file, strlen(e->file)) == 0 || (e->line > 0 && strstr(err->msg, at)))
+            return err->code;          /* it says where already */
+        if (e->line > 0)
+            return hb_error_wrap(err, "%s:%d: %s", e->file, e->line, e->key);
+        return hb_error_wrap(err, "%s: %s", e->file, e->key);
+    }
+    return err->code;
 }
 
 /* ---- the resolved configuration, for the manifest ---- */

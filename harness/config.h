@@ -112,6 +112,11 @@ int hb_config_check_used(const hb_kvlist *kv, hb_error *err);
 /* Resolves a path from the config file (relative to its directory) into out; -1 if too long. */
 int hb_config_path(const hb_config *cfg, const char *p, char *out, size_t n);
 
+/* When err's message names a path that a key of the configuration (file or --set) gave, prefixes
+ * it with where that key is ("file:line: section.key: "), unless it says so already: a missing
+ * trace, model or profile then points at the line to fix. Returns err->code. */
+int hb_config_locate_path(const hb_config *cfg, hb_error *err);
+
 /* Every resolved value (defaults included), for the manifest. */
 cJSON *hb_config_json(const hb_config *cfg);
 

@@ -302,6 +302,8 @@ int hb_csv_take_header(hb_csv *c, hb_error *err)
     return 0;
 }
 
+size_t hb_csv_ncols(const hb_csv *c) { return c->header_n; }
+
 int hb_csv_col(const hb_csv *c, const char *name)
 {
     for (size_t i = 0; i < c->header_n; i++)
@@ -329,6 +331,8 @@ int hb_parse_double(const char *s, double *out)
         *out = -INFINITY;
         return 0;
     }
+    if (strpbrk(s, "xX"))               /* strtod reads hex floats: a number here is decimal */
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);

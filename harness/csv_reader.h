@@ -30,6 +30,7 @@ const char *hb_csv_name(const hb_csv *c);
 /* Column names: call after reading the header row; hb_csv_col returns the index or -1. */
 int hb_csv_take_header(hb_csv *c, hb_error *err);
 int hb_csv_col(const hb_csv *c, const char *name);
+size_t hb_csv_ncols(const hb_csv *c);                  /* columns of the header taken */
 const char *hb_csv_colname(const hb_csv *c, size_t i);
 
 /* Typed fields of the current row. `what` names the field in messages (a column name).

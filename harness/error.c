@@ -5,6 +5,40 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t hb_escape_ctl(char *dst, size_t len, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (!len)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            if (o + 4 >= len)
+                break;
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[*p >> 4];
+            dst[o++] = hex[*p & 15];
+        } else {
+            if (o + 1 >= len)
+                break;
+            dst[o++] = (char)*p;
+        }
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+/* Messages quote input (names, values, lines): a control byte in it must not reach a terminal or
+ * a log raw, so every message is escaped once it is formatted. */
+static void escape_msg(hb_error *err)
+{
+    char raw[HB_ERRMSG_MAX];
+    memcpy(raw, err->msg, sizeof raw);
+    raw[sizeof raw - 1] = '\0';
+    hb_escape_ctl(err->msg, sizeof err->msg, raw);
+}
+
 static int vfail(hb_error *err, int code, const char *prefix, const char *fmt, va_list ap)
 {
     if (!err)
@@ -19,6 +53,7 @@ static int vfail(hb_error *err, int code, const char *prefix, const char *fmt, v
         err->msg[n] = '\0';
     }
     vsnprintf(err->msg + n, sizeof err->msg - n, fmt, ap);
+    escape_msg(err);
     return code;
 }
 
@@ -69,6 +104,7 @@ int hb_error_wrap(hb_error *err, const char *fmt, ...)
         memcpy(err->msg + n + 2, old, len);
         err->msg[(size_t)n + 2 + len] = '\0';
     }
+    escape_msg(err);
     return err->code;
 }
 

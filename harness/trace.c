@@ -203,8 +203,104 @@ static int read_sizes(const char *path, hb_trace *t, hb_error *err)
         rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
                                      "unexpected third line (the file has a header and one line of sizes)");
 done:
+    if (rc) {                          /* the caller owns t->sizes only on success */
+        free(t->sizes);
+        t->sizes = NULL;
+        t->n_sizes = 0;
+    }
     hb_csv_close(c);
     return rc;
+}
+
+/* The rows of a statistics file, checked as docs/traces.md promises: as many fields as the header,
+ * a non-negative value, and no identity (HashOwner, HashApp, HashFunction, those present) twice. */
+typedef struct stat_key {
+    char *id;                          /* the identity columns joined by ',' */
+    long line;
+} stat_key;
+
+typedef struct stat_rows {
+    hb_csv *c;
+    int id_cols[3], n_id;
+    int value_col;
+    stat_key *keys;
+    size_t n, cap;
+} stat_rows;
+
+static void stat_rows_init(stat_rows *s, hb_csv *c, int value_col)
+{
+    memset(s, 0, sizeof *s);
+    s->c = c;
+    s->value_col = value_col;
+    static const char *const ids[] = {"HashOwner", "HashApp", "HashFunction"};
+    for (int k = 0; k < 3; k++)
+        if (hb_csv_col(c, ids[k]) >= 0)
+            s->id_cols[s->n_id++] = hb_csv_col(c, ids[k]);
+}
+
+static void stat_rows_free(stat_rows *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->keys[i].id);
+    free(s->keys);
+}
+
+/* Checks the current row and reads its value. */
+static int stat_row(stat_rows *s, double *v, hb_error *err)
+{
+    hb_csv *c = s->c;
+    if (hb_csv_nfields(c) != hb_csv_ncols(c))
+        return hb_fail_at(err, HB_EINPUT, hb_csv_name(c), hb_csv_line(c), NULL,
+                          "%zu fields where the header has %zu (a truncated or garbled line)",
+                          hb_csv_nfields(c), hb_csv_ncols(c));
+    int rc = hb_csv_double(c, (size_t)s->value_col, NULL, v, err);
+    if (rc)
+        return rc;
+    if (*v < 0)
+        return hb_fail_at(err, HB_EINPUT, hb_csv_name(c), hb_csv_line(c),
+                          hb_csv_colname(c, (size_t)s->value_col), "negative (%g)", *v);
+    size_t len = 1;
+    for (int k = 0; k < s->n_id; k++)
+        len += strlen(hb_csv_field(c, (size_t)s->id_cols[k])) + 1;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        stat_key *a = realloc(s->keys, cap * sizeof *a);
+        if (!a)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        s->keys = a;
+        s->cap = cap;
+    }
+    char *id = malloc(len);
+    if (!id)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    id[0] = '\0';
+    for (int k = 0; k < s->n_id; k++) {
+        strcat(id, hb_csv_field(c, (size_t)s->id_cols[k]));
+        if (k + 1 < s->n_id)
+            strcat(id, ",");
+    }
+    s->keys[s->n++] = (stat_key){id, hb_csv_line(c)};
+    return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const stat_key *x = a, *y = b;
+    int d = strcmp(x->id, y->id);
+    return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* After the last row: a repeated identity is an error naming both lines. */
+static int stat_rows_unique(stat_rows *s, hb_error *err)
+{
+    if (s->n > 1)
+        qsort(s->keys, s->n, sizeof *s->keys, key_cmp);
+    for (size_t i = 1; i < s->n; i++)
+        if (strcmp(s->keys[i].id, s->keys[i - 1].id) == 0)
+            return hb_fail_at(err, HB_EINPUT, hb_csv_name(s->c), s->keys[i].line, NULL,
+                              "a duplicate row: '%.200s' is already on line %ld", s->keys[i].id,
+                              s->keys[i - 1].line);
+    return 0;
 }
 
 /* A statistics file: durations (the Average column, ms) joined on HashFunction, or memory
@@ -216,6 +312,7 @@ static int read_stat(const char *path, int memory, hb_trace *t, hb_error *err)
     int rc = hb_csv_open(path, &c, err);
     if (rc)
         return rc;
+    stat_rows sr = {0};
     int r = hb_csv_next(c, err);
     if (r <= 0) {
         rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, 0, NULL, "the %s file is empty",
@@ -232,25 +329,24 @@ static int read_stat(const char *path, int memory, hb_trace *t, hb_error *err)
                                                                : "HashFunction", col);
         goto done;
     }
+    stat_rows_init(&sr, c, cv);
     while ((r = hb_csv_next(c, err)) > 0) {
+        double v;
+        if ((rc = stat_row(&sr, &v, err)))
+            goto done;
         const char *name = hb_csv_field(c, (size_t)key);
         for (size_t i = 0; i < t->n_funcs; i++) {
             const char *mine = cf >= 0 ? t->funcs[i].name : t->funcs[i].app;
-            if (strcmp(mine, name) != 0)
-                continue;
-            double v;
-            if ((rc = hb_csv_double(c, (size_t)cv, col, &v, err)))
-                goto done;
-            if (v < 0) {
-                rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), col, "negative");
-                goto done;
-            }
-            *(memory ? &t->funcs[i].mem_avg_mb : &t->funcs[i].dur_avg_ms) = v;
+            if (strcmp(mine, name) == 0)
+                *(memory ? &t->funcs[i].mem_avg_mb : &t->funcs[i].dur_avg_ms) = v;
         }
     }
     if (r < 0)
         rc = -r;
+    else
+        rc = stat_rows_unique(&sr, err);
 done:
+    stat_rows_free(&sr);
     hb_csv_close(c);
     return rc;
 }
@@ -644,9 +740,11 @@ int hb_trace_info(const char *path, FILE *out, hb_error *err)
             ca >= 0 ? "Azure duration statistics (ms)" : "Azure memory statistics (MB)",
             hb_csv_colname(c, (size_t)ck), ca >= 0 ? "average ms" : "average MB");
     size_t rows = 0;
+    stat_rows sr;
+    stat_rows_init(&sr, c, col);
     while ((n = hb_csv_next(c, err)) > 0) {
         double v;
-        if ((rc = hb_csv_double(c, (size_t)col, NULL, &v, err)))
+        if ((rc = stat_row(&sr, &v, err)))
             break;
         if (rows < 40)
             fprintf(out, "  %-34.34s %12.1f\n", hb_csv_field(c, (size_t)ck), v);
@@ -655,7 +753,10 @@ int hb_trace_info(const char *path, FILE *out, hb_error *err)
     if (n < 0)
         rc = -n;
     if (!rc)
+        rc = stat_rows_unique(&sr, err);
+    if (!rc)
         fprintf(out, "  rows        %zu\n", rows);
+    stat_rows_free(&sr);
     hb_csv_close(c);
     return rc;
 }

@@ -36,6 +36,11 @@ int hb_error_wrap(hb_error *err, const char *fmt, ...) __attribute__((format(pri
 
 void hb_error_clear(hb_error *err);
 
+/* Copies src into dst (len bytes, always terminated, truncated if needed) with every control byte
+ * (0x00-0x1f, 0x7f) written as \xNN, so text from input cannot act on a terminal or forge log lines.
+ * hb_fail, hb_fail_at and hb_error_wrap apply it to every message. Returns the length written. */
+size_t hb_escape_ctl(char *dst, size_t len, const char *src);
+
 /* The process exit status for an error code: 0, 1 or 2 (BRIEF section 8). */
 int hb_exit_status(int code);
 

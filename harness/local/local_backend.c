@@ -768,8 +768,6 @@ static int lb_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
         return rc;
     }
     if (b->limits) {
-        int removed = 0;
-        hb_error e2;
         int version;
         char why[512];
         if (!hb_cgroup_probe(&version, why, sizeof why)) {
@@ -778,11 +776,7 @@ static int lb_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
                            "v1 (cpu, cpuacct, memory) or v2 (cpu, memory), or set [backend.local] "
                            "limits = none to run without limits", why);
         }
-        if (hb_cgroup_sweep(&removed, &e2) != HB_OK)
-            fprintf(stderr, "harvestbench: local backend: warning: %s\n", e2.msg);
-        else if (removed)
-            fprintf(stderr, "harvestbench: local backend: removed %d cgroup(s) left behind by "
-                    "harvestbench processes that no longer run\n", removed);
+        hb_cgroup_sweep_stale("run (local backend)");
     }
     if (!b->limits)
         fprintf(stderr, "harvestbench: local backend: running without limits ([backend.local] "

@@ -190,6 +190,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
+    hb_cgroup_sweep_stale("serve");    /* what killed servers and runs left behind (issue 17) */
     /* the runner's thread starts here, with the signals blocked like every other thread */
     const char *runner_used = "exec";
     int rc = 0;

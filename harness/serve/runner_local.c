@@ -451,8 +451,8 @@ int hb_runner_local_new(const hb_runner_local_opts *o, hb_runner **out, hb_error
         return hb_fail(err, HB_ENOMEM, "out of memory");
     pthread_mutex_init(&r->mu, NULL);
     const char *tmp = getenv("TMPDIR");
-    snprintf(r->work_dir, sizeof r->work_dir, "%s/harvestbench-local.XXXXXX",
-             o->work_dir && *o->work_dir ? o->work_dir : tmp && *tmp ? tmp : "/tmp");
+    snprintf(r->work_dir, sizeof r->work_dir, "%s/harvestbench-local.%d.XXXXXX",   /* pid: for the sweep */
+             o->work_dir && *o->work_dir ? o->work_dir : tmp && *tmp ? tmp : "/tmp", (int)getpid());
     if (!mkdtemp(r->work_dir)) {
         int e = errno;
         r->work_dir[0] = '\0';

@@ -9,7 +9,7 @@
 SERVE_PID=""
 trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-skip() { echo "SKIPPED e2e/openwhisk_npm: $1"; finish; exit 0; }
+skip() { SKIP=$((SKIP + 1)); echo "SKIPPED: e2e/openwhisk_npm: $1"; finish; exit 0; }
 
 command -v node > /dev/null 2>&1 || skip "node is not installed"
 command -v npm > /dev/null 2>&1 || skip "npm is not installed"

@@ -96,6 +96,34 @@ START_TEST(bad_input_names_file_line_and_key)
 }
 END_TEST
 
+/* issue 17, 7 */
+START_TEST(hygiene_of_keys_numbers_bounds_and_paths)
+{
+    expect_error("name = early\n[experiment]\nseeds = 2\n", "t.ini:1: name:",
+                 "before the first [section]");
+    expect_error("[cluster]\ninvokers = 0x10\n", "t.ini:2: invokers:", "not an integer");
+    expect_error("[cluster]\ninvokers = +3\n", "t.ini:2: invokers:", "not an integer");
+    expect_error("[cluster]\ninvokers = 3.0\n", "t.ini:2: invokers:", "not an integer");
+    expect_error("[experiment]\nseed = 0x5\n", "t.ini:2: seed:", "not a non-negative integer");
+    expect_error("[cluster]\ncores = 0x10\n", "t.ini:2: cores:", "not a number");
+    expect_error("[cluster]\ninvokers = 100000\n", "t.ini:2: invokers:", "out of range [1, 1024]");
+    expect_error("[trace]\nper_minute = 1000000\n", "t.ini:2: per_minute:", "out of range");
+    /* a control byte from the input is escaped in the message */
+    expect_error("[trace]\narrival = a\x1b[2Jb\n", "t.ini:2: arrival:", "'a\\x1b[2Jb'");
+    /* an error about a file a key names points at that key */
+    hb_config c;
+    hb_error e;
+    ck_assert_int_eq(load("[experiment]\nseeds = 2\n[trace]\ninvocations = traces/x.csv\n", &c, &e), 0);
+    hb_fail(&e, HB_EINPUT, "%s/traces/x.csv: cannot open: No such file or directory", c.dir);
+    ck_assert_int_eq(hb_config_locate_path(&c, &e), HB_EINPUT);
+    ck_assert_msg(strncmp(e.msg, "t.ini:4: trace.invocations: ", 28) == 0, "%s", e.msg);
+    hb_fail(&e, HB_EINPUT, "2: something else");                 /* "2" is a value, not a path */
+    hb_config_locate_path(&c, &e);
+    ck_assert_str_eq(e.msg, "2: something else");
+    hb_config_free(&c);
+}
+END_TEST
+
 START_TEST(policy_sections_report_unread_keys)
 {
     hb_config c;
@@ -150,5 +178,6 @@ START_TEST(resolved_config_lists_every_value)
 END_TEST
 
 HB_TEST_MAIN("config", defaults_follow_the_catalog_and_openwhisk, a_full_file_is_read,
-             bad_input_names_file_line_and_key, policy_sections_report_unread_keys,
+             bad_input_names_file_line_and_key, hygiene_of_keys_numbers_bounds_and_paths,
+             policy_sections_report_unread_keys,
              every_key_is_documented, resolved_config_lists_every_value)

@@ -440,7 +440,7 @@ int main(void)
         tcase_add_test(tc, memory_limit_ends_as_oom);
         tcase_add_test(tc, shrinking_below_usage_ends_as_oom);
     } else {
-        printf("test_local: skipping the cgroup tests (quota, resize, oom): %s\n", why);
+        printf("SKIPPED 4 test(s): test_local: the cgroup tests (quota, resize, oom): %s\n", why);
         tcase_add_test(tc, without_cgroups_the_error_says_what_is_missing);
     }
     suite_add_tcase(s, tc);

@@ -189,6 +189,70 @@ START_TEST(info_describes_each_kind_of_file)
 }
 END_TEST
 
+/* Writes text to a new temporary file named *.csv; path receives its name. */
+static void temp_csv(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "/tmp/hb-test-trace-XXXXXX.csv");
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* issue 17, 8: a third line in an input-size file is an error; the sizes read before it must be
+ * freed (the SAN=1 build's leak checker fails this test otherwise). */
+START_TEST(sizes_error_after_the_sizes_frees_them)
+{
+    char path[64], buf[512];
+    temp_csv(path, sizeof path, "1,2\n5,6\n7\n");
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    hb_error e;
+    ck_assert_int_eq(hb_trace_info(path, f, &e), HB_EINPUT);
+    fclose(f);
+    ck_assert_msg(strstr(e.msg, ":3:") && strstr(e.msg, "unexpected third line"), "%s", e.msg);
+    hb_trace_spec spec = artifact_spec(DEMO "invocation_traces_0.csv", path);
+    hb_trace *t = NULL;
+    ck_assert_int_eq(hb_trace_load(&spec, &t, &e), HB_EINPUT);
+    ck_assert_ptr_null(t);
+    remove(path);
+}
+END_TEST
+
+static void expect_stat_error(const char *text, const char *what)
+{
+    char path[64], buf[1024];
+    temp_csv(path, sizeof path, text);
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    hb_error e;
+    ck_assert_int_eq(hb_trace_info(path, f, &e), HB_EINPUT);
+    fclose(f);
+    ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, what), "info: '%s' lacks '%s'", e.msg, what);
+    hb_trace_spec spec = artifact_spec(DEMO "invocation_traces_0.csv", DEMO "input_size_traces_0.csv");
+    spec.durations = path;
+    hb_trace *t = NULL;
+    ck_assert_int_eq(hb_trace_load(&spec, &t, &e), HB_EINPUT);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, what), "load: '%s' lacks '%s'", e.msg, what);
+    remove(path);
+}
+
+/* issue 17, 7: docs/traces.md promises that statistics files reject short or long lines,
+ * duplicate rows and negative values, and that messages do not echo control bytes. */
+START_TEST(statistics_files_are_checked_row_by_row)
+{
+    expect_stat_error("HashFunction,Average,Count\ndh,5,287\neg,1046\n",
+                      ":3: 2 fields where the header has 3");
+    expect_stat_error("HashFunction,Average,Count\ndh,5,287\neg,1046,1,2\n",
+                      ":3: 4 fields where the header has 3");
+    expect_stat_error("HashFunction,Average,Count\ndh,5,287\neg,7,1\ndh,6,287\n",
+                      ":4: a duplicate row: 'dh' is already on line 2");
+    expect_stat_error("HashFunction,Average,Count\ndh,5,287\nzz,-3,1\n", ":3: Average: negative");
+    expect_stat_error("HashFunction,Average,Count\ndh,5,287\nzz,1\x1b[2J,1\n",
+                      ":3: Average: '1\\x1b[2J' is not a number");
+}
+END_TEST
+
 START_TEST(synthetic_trace_reaches_the_count)
 {
     hb_trace *t;
@@ -204,4 +268,5 @@ END_TEST
 HB_TEST_MAIN("trace", libra_demo_is_ten_calls_at_minute_one, freyr_trace_has_268_calls_over_60_minutes,
              window_keeps_the_matching_input_sizes, scale_keeps_totals_without_random_draws,
              malformed_traces_name_file_and_line, azure2019_is_filtered_sampled_and_mapped,
-             info_describes_each_kind_of_file, synthetic_trace_reaches_the_count)
+             info_describes_each_kind_of_file, sizes_error_after_the_sizes_frees_them,
+             statistics_files_are_checked_row_by_row, synthetic_trace_reaches_the_count)
