@@ -288,6 +288,36 @@ START_TEST(an_impossible_call_ends_as_error)
 }
 END_TEST
 
+START_TEST(resources_received_during_a_cold_start_do_not_accelerate)
+{
+    world w;
+    world_open(&w, flat_profile(4, 4, 100, 1, 0), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 2, 256, 1);
+    submit(&w, 1, 0, 1, 2, 256, 1);
+    hb_error e;
+    for (int k = 0; k < 2; k++)
+        w.inv[k].user.cpu = 1;                      /* both hold 1 core above their user's */
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[0], (hb_res){2, 256}, &e), 0);
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[1], (hb_res){2, 256}, &e), 0);
+    ck_assert_int_eq(hb_backend_sim.advance(w.sim, HB_SEC / 2, &e), 0);   /* code starts */
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[0], (hb_res){1, 256}, &e), 0);
+    drain(&w);
+    /* A: 0.5 core-s received during its cold start only; B: also 2 s while running */
+    ck_assert_double_eq_tol(w.inv[0].borrowed_cpu_s, 0.5, 1e-9);
+    ck_assert_double_eq(w.inv[0].borrowed_running_cpu_s, 0);
+    ck_assert_double_eq_tol(w.inv[1].borrowed_cpu_s, 0.5 + 2, 1e-9);
+    ck_assert_double_eq_tol(w.inv[1].borrowed_running_cpu_s, 2, 1e-9);
+    hb_run_stats st;
+    hb_stats_init(&st, 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k]), 0);
+    ck_assert_uint_eq(st.accelerated, 1);           /* B only */
+    ck_assert_double_eq_tol(st.borrowed_running_cpu_s, 2, 1e-9);
+    hb_stats_free(&st);
+    world_close(&w);
+}
+END_TEST
+
 /* ---- usage = timeline ---- */
 
 /* A profile whose truth is the timeline library `text` (every call of dh, size 1). */
@@ -580,6 +610,7 @@ HB_TEST_MAIN("sim", hard_limit_runs_at_min_of_quota_and_parallelism, warm_start_
              queue_is_fifo_with_head_of_line_blocking,
              memory_over_the_limit_is_killed_where_the_ramp_crosses_it, timeout_kills_at_the_limit,
              resize_respects_capacity_and_kills_below_usage, an_impossible_call_ends_as_error,
+             resources_received_during_a_cold_start_do_not_accelerate,
              timeline_two_phases_under_a_cap_take_the_computed_time,
              timeline_resize_mid_phase_recomputes_the_completion,
              timeline_memory_over_the_limit_fails_at_its_sample,
