@@ -75,6 +75,8 @@ typedef struct sim_call {
     double phase_work, done_prev;      /* work of the current phase, of the completed ones */
     hb_time wait_end;                  /* end of a wait phase; -1 in a work phase */
     double mem_cur;                    /* memory of the current phase */
+    hb_time win_t0;                    /* its open monitor window: start, work done in it */
+    double win_work;
     struct sim_call *q_next;
     struct sim_call *free_next;
 } sim_call;
@@ -120,6 +122,7 @@ struct sim {
     double noise_mu[HB_NFUNCS], noise_sigma[HB_NFUNCS];
     uint64_t noise_seed;
     uint64_t tl_seed;                  /* the timeline draws: per call from (seed, index) */
+    hb_time monitor;                   /* [cluster] monitor_ms: the grid cpu_peak is sampled on */
     int usage_rows;
     int64_t cur_bin;                   /* the second being integrated */
     hb_time last_event;
@@ -217,6 +220,40 @@ static void contrib_remove(sim_call *c, hb_time now, double mem_now)
     }
 }
 
+/* usage = timeline: cpu_peak is what the monitor sees, the largest mean over a window of the
+ * monitor's grid (the part of it the call ran in), not the instantaneous rate: a burst shorter
+ * than a window, or straddling two, shows below its level, as on a real invoker. */
+static void win_close(sim_call *c, hb_time t)
+{
+    if (t > c->win_t0) {
+        double mean = c->win_work / (double)(t - c->win_t0);
+        if (mean > c->peak_cpu)
+            c->peak_cpu = mean;
+    }
+    c->win_work = 0;
+    c->win_t0 = t;
+}
+
+static void win_add(sim_call *c, hb_time M, hb_time t0, hb_time t1, double r)
+{
+    while (t0 < t1) {
+        hb_time wend = (c->win_t0 / M + 1) * M;
+        if (t1 < wend) {
+            c->win_work += r * (double)(t1 - t0);
+            return;
+        }
+        c->win_work += r * (double)(wend - t0);
+        win_close(c, wend);
+        t0 = wend;
+        if (t1 - t0 >= M) {            /* whole windows at this rate */
+            if (r > c->peak_cpu)
+                c->peak_cpu = r;
+            t0 += (t1 - t0) / M * M;
+            c->win_t0 = t0;
+        }
+    }
+}
+
 /* Closes the open accounting segment of a call at `now`: its own resource-seconds, work, peaks. */
 static void seg_close(sim_call *c, hb_time now)
 {
@@ -235,7 +272,9 @@ static void seg_close(sim_call *c, hb_time now)
         c->work_left -= c->rate * (double)dt;
         c->run_alloc_cpu += inv->alloc.cpu * (double)dt;
         c->run_alloc_mem += inv->alloc.mem_mb * (double)dt;
-        if (c->rate > c->peak_cpu)
+        if (c->tl && c->iv->s->monitor > 0)
+            win_add(c, c->iv->s->monitor, c->seg_t0, now, c->rate);
+        else if (c->rate > c->peak_cpu)
             c->peak_cpu = c->rate;
     }
     double m = mem_at(c, now);
@@ -563,6 +602,8 @@ static void exec_begin_timeline(sim *s, sim_call *c)
     inv->base_duration_ms = hb_call_timeline_duration_us(&c->tlv, inv->user.cpu) / 1e3;
     c->mem_cur = c->mem_start;
     c->done_prev = 0;
+    c->win_t0 = s->now;
+    c->win_work = 0;
     if (inv->timeout > 0)
         arm(s, &c->t_timeout, s->now + inv->timeout);
     phase_enter(s, c, 0);
@@ -738,6 +779,8 @@ static int call_end(sim *s, sim_call *c, hb_outcome outcome)
     sim_invoker *iv = c->iv;
     hb_invocation *inv = c->inv;
     seg_close(c, s->now);
+    if (c->tl && c->phase == PH_RUN && s->monitor > 0)
+        win_close(c, s->now);          /* the last, partial window */
     if (c->phase == PH_INIT)
         inv->exec_start = s->now;      /* killed during init: no execution */
     hb_time ran = s->now - inv->exec_start;
@@ -978,6 +1021,7 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
     s->usage_rows = a->usage_rows;
     s->noise_seed = hb_seed_derive(a->seed, "variation");
     s->tl_seed = hb_seed_derive(a->seed, "timeline");
+    s->monitor = a->monitor;
     for (int f = 0; f < HB_NFUNCS; f++) {
         const hb_profile_func *pf = &a->profile->f[f];
         s->cold_start[f] = a->cold_start >= 0 ? a->cold_start

@@ -72,6 +72,8 @@ static int w_usage(void *ctx, const hb_usage_row *r, hb_error *err)
     return 0;
 }
 
+static hb_time g_monitor;              /* [cluster] monitor_ms of the next world; 0: none */
+
 static void world_open(world *w, hb_profile *prof, double cores, double mem, double keep_alive_s)
 {
     memset(w, 0, sizeof *w);
@@ -81,7 +83,8 @@ static void world_open(world *w, hb_profile *prof, double cores, double mem, dou
     hb_backend_hooks hooks = {w, w_start, NULL, w_end, w_usage, 0};
     hb_backend_args a = {.n_invokers = 1, .capacity = {cores, mem},
                          .keep_alive = (hb_time)(keep_alive_s * 1e6), .cold_start = -1, .cv = -1,
-                         .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1};
+                         .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1,
+                         .monitor = g_monitor};
     hb_error e;
     ck_assert_int_eq(hb_backend_sim.open(&a, &hooks, &w->sim, &e), 0);
 }
@@ -386,6 +389,23 @@ START_TEST(timeline_memory_over_the_limit_fails_at_its_sample)
 }
 END_TEST
 
+START_TEST(timeline_cpu_peak_is_the_monitor_view_of_a_burst)
+{
+    /* a 100 ms burst at 4 cores between two 50 ms at 1 core straddles two 100 ms windows */
+    static const char BURST[] = TL_HEAD "dh,1,0,1,0,50,1,10,1\ndh,1,0,1,50,100,4,10,4\n"
+                                        "dh,1,0,1,150,50,1,10,1\n";
+    g_monitor = 100 * HB_MS;
+    world w;
+    world_open(&w, timeline_profile(BURST), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 8, 512, 1);                 /* code starts at 0.5 s, on the grid */
+    drain(&w);
+    ck_assert_int_eq(w.inv[0].outcome, HB_SUCCESS);
+    ck_assert_double_eq_tol(w.inv[0].cpu_peak, (0.05 * 1 + 0.05 * 4) / 0.1, 1e-9);
+    world_close(&w);
+    g_monitor = 0;
+}
+END_TEST
+
 /* Two repeats of different memory for every function: which one a call replays shows in its peak. */
 static void two_repeats(char *buf, size_t cap)
 {
@@ -614,5 +634,6 @@ HB_TEST_MAIN("sim", hard_limit_runs_at_min_of_quota_and_parallelism, warm_start_
              timeline_two_phases_under_a_cap_take_the_computed_time,
              timeline_resize_mid_phase_recomputes_the_completion,
              timeline_memory_over_the_limit_fails_at_its_sample,
+             timeline_cpu_peak_is_the_monitor_view_of_a_burst,
              timeline_choice_does_not_depend_on_the_policy,
              random_runs_keep_the_invariants_and_repeat_exactly)
