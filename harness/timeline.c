@@ -36,9 +36,18 @@ static int tl_reserve(hb_call_timeline *t, size_t n, hb_error *err)
     return 0;
 }
 
+/* Appends a sample; one that continues the last phase (the same demand and memory, both work or
+ * both waits) extends it instead: the same usage in fewer phases, which the simulator runs faster. */
 static void tl_push(hb_call_timeline *t, double work, double demand, double wait_us, double mem)
 {
-    t->p[t->n++] = (hb_tl_phase){work, demand, wait_us, mem};
+    hb_tl_phase *last = t->n ? &t->p[t->n - 1] : NULL;
+    if (last && last->mem_mb == mem && (work > 0) == (last->work > 0) &&
+        (work > 0 ? last->demand == demand : 1)) {
+        last->work += work;
+        last->wait_us += wait_us;
+    } else {
+        t->p[t->n++] = (hb_tl_phase){work, demand, wait_us, mem};
+    }
     if (work > 0 && demand > t->peak_cpu)
         t->peak_cpu = demand;
     if (mem > t->mem_peak_mb)

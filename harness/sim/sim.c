@@ -557,11 +557,19 @@ static void schedule_oom(sim *s, sim_call *c)
     arm(s, &c->t_oom, when);
 }
 
+/* The most cores a running call can take now (its input to the sharing of its invoker). */
+static double call_cap(const sim_call *c)
+{
+    const hb_invocation *inv = c->inv;
+    return inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
+}
+
 /* Enters phase i of a timeline call: its demand, its work or wait, its memory. */
 static void phase_enter(sim *s, sim_call *c, size_t i)
 {
     const hb_tl_phase *p = &c->tlv.p[i];
     sim_invoker *iv = c->iv;
+    double cap0 = call_cap(c);
     c->ph = i;
     lv_advance(iv, s->now);
     iv->lv[V_MEM_USED] += p->mem_mb - c->mem_cur;
@@ -577,7 +585,10 @@ static void phase_enter(sim *s, sim_call *c, size_t i)
         c->wait_end = s->now + (hb_time)ceil(p->wait_us);
     }
     schedule_oom(s, c);
-    recompute_rates(iv);
+    /* the invoker's shares depend only on the caps (and weights) of its calls: when this one's
+     * cap is unchanged so is every rate, and recomputing them would be wasted */
+    if (i == 0 || call_cap(c) != cap0)
+        recompute_rates(iv);
     schedule_done(s, c);               /* also when its rate did not change */
 }
 
