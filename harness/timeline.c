@@ -313,7 +313,9 @@ int hb_timeline_load(const char *path, hb_timeline_lib **out, hb_error *err)
 }
 
 /* A measured quantity between measured sizes: linear in x; constant below the smallest; above the
- * largest the last segment's slope continues (never decreasing below the largest's value). */
+ * largest, work continues the last segment's slope (never below the largest's value) and memory
+ * stays at the largest's: the parallel functions' memory grows with the workers that get an item
+ * and stops when all have one, which a line through the last two sizes would not know. */
 static double size_interp(const hb_tl_size *z, size_t n, double x, int mem)
 {
 #define V(i) (mem ? z[i].mem_peak_mb : z[i].work)
@@ -324,6 +326,8 @@ static double size_interp(const hb_tl_size *z, size_t n, double x, int mem)
             double x0 = (double)z[i - 1].size, x1 = (double)z[i].size;
             return V(i - 1) + (V(i) - V(i - 1)) * (x - x0) / (x1 - x0);
         }
+    if (mem)
+        return V(n - 1);
     double x0 = (double)z[n - 2].size, x1 = (double)z[n - 1].size;
     double slope = (V(n - 1) - V(n - 2)) / (x1 - x0);
     return fmax(V(n - 1), V(n - 1) + slope * (x - x1));
