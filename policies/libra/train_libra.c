@@ -612,6 +612,8 @@ int hb_train_libra(int argc, char **argv)
     }
     uint64_t s = seed >= 0 ? (uint64_t)seed : cfg.seed;
     double t0 = now_s(), t1 = t0, t2 = t0;
+    /* profiling runs on the simulator whatever the config's backend: load its truth model */
+    snprintf(cfg.backend, sizeof cfg.backend, "sim");
     rc = hb_experiment_profile(&cfg, &prof, &err);
     if (!rc) {
         lt_profile_opts po = {(int)sizes, (int)reps, s};
