@@ -70,6 +70,10 @@ static int set_usage(const hb_config *cfg, hb_profile *p, hb_error *err)
     if (rc)
         return hb_error_wrap(err, "%s: [workload] usage = timeline (set usage = flat for the "
                              "constant-usage model, or timeline_file)", cfg->path);
+    for (int f = 0; f < HB_NFUNCS; f++)  /* every function the profile models must have a run */
+        if (p->f[f].present && p->timelines->nsizes[f] == 0)
+            return hb_fail(err, HB_EINPUT, "%s: [workload] usage = timeline: %s has no run of "
+                           "function %s", cfg->path, path, hb_functions[f].id);
     return 0;
 }
 

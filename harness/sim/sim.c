@@ -731,8 +731,12 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
     const hb_profile_func *pf = &s->prof->f[inv->func];
     if (s->prof->usage == HB_USAGE_TIMELINE) {
         int rc = call_timeline(s, c);
-        if (rc)
+        if (rc) {                      /* the run fails: nothing may keep the call */
+            free(k);
+            inv->backend_data = NULL;
+            call_free(s, c);
             return rc;
+        }
         c->tl = 1;
         c->mem_peak = c->tlv.mem_peak_mb;
         c->mem_start = c->tlv.p[0].mem_mb;   /* a cold start holds the first sample's memory */
