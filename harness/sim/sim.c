@@ -18,7 +18,12 @@
  * slope, since it ramps), integrated forward whenever a level changes, and every invoker's bin is
  * closed in lockstep when the clock crosses a second.
  * Run-to-run variation of the work is drawn per event index, so every policy of a seed sees the
- * same draw for the same call (common random numbers). */
+ * same draw for the same call (common random numbers).
+ * That is the `flat` usage model. Under `usage = timeline` (timeline.h) a call instead replays a
+ * timeline drawn from (seed, index): phases of work at a demand (the demand takes the place of the
+ * parallelism in the sharing above; a phase ends when its work is done, so a rate change moves its
+ * end) or fixed waits, each with its memory (over the limit: oom at that phase); cpu_peak is the
+ * largest mean over a monitor window. */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
