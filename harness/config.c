@@ -34,6 +34,7 @@ static const char *const SIZES[] = {"auto", "file", "random", "multi", NULL};
 static const char *const MAPPINGS[] = {"order", "duration", "file", NULL};
 static const char *const PROFILES[] = {"artifact", "measured", NULL};
 static const char *const BACKENDS[] = {"sim", "local", "openwhisk", NULL};
+static const char *const USAGES[] = {"timeline", "flat", NULL};
 
 #define O(f) offsetof(hb_config, f)
 static const key_schema SCHEMA[] = {
@@ -77,6 +78,10 @@ static const key_schema SCHEMA[] = {
     {"workload", "predictors", K_PATH, O(workload_predictors), 0, 0, NULL, ""},
     {"workload", "cv", K_AUTO_DOUBLE, O(workload_cv), 0, 2, NULL, "profile"},
     {"workload", "timeout_s", K_DOUBLE, O(workload_timeout_s), 0.1, 86400, NULL, "60"},
+    {"workload", "usage", K_ENUM, O(workload_usage), 0, 0, USAGES, "timeline"},
+    {"workload", "timeline_file", K_PATH, O(workload_timeline_file), 0, 0, NULL, ""},
+    {"workload", "cpu_class_error", K_DOUBLE, O(workload_cpu_class_error), 0, 1, NULL, "0"},
+    {"workload", "mem_class_error", K_DOUBLE, O(workload_mem_class_error), 0, 1, NULL, "0"},
 };
 #undef O
 #define NSCHEMA (sizeof SCHEMA / sizeof SCHEMA[0])

@@ -73,6 +73,9 @@ typedef struct hb_config {
     char workload_predictors[HB_PATH_MAX];
     double workload_cv;                /* < 0: the profile's */
     double workload_timeout_s;
+    char workload_usage[16];           /* timeline | flat: the simulator's truth model */
+    char workload_timeline_file[HB_PATH_MAX];   /* measured timelines; "": beside profile_file */
+    double workload_cpu_class_error, workload_mem_class_error;  /* artifact misprediction knob */
 
     /* [function.ID] applied over the catalog */
     hb_func_config funcs[HB_NFUNCS];

@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "predictor_table.h"
+#include "timeline.h"
 #include "trace_sample.h"
 #include "seed.h"
 
@@ -23,7 +24,7 @@ void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, d
     }
 }
 
-int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
+static int load_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
 {
     if (strcmp(cfg->workload_profile, "measured") == 0) {
         if (!cfg->workload_profile_file[0])
@@ -39,6 +40,55 @@ int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
         return rc;
     rc = hb_profile_from_table(t, out, err);
     hb_predictor_table_free(t);
+    return rc;
+}
+
+/* The truth model: [workload] usage and, for the measured profile's timelines, the library
+ * (timeline_file, default timelines-measured.csv beside profile_file). Only the simulator replays
+ * timelines; other backends run the real functions and do not load the library. */
+static int set_usage(const hb_config *cfg, hb_profile *p, hb_error *err)
+{
+    p->cpu_class_error = cfg->workload_cpu_class_error;
+    p->mem_class_error = cfg->workload_mem_class_error;
+    if (strcmp(cfg->workload_usage, "timeline") != 0)
+        return 0;
+    p->usage = HB_USAGE_TIMELINE;
+    if (strcmp(cfg->workload_profile, "measured") != 0) {
+        p->synthetic = 1;
+        return 0;
+    }
+    if (cfg->backend[0] && strcmp(cfg->backend, "sim") != 0)
+        return 0;
+    char path[HB_PATH_MAX];
+    if (cfg->workload_timeline_file[0]) {
+        snprintf(path, sizeof path, "%s", cfg->workload_timeline_file);
+    } else {
+        const char *slash = strrchr(cfg->workload_profile_file, '/');
+        int dir = slash ? (int)(slash - cfg->workload_profile_file + 1) : 0;
+        if (snprintf(path, sizeof path, "%.*stimelines-measured.csv", dir,
+                     cfg->workload_profile_file) >= (int)sizeof path)
+            return hb_fail(err, HB_EINPUT, "%s: [workload] profile_file: path too long", cfg->path);
+    }
+    int rc = hb_timeline_load(path, &p->timelines, err);
+    if (rc)
+        return hb_error_wrap(err, "%s: [workload] usage = timeline (set usage = flat for the "
+                             "constant-usage model, or timeline_file)", cfg->path);
+    for (int f = 0; f < HB_NFUNCS; f++)  /* every function the profile models must have a run */
+        if (p->f[f].present && p->timelines->nsizes[f] == 0)
+            return hb_fail(err, HB_EINPUT, "%s: [workload] usage = timeline: %s has no run of "
+                           "function %s", cfg->path, path, hb_functions[f].id);
+    return 0;
+}
+
+int hb_experiment_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
+{
+    int rc = load_profile(cfg, out, err);
+    if (rc)
+        return rc;
+    if ((rc = set_usage(cfg, *out, err))) {
+        hb_profile_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "csv_reader.h"
 #include "files.h"
 #include "predictor_table.h"
+#include "timeline.h"
 
 /* Constants of the artifact derivation (documented in workloads/profiles/README.md). */
 #define ART_COLD_START_S 0.5           /* container start + Python runtime init */
@@ -68,7 +69,10 @@ void hb_profile_free(hb_profile *p)
         curve_free(&p->f[i].exec_s);
         curve_free(&p->f[i].parallelism);
         curve_free(&p->f[i].mem_peak_mb);
+        curve_free(&p->f[i].cpu_class);
+        curve_free(&p->f[i].mem_class);
     }
+    hb_timeline_free(p->timelines);
     free(p);
 }
 
@@ -105,6 +109,7 @@ static int derive_function(hb_profile_func *pf, const hb_step_fn t[HB_NTARGETS],
     pf->mem_start_frac = ART_MEM_START_FRAC;
     pf->mem_ramp_frac = ART_MEM_RAMP_FRAC;
     double mem_cap = ART_MEM_CAP_FRAC * fn->user_mem_units * HB_MEM_UNIT_MB;
+    pf->class_mem_cap_mb = mem_cap;
     for (int k = 0; k < HB_NTARGETS; k++) {
         hb_profile_curve *c = k == HB_TARGET_CPU ? &pf->parallelism
                               : k == HB_TARGET_MEM ? &pf->mem_peak_mb : &pf->exec_s;
@@ -117,6 +122,10 @@ static int derive_function(hb_profile_func *pf, const hb_step_fn t[HB_NTARGETS],
                 if (v < 1.0)
                     v = 1.0;
             }
+            if (k != HB_TARGET_DUR &&
+                hb_profile_curve_add(k == HB_TARGET_CPU ? &pf->cpu_class : &pf->mem_class,
+                                     f->s[i].x_gt, f->s[i].x_le, v, 0, 0, err))
+                return hb_error_wrap(err, "%s: %s", source, fn->id);
             if (k == HB_TARGET_CPU)
                 v = v - 0.5;
             else if (k == HB_TARGET_MEM)

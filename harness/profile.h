@@ -46,12 +46,26 @@ typedef struct hb_profile_func {
     double cv;
     double mem_start_frac;
     double mem_ramp_frac;
+    /* artifact profile only (not in files): the predictor's peak classes, from which its synthetic
+     * timelines are drawn, and the largest true memory peak of a correctly predicted class */
+    hb_profile_curve cpu_class, mem_class;
+    double class_mem_cap_mb;
 } hb_profile_func;
+
+/* How the simulator's truth uses a profile ([workload] usage, docs/simulator.md). */
+enum { HB_USAGE_FLAT = 0, HB_USAGE_TIMELINE = 1 };
+
+struct hb_timeline_lib;
 
 struct hb_profile {
     char name[64];                     /* "artifact", "measured", or the file's name */
     char source[256];                  /* where it came from, for the manifest */
     hb_profile_func f[HB_NFUNCS];
+    /* the truth model (set by the experiment, not stored in files) */
+    int usage;                         /* HB_USAGE_FLAT or HB_USAGE_TIMELINE */
+    int synthetic;                     /* timeline: 1 = artifact synthetic, 0 = measured library */
+    struct hb_timeline_lib *timelines; /* the measured library (owned) */
+    double cpu_class_error, mem_class_error;   /* artifact: P(true peak class = predicted +-1) */
 };
 typedef struct hb_profile hb_profile;
 

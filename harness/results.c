@@ -19,7 +19,8 @@
     "duration_ms,latency_ms,cold_start,outcome,user_cpu,user_mem_mb,pred_cpu,pred_mem_mb,"        \
     "pred_duration_ms,alloc_cpu,alloc_mem_mb,cpu_peak,mem_peak_mb,harvested_cpu_s,"               \
     "harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,safeguard,pool_idle_cpu_s,"              \
-    "pool_idle_mem_mb_s,base_duration_ms,dispatch_late_ms,trace_function,error"
+    "pool_idle_mem_mb_s,base_duration_ms,dispatch_late_ms,borrowed_running_cpu_s,"                \
+    "borrowed_running_mem_mb_s,trace_function,error"
 
 #define USAGE_HEADER                                                                               \
     "time_s,invoker,cpu_capacity,cpu_alloc,cpu_used,mem_capacity_mb,mem_alloc_mb,mem_used_mb,"    \
@@ -154,7 +155,8 @@ int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
     st->outcomes[inv->outcome <= HB_LOST ? inv->outcome : HB_ERROR]++;
     st->cold_starts += inv->cold_start != 0;
     int harvested = inv->harvested_cpu_s > 0 || inv->harvested_mem_mb_s > 0;
-    int accelerated = inv->borrowed_cpu_s > 0 || inv->borrowed_mem_mb_s > 0;
+    /* accelerated: it received resources while its code ran, not only during its cold start */
+    int accelerated = inv->borrowed_running_cpu_s > 0 || inv->borrowed_running_mem_mb_s > 0;
     st->harvested += harvested;
     st->accelerated += accelerated;
     st->safeguards += inv->safeguard != 0;
@@ -162,6 +164,8 @@ int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
     st->harvested_mem_mb_s += inv->harvested_mem_mb_s;
     st->borrowed_cpu_s += inv->borrowed_cpu_s;
     st->borrowed_mem_mb_s += inv->borrowed_mem_mb_s;
+    st->borrowed_running_cpu_s += inv->borrowed_running_cpu_s;
+    st->borrowed_running_mem_mb_s += inv->borrowed_running_mem_mb_s;
     st->pool_idle_cpu_s += inv->pool_idle_cpu_s;
     st->pool_idle_mem_mb_s += inv->pool_idle_mem_mb_s;
     if (inv->dispatch_late_ms > st->dispatch_late_max_ms)
@@ -265,6 +269,8 @@ cJSON *hb_stats_json(hb_run_stats *st, const char *policy, int seed_index, uint6
     cJSON_AddNumberToObject(o, "harvested_mem_mb_s", st->harvested_mem_mb_s);
     cJSON_AddNumberToObject(o, "borrowed_cpu_s", st->borrowed_cpu_s);
     cJSON_AddNumberToObject(o, "borrowed_mem_mb_s", st->borrowed_mem_mb_s);
+    cJSON_AddNumberToObject(o, "borrowed_running_cpu_s", st->borrowed_running_cpu_s);
+    cJSON_AddNumberToObject(o, "borrowed_running_mem_mb_s", st->borrowed_running_mem_mb_s);
     cJSON_AddNumberToObject(o, "pool_idle_cpu_s", st->pool_idle_cpu_s);
     cJSON_AddNumberToObject(o, "pool_idle_mem_mb_s", st->pool_idle_mem_mb_s);
     cJSON *art = cJSON_AddObjectToObject(o, "artifact");
@@ -404,6 +410,10 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
         sb_num(b, inv->base_duration_ms);
     sb_printf(b, ",");
     sb_num(b, inv->dispatch_late_ms);
+    sb_printf(b, ",");
+    sb_num(b, inv->borrowed_running_cpu_s);
+    sb_printf(b, ",");
+    sb_num(b, inv->borrowed_running_mem_mb_s);
     sb_printf(b, ",");
     sb_csv_field(b, inv->trace_name ? inv->trace_name : "");
     sb_printf(b, ",");

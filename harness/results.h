@@ -28,6 +28,7 @@ typedef struct hb_run_stats {
     uint64_t harvested, accelerated, safeguards;
     uint64_t clipped_decisions;        /* sizings and resizes the engine clipped (engine.c) */
     double harvested_cpu_s, harvested_mem_mb_s, borrowed_cpu_s, borrowed_mem_mb_s;
+    double borrowed_running_cpu_s, borrowed_running_mem_mb_s;   /* received while running */
     double pool_idle_cpu_s, pool_idle_mem_mb_s;
     double total_duration_s;           /* sum of durations of ended calls (the artifact's reward) */
     double wait_sum_ms;

@@ -159,11 +159,12 @@ out:
 
 /* ---- invocations.csv ---- */
 
-enum { IC_OUTCOME, IC_LATENCY, IC_COLD, IC_BASE, IC_HCPU, IC_HMEM, IC_BCPU, IC_BMEM, IC_INDEX,
-       IC_ARRIVAL, IC_FUNCTION, IC_LATE, IC_N };
+enum { IC_OUTCOME, IC_LATENCY, IC_COLD, IC_BASE, IC_HCPU, IC_HMEM, IC_BCPU, IC_BMEM, IC_RCPU,
+       IC_RMEM, IC_INDEX, IC_ARRIVAL, IC_FUNCTION, IC_LATE, IC_N };
 static const char *const inv_cols[IC_N] = {
     "outcome",          "latency_ms",      "cold_start",     "base_duration_ms",
     "harvested_cpu_s",  "harvested_mem_mb_s", "borrowed_cpu_s", "borrowed_mem_mb_s",
+    "borrowed_running_cpu_s", "borrowed_running_mem_mb_s",
     "index",            "arrival_s",       "function",       "dispatch_late_ms"};
 #define INV_REQUIRED 3
 
@@ -202,7 +203,7 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         return hb_fail_at(err, HB_EINPUT, path, line, "outcome",
                           "unknown outcome '%s' (expected success, timeout, oom, error or lost)",
                           vals[IC_OUTCOME]);
-    double lat, base, h[4], idx, arr, late;
+    double lat, base, h[6] = {0}, idx, arr, late;
     int rc = num_field(vals, IC_LATENCY, path, line, o == HB_OUT_SUCCESS, &lat, err);
     if (!rc)
         rc = num_field(vals, IC_BASE, path, line, 0, &base, err);
@@ -212,8 +213,9 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         rc = num_field(vals, IC_ARRIVAL, path, line, 0, &arr, err);
     if (!rc)
         rc = num_field(vals, IC_LATE, path, line, 0, &late, err);
-    for (int i = 0; !rc && i < 4; i++)
-        rc = num_field(vals, IC_HCPU + i, path, line, 0, &h[i], err);
+    for (int i = 0; !rc && i < 6; i++)
+        if (i < 4 || c->present[IC_HCPU + i])
+            rc = num_field(vals, IC_HCPU + i, path, line, 0, &h[i], err);
     if (rc)
         return rc;
     if (o == HB_OUT_SUCCESS && lat < 0)
@@ -238,7 +240,9 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
     if (c->present[IC_HCPU] && c->present[IC_HMEM] && c->present[IC_BCPU] && c->present[IC_BMEM]) {
         if (h[0] > 0 || h[1] > 0)
             run->harvested++;
-        if (h[2] > 0 || h[3] > 0)
+        /* accelerated: received resources while running (older files: at any time) */
+        int running = c->present[IC_RCPU] && c->present[IC_RMEM];
+        if (running ? h[4] > 0 || h[5] > 0 : h[2] > 0 || h[3] > 0)
             run->accelerated++;
     }
     if (o == HB_OUT_SUCCESS) {

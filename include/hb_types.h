@@ -102,6 +102,8 @@ typedef struct hb_invocation {
     /* resource x seconds below (harvested) and above (borrowed) the user allocation */
     double harvested_cpu_s, harvested_mem_mb_s;
     double borrowed_cpu_s, borrowed_mem_mb_s;
+    /* ... of which received while the code ran (not during its cold start) */
+    double borrowed_running_cpu_s, borrowed_running_mem_mb_s;
     double base_duration_ms;           /* duration alone at the user allocation; < 0: unknown */
     double dispatch_late_ms;           /* real-time backends: how late the call was sent */
     char error_msg[96];                /* why it ended as error/lost, for the record */

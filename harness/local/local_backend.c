@@ -179,6 +179,8 @@ static void seg_close(lb_call *c, hb_time now)
     inv->harvested_mem_mb_s += c->contrib[V_MEM_HARV] * sec;
     inv->borrowed_mem_mb_s += c->contrib[V_MEM_BORR] * sec;
     if (c->phase == PH_RUN) {
+        inv->borrowed_running_cpu_s += c->contrib[V_CPU_BORR] * sec;
+        inv->borrowed_running_mem_mb_s += c->contrib[V_MEM_BORR] * sec;
         c->run_alloc_cpu += inv->alloc.cpu * (double)dt;
         c->run_alloc_mem += inv->alloc.mem_mb * (double)dt;
     }

@@ -384,6 +384,10 @@ static int call_record(ow_be *b, ow_call *c, const char *text, size_t len)
     }
     inv->harvested_mem_mb_s = fmax(0, inv->user.mem_mb - inv->alloc.mem_mb) * held_s;
     inv->borrowed_mem_mb_s = fmax(0, inv->alloc.mem_mb - inv->user.mem_mb) * held_s;
+    /* the allocation is fixed for the whole activation: what it received while running */
+    double run_s = hb_time_s(inv->end - inv->exec_start);
+    inv->borrowed_running_cpu_s = held_s > 0 ? inv->borrowed_cpu_s * run_s / held_s : 0;
+    inv->borrowed_running_mem_mb_s = held_s > 0 ? inv->borrowed_mem_mb_s * run_s / held_s : 0;
     if (!rec.has_usage)
         b->no_samples++;
     int rc = usage_call(b, c, &rec);

@@ -18,7 +18,12 @@
  * slope, since it ramps), integrated forward whenever a level changes, and every invoker's bin is
  * closed in lockstep when the clock crosses a second.
  * Run-to-run variation of the work is drawn per event index, so every policy of a seed sees the
- * same draw for the same call (common random numbers). */
+ * same draw for the same call (common random numbers).
+ * That is the `flat` usage model. Under `usage = timeline` (timeline.h) a call instead replays a
+ * timeline drawn from (seed, index): phases of work at a demand (the demand takes the place of the
+ * parallelism in the sharing above; a phase ends when its work is done, so a rate change moves its
+ * end) or fixed waits, each with its memory (over the limit: oom at that phase); cpu_peak is the
+ * largest mean over a monitor window. */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 #include "hb_backend.h"
 #include "profile.h"
 #include "seed.h"
+#include "timeline.h"
 #include "timer_heap.h"
 
 #define EPS 1e-9
@@ -67,6 +73,15 @@ typedef struct sim_call {
     double run_alloc_cpu, run_alloc_mem;  /* allocation x microseconds while running */
     double peak_cpu, peak_mem;
     size_t run_pos;
+    /* usage = timeline: the call's phases (docs/simulator.md); work_left is the current phase's */
+    int tl;
+    hb_call_timeline tlv;              /* kept across reuse of the struct (its buffer) */
+    size_t ph;
+    double phase_work, done_prev;      /* work of the current phase, of the completed ones */
+    hb_time wait_end;                  /* end of a wait phase; -1 in a work phase */
+    double mem_cur;                    /* memory of the current phase */
+    hb_time win_t0;                    /* its open monitor window: start, work done in it */
+    double win_work;
     struct sim_call *q_next;
     struct sim_call *free_next;
 } sim_call;
@@ -111,6 +126,8 @@ struct sim {
     hb_time cold_start[HB_NFUNCS];
     double noise_mu[HB_NFUNCS], noise_sigma[HB_NFUNCS];
     uint64_t noise_seed;
+    uint64_t tl_seed;                  /* the timeline draws: per call from (seed, index) */
+    hb_time monitor;                   /* [cluster] monitor_ms: the grid cpu_peak is sampled on */
     int usage_rows;
     int64_t cur_bin;                   /* the second being integrated */
     hb_time last_event;
@@ -136,6 +153,8 @@ static double mem_at_d(const sim_call *c, double t)
 {
     if (c->phase != PH_RUN)
         return c->mem_start;
+    if (c->tl)
+        return c->mem_cur;
     if (c->ramp_us <= 0)
         return c->mem_peak;
     double x = (t - (double)c->exec_t0) / c->ramp_us;
@@ -206,6 +225,40 @@ static void contrib_remove(sim_call *c, hb_time now, double mem_now)
     }
 }
 
+/* usage = timeline: cpu_peak is what the monitor sees, the largest mean over a window of the
+ * monitor's grid (the part of it the call ran in), not the instantaneous rate: a burst shorter
+ * than a window, or straddling two, shows below its level, as on a real invoker. */
+static void win_close(sim_call *c, hb_time t)
+{
+    if (t > c->win_t0) {
+        double mean = c->win_work / (double)(t - c->win_t0);
+        if (mean > c->peak_cpu)
+            c->peak_cpu = mean;
+    }
+    c->win_work = 0;
+    c->win_t0 = t;
+}
+
+static void win_add(sim_call *c, hb_time M, hb_time t0, hb_time t1, double r)
+{
+    while (t0 < t1) {
+        hb_time wend = (c->win_t0 / M + 1) * M;
+        if (t1 < wend) {
+            c->win_work += r * (double)(t1 - t0);
+            return;
+        }
+        c->win_work += r * (double)(wend - t0);
+        win_close(c, wend);
+        t0 = wend;
+        if (t1 - t0 >= M) {            /* whole windows at this rate */
+            if (r > c->peak_cpu)
+                c->peak_cpu = r;
+            t0 += (t1 - t0) / M * M;
+            c->win_t0 = t0;
+        }
+    }
+}
+
 /* Closes the open accounting segment of a call at `now`: its own resource-seconds, work, peaks. */
 static void seg_close(sim_call *c, hb_time now)
 {
@@ -219,10 +272,14 @@ static void seg_close(sim_call *c, hb_time now)
     inv->harvested_mem_mb_s += c->contrib[V_MEM_HARV] * sec;
     inv->borrowed_mem_mb_s += c->contrib[V_MEM_BORR] * sec;
     if (c->phase == PH_RUN) {
+        inv->borrowed_running_cpu_s += c->contrib[V_CPU_BORR] * sec;
+        inv->borrowed_running_mem_mb_s += c->contrib[V_MEM_BORR] * sec;
         c->work_left -= c->rate * (double)dt;
         c->run_alloc_cpu += inv->alloc.cpu * (double)dt;
         c->run_alloc_mem += inv->alloc.mem_mb * (double)dt;
-        if (c->rate > c->peak_cpu)
+        if (c->tl && c->iv->s->monitor > 0)
+            win_add(c, c->iv->s->monitor, c->seg_t0, now, c->rate);
+        else if (c->rate > c->peak_cpu)
             c->peak_cpu = c->rate;
     }
     double m = mem_at(c, now);
@@ -272,6 +329,10 @@ static int ensure_scratch(sim_invoker *iv, size_t n)
 
 static void schedule_done(sim *s, sim_call *c)
 {
+    if (c->tl && c->phase == PH_RUN && c->wait_end >= 0) {
+        arm(s, &c->t_done, c->wait_end);   /* a wait: no allocation shortens it */
+        return;
+    }
     if (c->rate > 0) {
         double us = ceil(c->work_left / c->rate);
         arm(s, &c->t_done, s->now + (us > 0 ? (hb_time)us : 0));
@@ -411,9 +472,11 @@ static sim_call *call_new(sim *s)
     sim_call *c = s->free_calls;
     if (c)
         s->free_calls = c->free_next;
-    else if (!(c = malloc(sizeof *c)))
+    else if (!(c = calloc(1, sizeof *c)))
         return NULL;
+    hb_call_timeline keep = c->tlv;    /* reuse its phase buffer */
     memset(c, 0, sizeof *c);
+    c->tlv = keep;
     c->t_done.kind = TK_DONE;
     c->t_oom.kind = TK_OOM;
     c->t_timeout.kind = TK_TIMEOUT;
@@ -478,6 +541,13 @@ static void arm_invoker_timers(sim *s, sim_invoker *iv)
 static void schedule_oom(sim *s, sim_call *c)
 {
     double lim = c->inv->alloc.mem_mb;
+    if (c->tl) {                       /* memory follows the samples: over the limit now, or not */
+        if (c->phase == PH_RUN && c->mem_cur > lim + EPS)
+            arm(s, &c->t_oom, s->now);
+        else
+            timer_heap_cancel(&s->heap, &c->t_oom);
+        return;
+    }
     if (c->phase != PH_RUN || c->mem_peak <= lim + EPS) {
         timer_heap_cancel(&s->heap, &c->t_oom);
         return;
@@ -492,6 +562,69 @@ static void schedule_oom(sim *s, sim_call *c)
     arm(s, &c->t_oom, when);
 }
 
+/* The most cores a running call can take now (its input to the sharing of its invoker). */
+static double call_cap(const sim_call *c)
+{
+    const hb_invocation *inv = c->inv;
+    return inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
+}
+
+/* Enters phase i of a timeline call: its demand, its work or wait, its memory. */
+static void phase_enter(sim *s, sim_call *c, size_t i)
+{
+    const hb_tl_phase *p = &c->tlv.p[i];
+    sim_invoker *iv = c->iv;
+    double cap0 = call_cap(c);
+    c->ph = i;
+    lv_advance(iv, s->now);
+    iv->lv[V_MEM_USED] += p->mem_mb - c->mem_cur;
+    c->mem_cur = p->mem_mb;
+    if (c->mem_cur > c->peak_mem)      /* reached now, even if it is killed for it at once */
+        c->peak_mem = c->mem_cur;
+    c->phase_work = c->work_left = p->work;
+    if (p->work > 0) {
+        c->par = p->demand;
+        c->wait_end = -1;
+    } else {
+        c->par = 0;
+        c->wait_end = s->now + (hb_time)ceil(p->wait_us);
+    }
+    schedule_oom(s, c);
+    /* the invoker's shares depend only on the caps (and weights) of its calls: when this one's
+     * cap is unchanged so is every rate, and recomputing them would be wasted */
+    if (i == 0 || call_cap(c) != cap0)
+        recompute_rates(iv);
+    schedule_done(s, c);               /* also when its rate did not change */
+}
+
+/* The next phase, or the end of the call after the last. */
+static int phase_next(sim *s, sim_call *c);
+
+/* The call's run-to-run variation: a lognormal draw of mean 1 that depends on the seed and the
+ * event index only (common random numbers). */
+static double call_noise(const sim *s, const hb_invocation *inv)
+{
+    double u = hb_index_uniform(s->noise_seed, inv->index);
+    return exp(s->noise_mu[inv->func] + s->noise_sigma[inv->func] * gsl_cdf_ugaussian_Pinv(u));
+}
+
+static void exec_begin_timeline(sim *s, sim_call *c)
+{
+    hb_invocation *inv = c->inv;
+    c->ramp_us = 0;
+    c->work_total = 0;
+    for (size_t i = 0; i < c->tlv.n; i++)
+        c->work_total += c->tlv.p[i].work;
+    inv->base_duration_ms = hb_call_timeline_duration_us(&c->tlv, inv->user.cpu) / 1e3;
+    c->mem_cur = c->mem_start;
+    c->done_prev = 0;
+    c->win_t0 = s->now;
+    c->win_work = 0;
+    if (inv->timeout > 0)
+        arm(s, &c->t_timeout, s->now + inv->timeout);
+    phase_enter(s, c, 0);
+}
+
 static void exec_begin(sim *s, sim_call *c)
 {
     hb_invocation *inv = c->inv;
@@ -499,13 +632,16 @@ static void exec_begin(sim *s, sim_call *c)
     c->phase = PH_RUN;
     c->seg_t0 = c->exec_t0 = c->tick_t = s->now;
     inv->exec_start = s->now;
+    if (c->tl) {
+        exec_begin_timeline(s, c);
+        return;
+    }
     const hb_profile_func *pf = &s->prof->f[inv->func];
     double x = (double)inv->input_size;
     c->par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
     double exec_s = fmax(hb_profile_eval(&pf->exec_s, x), 0);
     /* common random numbers: the draw depends on the seed and the event index only */
-    double u = hb_index_uniform(s->noise_seed, inv->index);
-    double noise = exp(s->noise_mu[inv->func] + s->noise_sigma[inv->func] * gsl_cdf_ugaussian_Pinv(u));
+    double noise = call_noise(s, inv);
     c->work_total = c->work_left = exec_s * 1e6 * fmin(pf->ref_cores, c->par) * noise;
     inv->base_duration_ms = c->work_total / fmin(c->par, inv->user.cpu) / 1e3;
     double r0 = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
@@ -523,6 +659,50 @@ static void exec_begin(sim *s, sim_call *c)
         arm(s, &c->t_timeout, s->now + inv->timeout);
     schedule_oom(s, c);
     recompute_rates(c->iv);
+}
+
+/* The call's timeline: drawn from (seed, index), its function and size only, never from anything a
+ * policy decides (common random numbers). */
+static int call_timeline(sim *s, sim_call *c)
+{
+    const hb_invocation *inv = c->inv;
+    const hb_profile *p = s->prof;
+    double u = hb_index_uniform(s->tl_seed, inv->index);
+    int rc;
+    if (!p->synthetic) {
+        if (!p->timelines)
+            return fail(s, HB_EINPUT, "%s", "usage = timeline needs a timeline library");
+        rc = hb_timeline_measured(p->timelines, inv->func, inv->input_size, u, &c->tlv, s->err);
+    } else {
+        const hb_profile_func *pf = &p->f[inv->func];
+        double x = (double)inv->input_size;
+        hb_tl_artifact_call a = {
+            .func = inv->func, .size = inv->input_size,
+            .exec_s = hb_profile_eval(&pf->exec_s, x),
+            .cpu_class_error = p->cpu_class_error, .mem_class_error = p->mem_class_error,
+            .work_factor = call_noise(s, inv),
+            .stream = (uint64_t)(u * 9007199254740992.0),
+            .mem_cap_mb = pf->class_mem_cap_mb,
+        };
+        /* the predictor's classes; a profile read from a file has none: recover them from the
+         * curves it was derived with (parallelism = class - 0.5, memory the class midpoint) */
+        a.cpu_class = pf->cpu_class.n ? (int)lround(hb_profile_eval(&pf->cpu_class, x))
+                                      : (int)lround(hb_profile_eval(&pf->parallelism, x) + 0.5);
+        a.mem_class = pf->mem_class.n
+                          ? (int)lround(hb_profile_eval(&pf->mem_class, x))
+                          : (int)ceil(hb_profile_eval(&pf->mem_peak_mb, x) * 1048576.0 /
+                                      (HB_MEM_UNIT_MB * 1e6));
+        if (a.cpu_class < 1)
+            a.cpu_class = 1;
+        if (a.mem_class < 1)
+            a.mem_class = 1;
+        rc = hb_timeline_artifact(&a, &c->tlv, s->err);
+    }
+    if (!rc && c->tlv.n == 0)
+        return fail(s, HB_EINPUT, "%s", "an empty timeline");
+    if (rc)
+        s->failed = rc;
+    return rc;
 }
 
 static int call_start(sim *s, sim_invoker *iv, sim_call *c)
@@ -554,8 +734,21 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
     }
     c->ctr = k;
     const hb_profile_func *pf = &s->prof->f[inv->func];
-    c->mem_peak = fmax(hb_profile_eval(&pf->mem_peak_mb, (double)inv->input_size), 0);
-    c->mem_start = pf->mem_start_frac * c->mem_peak;
+    if (s->prof->usage == HB_USAGE_TIMELINE) {
+        int rc = call_timeline(s, c);
+        if (rc) {                      /* the run fails: nothing may keep the call */
+            free(k);
+            inv->backend_data = NULL;
+            call_free(s, c);
+            return rc;
+        }
+        c->tl = 1;
+        c->mem_peak = c->tlv.mem_peak_mb;
+        c->mem_start = c->tlv.p[0].mem_mb;   /* a cold start holds the first sample's memory */
+    } else {
+        c->mem_peak = fmax(hb_profile_eval(&pf->mem_peak_mb, (double)inv->input_size), 0);
+        c->mem_start = pf->mem_start_frac * c->mem_peak;
+    }
     c->phase = PH_INIT;
     c->seg_t0 = s->now;
     if (run_add(iv, c))
@@ -606,6 +799,8 @@ static int call_end(sim *s, sim_call *c, hb_outcome outcome)
     sim_invoker *iv = c->iv;
     hb_invocation *inv = c->inv;
     seg_close(c, s->now);
+    if (c->tl && c->phase == PH_RUN && s->monitor > 0)
+        win_close(c, s->now);          /* the last, partial window */
     if (c->phase == PH_INIT)
         inv->exec_start = s->now;      /* killed during init: no execution */
     hb_time ran = s->now - inv->exec_start;
@@ -652,6 +847,16 @@ static int call_end(sim *s, sim_call *c, hb_outcome outcome)
     return s->failed;
 }
 
+static int phase_next(sim *s, sim_call *c)
+{
+    if (c->ph + 1 >= c->tlv.n)
+        return call_end(s, c, HB_SUCCESS);
+    seg_close(c, s->now);
+    c->done_prev += c->phase_work;
+    phase_enter(s, c, c->ph + 1);
+    return s->failed;
+}
+
 /* ---- monitor samples ---- */
 
 static int tick(sim *s, sim_invoker *iv)
@@ -670,7 +875,8 @@ static int tick(sim *s, sim_invoker *iv)
         sim_call *c = iv->run[i];
         double cpu = 0;
         if (c->phase == PH_RUN) {
-            double done = c->work_total - (c->work_left - c->rate * (double)(s->now - c->seg_t0));
+            double left = c->work_left - c->rate * (double)(s->now - c->seg_t0);
+            double done = c->tl ? c->done_prev + (c->phase_work - left) : c->work_total - left;
             hb_time dt = s->now - c->tick_t;
             cpu = dt > 0 ? (done - c->tick_done) / (double)dt : c->rate;
             c->tick_done = done;
@@ -778,6 +984,7 @@ static void sim_close(void *state)
             free(k);
         }
         for (size_t j = 0; j < iv->n_run; j++) {
+            hb_call_timeline_free(&iv->run[j]->tlv);
             free(iv->run[j]->ctr);
             iv->run[j]->inv->backend_data = NULL;
             free(iv->run[j]);
@@ -785,6 +992,7 @@ static void sim_close(void *state)
         for (sim_call *c = iv->q_head, *next; c; c = next) {
             next = c->q_next;
             c->inv->backend_data = NULL;
+            hb_call_timeline_free(&c->tlv);
             free(c);
         }
         free(iv->run);
@@ -798,6 +1006,7 @@ static void sim_close(void *state)
     while (s->free_calls) {
         sim_call *c = s->free_calls;
         s->free_calls = c->free_next;
+        hb_call_timeline_free(&c->tlv);
         free(c);
     }
     free(s->iv);
@@ -831,6 +1040,8 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
     s->keep_alive = a->keep_alive;
     s->usage_rows = a->usage_rows;
     s->noise_seed = hb_seed_derive(a->seed, "variation");
+    s->tl_seed = hb_seed_derive(a->seed, "timeline");
+    s->monitor = a->monitor;
     for (int f = 0; f < HB_NFUNCS; f++) {
         const hb_profile_func *pf = &a->profile->f[f];
         s->cold_start[f] = a->cold_start >= 0 ? a->cold_start
@@ -898,6 +1109,8 @@ static int fire(sim *s, sim_timer *t)
             exec_begin(s, c);
             return s->failed;
         }
+        if (c->tl)
+            return phase_next(s, c);
         return call_end(s, c, HB_SUCCESS);
     }
     case TK_OOM:

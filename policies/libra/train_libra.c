@@ -623,6 +623,8 @@ int hb_train_libra(int argc, char **argv)
     }
     uint64_t s = seed >= 0 ? (uint64_t)seed : cfg.seed;
     double t0 = now_s(), t1 = t0, t2 = t0;
+    /* profiling runs on the simulator whatever the config's backend: load its truth model */
+    snprintf(cfg.backend, sizeof cfg.backend, "sim");
     rc = hb_experiment_profile(&cfg, &prof, &err);
     if (!rc) {
         lt_profile_opts po = {(int)sizes, (int)reps, s};
@@ -654,7 +656,7 @@ int hb_train_libra(int argc, char **argv)
                  "forest at every integer size); intervals (x_gt, x_le].\n"
                  "made by: harvestbench train libra %s --reps %ld --sizes %ld --seed %llu "
                  "--test-share %g\n"
-                 "workload: the %s profile (%s), on the simulator;\n"
+                 "workload: the %s profile (%s), on the simulator, usage = %s;\n"
                  "every call alone and cold at %g cores (CPU quota) and %g MB;\n"
                  "%zu calls profiled, %zu failed (not used).\n"
                  "targets: cpu = int(peak cores)+1 and memory = int(peak MB/128)+1, clipped to 1..%d\n"
@@ -664,6 +666,7 @@ int hb_train_libra(int argc, char **argv)
                  "learning_rate 1, lambda 0, max_depth %d, tree_method exact, one round;\n"
                  "%s;\nxgboost models: %s/",
                  config_path, reps, sizes, (unsigned long long)s, test_share, prof->name, prof->source,
+                 prof->usage == HB_USAGE_TIMELINE ? "timeline (cpu peak: the 100 ms monitor's)" : "flat",
                  LT_CORES, LT_MEM_MB, n_obs + failed, failed, LT_CLASSES, ver, p.trees, p.subsample,
                  p.max_depth, split, base_name(models));
         const char *slash = strrchr(out, '/');

@@ -81,6 +81,7 @@ check "profile: an unwritable --out exits 2" test $? -eq 2
 sed -e "s#\.\./data#$PWD/data#g" -e "s#^out = .*#out = $TMP/sim#" -e "s#^seeds = .*#seeds = 1#" \
     -e "s#^policies = .*#policies = default, fixed#" -e "s#^checkpoint = #checkpoint = $PWD/configs/#" \
     -e "s#^profile = artifact#profile = measured\nprofile_file = $TMP/measured.csv#" \
+    -e "s#^usage = .*#usage = flat#" \
     configs/demo.ini > "$TMP/measured.ini"
 "$HB" run "$TMP/measured.ini" --quiet > "$TMP/run.log" 2>&1
 check "run accepts the measured profile" test $? -eq 0

@@ -114,6 +114,28 @@ START_TEST(reads_columns_by_name_and_counts)
 }
 END_TEST
 
+/* accelerated: received resources while running; with the borrowed_running_* columns a call that
+ * received them only during its cold start does not count */
+START_TEST(accelerated_counts_resources_received_while_running)
+{
+    const char *tmp = "build/tests/tmp-results-running";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r " FIX "/tiny %s && cd %s/default/seed-1 && "
+             "printf 'index,function,outcome,cold_start,latency_ms,base_duration_ms,"
+             "harvested_cpu_s,harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,"
+             "borrowed_running_cpu_s,borrowed_running_mem_mb_s\\n"
+             "0,dh,success,1,100,50,0,0,0.5,0,0,0\\n1,eg,success,0,200,100,0,0,2,0,1.5,0\\n"
+             "2,ip,success,0,300,100,0,0,0,64,0,32\\n' > invocations.csv", tmp, tmp, tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    hb_results r;
+    hb_error err;
+    ck_assert_msg(hb_results_read(tmp, 0, &r, &err) == HB_OK, "%s", err.msg);
+    ck_assert_uint_eq(r.policies[0].runs[0].calls, 3);
+    ck_assert_int_eq(r.policies[0].runs[0].accelerated, 2);     /* eg and ip, not dh */
+    hb_results_free(&r);
+}
+END_TEST
+
 START_TEST(usage_is_summed_over_invokers_by_second)
 {
     hb_results r;
@@ -273,6 +295,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, reads_columns_by_name_and_counts);
     tcase_add_test(tc, usage_is_summed_over_invokers_by_second);
+    tcase_add_test(tc, accelerated_counts_resources_received_while_running);
     tcase_add_test(tc, malformed_numbers_name_file_line_column);
     tcase_add_test(tc, malformed_rows_and_headers);
     tcase_add_test(tc, manifest_errors_and_skipped_runs);

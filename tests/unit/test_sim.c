@@ -7,6 +7,7 @@
 #include "hb_test.h"
 #include "registry.h"
 #include "seed.h"
+#include "timeline.h"
 
 extern const hb_backend_ops hb_backend_sim;
 
@@ -71,6 +72,8 @@ static int w_usage(void *ctx, const hb_usage_row *r, hb_error *err)
     return 0;
 }
 
+static hb_time g_monitor;              /* [cluster] monitor_ms of the next world; 0: none */
+
 static void world_open(world *w, hb_profile *prof, double cores, double mem, double keep_alive_s)
 {
     memset(w, 0, sizeof *w);
@@ -80,7 +83,8 @@ static void world_open(world *w, hb_profile *prof, double cores, double mem, dou
     hb_backend_hooks hooks = {w, w_start, NULL, w_end, w_usage, 0};
     hb_backend_args a = {.n_invokers = 1, .capacity = {cores, mem},
                          .keep_alive = (hb_time)(keep_alive_s * 1e6), .cold_start = -1, .cv = -1,
-                         .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1};
+                         .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1,
+                         .monitor = g_monitor};
     hb_error e;
     ck_assert_int_eq(hb_backend_sim.open(&a, &hooks, &w->sim, &e), 0);
 }
@@ -287,6 +291,189 @@ START_TEST(an_impossible_call_ends_as_error)
 }
 END_TEST
 
+START_TEST(resources_received_during_a_cold_start_do_not_accelerate)
+{
+    world w;
+    world_open(&w, flat_profile(4, 4, 100, 1, 0), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 2, 256, 1);
+    submit(&w, 1, 0, 1, 2, 256, 1);
+    hb_error e;
+    for (int k = 0; k < 2; k++)
+        w.inv[k].user.cpu = 1;                      /* both hold 1 core above their user's */
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[0], (hb_res){2, 256}, &e), 0);
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[1], (hb_res){2, 256}, &e), 0);
+    ck_assert_int_eq(hb_backend_sim.advance(w.sim, HB_SEC / 2, &e), 0);   /* code starts */
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[0], (hb_res){1, 256}, &e), 0);
+    drain(&w);
+    /* A: 0.5 core-s received during its cold start only; B: also 2 s while running */
+    ck_assert_double_eq_tol(w.inv[0].borrowed_cpu_s, 0.5, 1e-9);
+    ck_assert_double_eq(w.inv[0].borrowed_running_cpu_s, 0);
+    ck_assert_double_eq_tol(w.inv[1].borrowed_cpu_s, 0.5 + 2, 1e-9);
+    ck_assert_double_eq_tol(w.inv[1].borrowed_running_cpu_s, 2, 1e-9);
+    hb_run_stats st;
+    hb_stats_init(&st, 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k]), 0);
+    ck_assert_uint_eq(st.accelerated, 1);           /* B only */
+    ck_assert_double_eq_tol(st.borrowed_running_cpu_s, 2, 1e-9);
+    hb_stats_free(&st);
+    world_close(&w);
+}
+END_TEST
+
+/* ---- usage = timeline ---- */
+
+/* A profile whose truth is the timeline library `text` (every call of dh, size 1). */
+static hb_profile *timeline_profile(const char *text)
+{
+    hb_profile *p = flat_profile(1, 1, 100, 1, 0);
+    hb_error e;
+    ck_assert_msg(hb_timeline_parse(text, strlen(text), "test", &p->timelines, &e) == 0, "%s", e.msg);
+    p->usage = HB_USAGE_TIMELINE;
+    return p;
+}
+
+#define TL_HEAD "# harvestbench timeline library, format 1\n# machine: t (4 CPUs)\n"             \
+                "function_id,size,cpu_limit,repeat,t_ms,dt_ms,cpu_cores,mem_mb,runnable\n"
+
+/* Phase A: 1 s at 1 core, 100 MB; phase B: 3 core-s at 3 cores, 300 MB (unthrottled samples). */
+static const char TWO_PHASES[] = TL_HEAD "dh,1,0,1,0,1000,1,100,1\ndh,1,0,1,1000,1000,3,300,3\n";
+
+START_TEST(timeline_two_phases_under_a_cap_take_the_computed_time)
+{
+    world w;
+    world_open(&w, timeline_profile(TWO_PHASES), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 2, 512, 1);                 /* quota 2: A 1 s, B 3 / 2 = 1.5 s */
+    submit(&w, 1, 0, 0, 4, 512, 1);                 /* quota 4: A 1 s, B 1 s */
+    drain(&w);
+    ck_assert_int_eq(w.inv[0].outcome, HB_SUCCESS);
+    ASSERT_T(w.inv[0].exec_start, 0.5);
+    ASSERT_T(w.inv[0].end, 0.5 + 1 + 1.5);
+    ASSERT_T(w.inv[1].end, 0.5 + 1 + 1);
+    ck_assert_double_eq(w.inv[0].cpu_peak, 2);
+    ck_assert_double_eq(w.inv[1].cpu_peak, 3);
+    ck_assert_double_eq(w.inv[0].mem_peak_mb, 300);
+    ck_assert_double_eq_tol(w.inv[0].base_duration_ms, 2500, 1e-6);  /* alone at user 2 cores */
+    ck_assert_double_eq_tol(w.cpu_used_core_s, 2 * (1 + 3), 1e-6);  /* the work, exactly */
+    world_close(&w);
+}
+END_TEST
+
+START_TEST(timeline_resize_mid_phase_recomputes_the_completion)
+{
+    world w;
+    world_open(&w, timeline_profile(TWO_PHASES), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 1, 512, 1);                 /* A 1 s; B at 1 core ... */
+    hb_error e;
+    ck_assert_int_eq(hb_backend_sim.advance(w.sim, 2 * HB_SEC, &e), 0);   /* 0.5 s into B */
+    ck_assert_int_eq(hb_invoker_resize(w.iv, &w.inv[0], (hb_res){3, 512}, &e), 0);
+    drain(&w);
+    /* B: 0.5 core-s done at 1 core, the other 2.5 at 3 cores: 2.5 / 3 s more */
+    ck_assert_int_eq(w.inv[0].end, 2 * HB_SEC + (hb_time)ceil(2.5e6 / 3));
+    world_close(&w);
+}
+END_TEST
+
+START_TEST(timeline_memory_over_the_limit_fails_at_its_sample)
+{
+    world w;
+    world_open(&w, timeline_profile(TWO_PHASES), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 2, 256, 1);                 /* 256 MB: A's 100 fit, B's 300 do not */
+    submit(&w, 1, 0, 0, 2, 300, 1);                 /* exactly B's memory: fits */
+    drain(&w);
+    ck_assert_int_eq(w.inv[0].outcome, HB_OOM);
+    ASSERT_T(w.inv[0].end, 0.5 + 1);                /* when B starts */
+    ck_assert_double_eq(w.inv[0].mem_peak_mb, 300);
+    ck_assert_int_eq(w.inv[1].outcome, HB_SUCCESS);
+    world_close(&w);
+}
+END_TEST
+
+START_TEST(timeline_cpu_peak_is_the_monitor_view_of_a_burst)
+{
+    /* a 100 ms burst at 4 cores between two 50 ms at 1 core straddles two 100 ms windows */
+    static const char BURST[] = TL_HEAD "dh,1,0,1,0,50,1,10,1\ndh,1,0,1,50,100,4,10,4\n"
+                                        "dh,1,0,1,150,50,1,10,1\n";
+    g_monitor = 100 * HB_MS;
+    world w;
+    world_open(&w, timeline_profile(BURST), 8, 8192, 600);
+    submit(&w, 0, 0, 0, 8, 512, 1);                 /* code starts at 0.5 s, on the grid */
+    drain(&w);
+    ck_assert_int_eq(w.inv[0].outcome, HB_SUCCESS);
+    ck_assert_double_eq_tol(w.inv[0].cpu_peak, (0.05 * 1 + 0.05 * 4) / 0.1, 1e-9);
+    world_close(&w);
+    g_monitor = 0;
+}
+END_TEST
+
+/* Two repeats of different memory for every function: which one a call replays shows in its peak. */
+static void two_repeats(char *buf, size_t cap)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s", TL_HEAD);
+    for (int f = 0; f < HB_NFUNCS; f++)
+        for (int r = 1; r <= 2; r++)
+            n += (size_t)snprintf(buf + n, cap - n, "%s,1,0,%d,0,500,1,%d,1\n", hb_functions[f].id, r,
+                                  100 * r);
+}
+
+static void record_peak(void *ctx, const hb_invocation *inv)
+{
+    double *peaks = ctx;
+    if (inv->index < 4096)
+        peaks[inv->index] = inv->outcome == HB_SUCCESS ? inv->mem_peak_mb : -2;
+}
+
+static void run_policy(const char *policy, hb_profile *prof, double *peaks, size_t n)
+{
+    hb_config cfg;
+    hb_error e;
+    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
+    hb_trace_spec ts = {.format = "artifact",
+                        .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
+                        .start_minute = 1, .minutes = 5, .scale = 1, .functions = 10,
+                        .max_per_minute = 1 << 30, .mapping = "order"};
+    hb_trace *tr;
+    ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
+    ck_assert_uint_le((size_t)tr->total, n);
+    hb_run_stats st;
+    hb_stats_init(&st, 0);
+    hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN,
+                         .sizes = HB_SIZES_MULTI, .policy = hb_policy_find(policy),
+                         .policy_params = hb_config_section_kv(&cfg, "policy.x"),
+                         .backend = &hb_backend_sim, .seed = 3, .seed_index = 1, .stats = &st,
+                         .usage = 0, .on_record = record_peak,
+                         .on_record_ctx = peaks};
+    ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
+    hb_stats_free(&st);
+    hb_trace_free(tr);
+    hb_config_free(&cfg);
+}
+
+START_TEST(timeline_choice_does_not_depend_on_the_policy)
+{
+    double a[4096], b[4096];
+    for (size_t i = 0; i < 4096; i++)
+        a[i] = b[i] = -1;
+    char text[4096];
+    two_repeats(text, sizeof text);
+    hb_profile *p = timeline_profile(text);
+    run_policy("fixed", p, a, 4096);
+    run_policy("default", p, b, 4096);
+    size_t n = 0, hi = 0;
+    for (size_t i = 0; i < 4096; i++) {
+        ck_assert_double_eq(a[i], b[i]);
+        if (a[i] >= 0) {
+            n++;
+            hi += a[i] == 200;
+        }
+    }
+    ck_assert_uint_gt(n, 10);
+    ck_assert_uint_gt(hi, 0);                       /* both repeats are drawn */
+    ck_assert_uint_lt(hi, n);
+    hb_profile_free(p);
+}
+END_TEST
+
 /* ---- invariants on random traces, through the engine ---- */
 
 typedef struct chaos {
@@ -443,4 +630,10 @@ HB_TEST_MAIN("sim", hard_limit_runs_at_min_of_quota_and_parallelism, warm_start_
              queue_is_fifo_with_head_of_line_blocking,
              memory_over_the_limit_is_killed_where_the_ramp_crosses_it, timeout_kills_at_the_limit,
              resize_respects_capacity_and_kills_below_usage, an_impossible_call_ends_as_error,
+             resources_received_during_a_cold_start_do_not_accelerate,
+             timeline_two_phases_under_a_cap_take_the_computed_time,
+             timeline_resize_mid_phase_recomputes_the_completion,
+             timeline_memory_over_the_limit_fails_at_its_sample,
+             timeline_cpu_peak_is_the_monitor_view_of_a_burst,
+             timeline_choice_does_not_depend_on_the_policy,
              random_runs_keep_the_invariants_and_repeat_exactly)
