@@ -8,16 +8,25 @@
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
+#   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
+#                   FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (docs/fuzzing.md)
 #   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
 #   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
+# FUZZ=1 builds into build/fuzz with clang, coverage for libFuzzer, ASan and UBSan (make fuzz).
 
 CC       ?= cc
 PKG      ?= pkg-config
 PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+BUILD    ?= build/fuzz
+CC       := $(or $(FUZZ_CC),clang)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+OPT      ?= -O1
+else ifeq ($(SAN),1)
 BUILD    ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      ?= -O1
@@ -56,7 +65,8 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper \
+        fuzz fuzz-build
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -102,6 +112,26 @@ check: deps
 	@$(MAKE) --no-print-directory ci-bench
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-san
+	@$(MAKE) --no-print-directory FUZZ_SECONDS=30 fuzz
+
+# libFuzzer targets (docs/fuzzing.md): tests/fuzz/fuzz_*.c, linked against the library built with
+# FUZZ=1; each runs from its committed seed corpus (tests/fuzz/corpus/NAME), new inputs go to
+# build/fuzz/corpus/NAME and crashes to build/fuzz/crashes/. Fails on any crash, leak, timeout or
+# sanitizer report.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
+
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/fuzz $< $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -133,7 +163,7 @@ ci-baseline: all
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzers -name '*.d' 2>/dev/null)
 
 # The Freyr checkpoint configs/demo.ini loads: 50 PPO episodes on the demo trace in the simulator
 # (docs/policies.md, "freyr"). The result is committed; this regenerates it, byte for byte.

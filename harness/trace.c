@@ -201,6 +201,11 @@ static int read_sizes(const char *path, hb_trace *t, hb_error *err)
         rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
                                      "unexpected third line (the file has a header and one line of sizes)");
 done:
+    if (rc) {                          /* nothing half-read is left for the caller to free */
+        free(t->sizes);
+        t->sizes = NULL;
+        t->n_sizes = 0;
+    }
     hb_csv_close(c);
     return rc;
 }

@@ -12,6 +12,9 @@ PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl
 PKGS="$PKGS libjansson-dev zlib1g-dev"
 # tests
 PKGS="$PKGS check libsubunit-dev"
+# fuzzing (make fuzz, make check): clang, and Debian's default compiler-rt, whose
+# libclang-rt-14-dev holds libFuzzer (libclang_rt.fuzzer) and the sanitizer runtimes for clang
+PKGS="$PKGS clang libclang-rt-dev"
 
 missing=""
 for p in $PKGS; do
