@@ -201,7 +201,7 @@ static int read_sizes(const char *path, hb_trace *t, hb_error *err)
         rc = r < 0 ? -r : hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), NULL,
                                      "unexpected third line (the file has a header and one line of sizes)");
 done:
-    if (rc) {                          /* nothing half-read is left for the caller to free */
+    if (rc) {                          /* the caller owns t->sizes only on success */
         free(t->sizes);
         t->sizes = NULL;
         t->n_sizes = 0;

@@ -6,7 +6,7 @@
 set -eu
 C=tests/fuzz/corpus
 SEP='%%'
-for d in csv trace_artifact trace_azure trace_info config ow_activation serve_request; do
+for d in csv trace_artifact trace_azure trace_info config ow_activation; do
     mkdir -p "$C/$d"
     find "$C/$d" -type f ! -name 'finding-*' -delete
 done
@@ -79,3 +79,6 @@ rec "$O/oom" '{"key":"waitTime","value":3}' "developer error" false \
     '{"error":"The action exhausted its memory and was aborted."}'
 rec "$O/app_error" '' "application error" false '{"error":"size: must be in [1, 5]"}'
 printf '{"activationId":"x1","start":5,"end":9,"response":{"status":"success"}}' > "$O/bare"
+
+# serve requests ("METHOD URL", then the body): written by hand, see tests/fuzz/corpus/serve_request/
+# (kept as committed: this script does not regenerate them)
