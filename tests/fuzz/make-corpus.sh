@@ -82,3 +82,14 @@ printf '{"activationId":"x1","start":5,"end":9,"response":{"status":"success"}}'
 
 # serve requests ("METHOD URL", then the body): written by hand, see tests/fuzz/corpus/serve_request/
 # (kept as committed: this script does not regenerate them)
+
+# workload tables: predictor table %% profile file
+W=$C/workload_tables
+mkdir -p "$W"
+find "$W" -type f ! -name 'finding-*' -delete
+head -n 40 data/libra-artifact-predictors.csv > "$W/predictors_head"
+awk -F, 'NR == 1 || $1 == "vp"' data/libra-artifact-predictors.csv > "$W/predictors_vp"
+grep -v '^#' workloads/profiles/measured.csv | awk -F, 'NR == 1 || $1 == "ms" || $1 == "dh"' > /tmp/hb-fuzz-profile.$$
+join "$W/profile_only" /dev/null /tmp/hb-fuzz-profile.$$
+join "$W/both" "$W/predictors_vp" /tmp/hb-fuzz-profile.$$
+rm -f /tmp/hb-fuzz-profile.$$
