@@ -8,10 +8,10 @@
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
-#   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
-#                   FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (docs/fuzzing.md)
 #   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
 #   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
+#   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
+#                   FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (docs/fuzzing.md)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -65,8 +65,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper \
-        fuzz fuzz-build
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -134,6 +133,7 @@ $(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(FUZZ_DEFS) $(CFLAGS) -Itests/fuzz $< $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS) -o $@
 
+.PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: deps
