@@ -98,8 +98,8 @@ START_TEST(scale_keeps_totals_without_random_draws)
     hb_trace_free(t);
     hb_trace_free(full);
 
-    /* a scaled count past the trace's 32-bit counts is an error, not a wrapped count (found by
-     * tests/fuzz/fuzz_trace_artifact: a float-to-integer overflow) */
+    /* a scaled count past the trace's 32-bit counts is an error, not a wrapped count (a
+     * float-to-integer overflow seen writing tests/fuzz/fuzz_trace_artifact, confirmed by it) */
     char path[] = "/tmp/hb-test-scale-XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
