@@ -376,20 +376,26 @@ static void map_functions(hb_trace *t, const hb_trace_spec *spec)
 }
 
 /* Multiplies counts by `scale`, carrying each function's rounding remainder to its next minute so
- * that totals are kept (deterministic, no random draws). */
-static void apply_scale(hb_trace *t, double scale)
+ * that totals are kept (deterministic, no random draws). A count must still fit the trace's
+ * 32-bit counts. */
+static int apply_scale(hb_trace *t, double scale, hb_error *err)
 {
     if (scale == 1.0)
-        return;
+        return 0;
     for (size_t f = 0; f < t->n_funcs; f++) {
         double carry = 0;
         for (size_t m = 0; m < t->n_minutes; m++) {
             double want = t->counts[f * t->n_minutes + m] * scale + carry;
             double got = floor(want + 1e-9);
+            if (got > UINT32_MAX)
+                return hb_fail(err, HB_EINPUT, "[trace] scale = %g: %s: minute %zu of function '%s' "
+                               "would hold %.0f invocations (at most %lu)", scale, t->source, m + 1,
+                               t->funcs[f].name, got, (unsigned long)UINT32_MAX);
             carry = want - got;
             t->counts[f * t->n_minutes + m] = (uint32_t)got;
         }
     }
+    return 0;
 }
 
 static void totals(hb_trace *t)
@@ -559,7 +565,8 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
         goto fail;
     if (spec->memory && spec->memory[0] && (rc = read_stat(spec->memory, 1, t, err)))
         goto fail;
-    apply_scale(t, spec->scale > 0 ? spec->scale : 1.0);
+    if ((rc = apply_scale(t, spec->scale > 0 ? spec->scale : 1.0, err)))
+        goto fail;
     totals(t);
     map_functions(t, spec);
     (void)dropped_dup;

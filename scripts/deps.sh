@@ -12,6 +12,9 @@ PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl
 PKGS="$PKGS libjansson-dev zlib1g-dev"
 # tests: Check, and the commands the end-to-end tests call
 PKGS="$PKGS check libsubunit-dev curl"
+# fuzzing (make fuzz, make check): clang, and Debian's default compiler-rt, whose
+# libclang-rt-14-dev holds libFuzzer (libclang_rt.fuzzer) and the sanitizer runtimes for clang
+PKGS="$PKGS clang libclang-rt-dev"
 
 # Commands that another packaging may already provide (Node.js from another archive ships its own
 # npm, and Debian's npm would conflict with it): installed only when the command itself is missing.

@@ -2,11 +2,13 @@
 #include "ow_activation.h"
 
 #include <cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_TIME_MS 9007199254740992.0
 #define BAD(...) (rc = hb_fail(err, HB_EINPUT, "activation record: " __VA_ARGS__))
 
 void ow_activation_free(ow_activation *a)
@@ -170,11 +172,12 @@ int ow_activation_parse(const char *text, size_t len, ow_activation *a, hb_error
         copy_str(a->name, sizeof a->name, j->valuestring);
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(root, "start");
     const cJSON *je = cJSON_GetObjectItemCaseSensitive(root, "end");
-    if (!is_num(js) || js->valuedouble < 0) {
+    /* times beyond 2^53 ms (285,000 years) are not exact doubles, and would overflow int64 */
+    if (!is_num(js) || js->valuedouble < 0 || js->valuedouble > MAX_TIME_MS) {
         BAD("start: missing or not a time in ms");
         goto done;
     }
-    if (!is_num(je) || je->valuedouble < 0) {
+    if (!is_num(je) || je->valuedouble < 0 || je->valuedouble > MAX_TIME_MS) {
         BAD("end: missing or not a time in ms");
         goto done;
     }
@@ -203,8 +206,8 @@ int ow_activation_parse(const char *text, size_t len, ow_activation *a, hb_error
     copy_str(a->status, sizeof a->status, j->valuestring);
     j = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
     if (j) {
-        if (!is_num(j)) {
-            BAD("response.statusCode: not a number");
+        if (!is_num(j) || fabs(j->valuedouble) > INT_MAX) {
+            BAD("response.statusCode: not a number within an int's range");
             goto done;
         }
         a->status_code = (int)j->valuedouble;

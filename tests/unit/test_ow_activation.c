@@ -204,6 +204,12 @@ START_TEST(malformed_records_are_rejected_with_the_field)
          "{\"cpu_timestamp\":[1],\"cpu_usage\":[\"a\"],\"mem_timestamp\":[1],\"mem_usage\":[1]}}}", "cpu_usage[0]"},
         {"{\"activationId\":\"x\",\"start\":1,\"end\":2,\"response\":{\"status\":\"success\",\"result\":"
          "{\"cpu_peak\":-2}}}", "cpu_peak"},
+        /* times past int64 ms (found by tests/fuzz/fuzz_ow_activation), a code past int (seen
+         * writing its dictionary): both undefined behaviour before */
+        {"{\"activationId\":\"x\",\"start\":1e19,\"end\":2,\"response\":{\"status\":\"success\"}}", "start"},
+        {"{\"activationId\":\"x\",\"start\":1,\"end\":1e300,\"response\":{\"status\":\"success\"}}", "end"},
+        {"{\"activationId\":\"x\",\"start\":1,\"end\":2,\"response\":{\"status\":\"success\",\"statusCode\":1e10}}",
+         "response.statusCode"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ow_activation a;

@@ -97,6 +97,22 @@ START_TEST(scale_keeps_totals_without_random_draws)
             ck_assert_uint_le(hb_trace_count(t, f, m), hb_trace_count(full, f, m));
     hb_trace_free(t);
     hb_trace_free(full);
+
+    /* a scaled count past the trace's 32-bit counts is an error, not a wrapped count (a
+     * float-to-integer overflow seen writing tests/fuzz/fuzz_trace_artifact, confirmed by it) */
+    char path[] = "/tmp/hb-test-scale-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("HashFunction,Trigger,1,2\ndh,timer,4294967295,1\n", f);
+    fclose(f);
+    s = artifact_spec(path, NULL);
+    s.scale = 2;
+    int rc = hb_trace_load(&s, &t, &e);
+    remove(path);
+    ck_assert_int_eq(rc, HB_EINPUT);
+    ck_assert_msg(strstr(e.msg, "minute 1 of function 'dh' would hold 8589934590 invocations"), "%s",
+                  e.msg);
 }
 END_TEST
 
