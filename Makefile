@@ -4,7 +4,7 @@
 #   make demo       install what is missing, build, run configs/demo.ini on the simulator and
 #                   compare its policies (results/demo/comparison.md, plots/)
 #   make check      install what is missing, build, run the CI gate and every test, also under
-#                   ASan+UBSan
+#                   ASan+UBSan, then each fuzz target for 30 s (tests/check.sh; every phase runs)
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
