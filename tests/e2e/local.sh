@@ -197,8 +197,10 @@ grep -q "removed [1-9][0-9]* cgroup(s) and [0-9]* action directory(ies) left by"
 [ "$(groups_of $pid)" -eq 0 ] && ok "the killed run's groups are gone" || bad "sweep" "$(groups_of $pid) left"
 # the killed run's calls were in its groups: the sweep killed them (they were our children's
 # children, reparented; a workload binary of ours still running would be one of them)
+# (a killed process whose new parent has not reaped it yet is a zombie: dead, not left running)
+alive() { st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$st" ] && [ "$st" != Z ]; }
 n=0
-for p in $procs_before; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+for p in $procs_before; do alive "$p" && n=$((n + 1)); done
 [ "$n" -eq 0 ] && ok "no process of the killed run is left" || bad "processes after sweep" "$n of: $procs_before"
 
 # ---- limits = none ----
