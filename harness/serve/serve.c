@@ -24,9 +24,9 @@
 
 #include "files.h"
 #include "openwhisk/ow_base64.h"
+#include "serve_request.h"
 
-#define MAX_BODY (64u << 20)           /* a PUT with a zip in base64 */
-#define MAX_PAYLOAD (1u << 20)         /* OpenWhisk's default invocation payload limit */
+#define MAX_BODY SV_MAX_BODY
 #define MAX_BLOCKING_WAIT_MS 60000     /* maxWaitForBlockingActivation */
 #define LIST_DEFAULT 30
 #define LIST_MAX 200
@@ -231,23 +231,6 @@ static int qlong(struct MHD_Connection *c, const char *key, long lo, long hi, lo
 }
 
 /* ---- entities ---- */
-
-/* OpenWhisk's entity-name rule: word characters, then also '@', '.', '-', ' ' inside. */
-static int valid_name(const char *n)
-{
-    size_t len = strlen(n);
-    if (len == 0 || len > 256)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)n[i];
-        int word = isalnum(ch) || ch == '_';
-        if (i == 0 && !word)
-            return 0;
-        if (!word && ch != '@' && ch != '.' && ch != '-' && !(ch == ' ' && i + 1 < len))
-            return 0;
-    }
-    return 1;
-}
 
 static sv_action *find_action(hb_serve *s, const char *name)
 {
@@ -721,26 +704,18 @@ static enum MHD_Result list_actions(hb_serve *s, struct MHD_Connection *c)
 }
 
 static enum MHD_Result put_action(hb_serve *s, struct MHD_Connection *c, const char *name,
-                                  const sv_request *rq)
+                                  const cJSON *body)
 {
     int overwrite = qbool(c, "overwrite", 0);
-    cJSON *body = rq->len ? cJSON_ParseWithLength(rq->body, rq->len) : NULL;
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        return send_error(s, c, 400, "The request content was malformed:\nthe body is not a JSON "
-                          "object");
-    }
     char msg[1024] = "";
     pthread_mutex_lock(&s->mu);
     sv_action *old = find_action(s, name);
     if (old && !overwrite) {
         pthread_mutex_unlock(&s->mu);
-        cJSON_Delete(body);
         return send_error(s, c, 409, "resource already exists");
     }
     sv_action *a = NULL;
     int st = action_from_put(s, name, body, old, &a, msg, sizeof msg);
-    cJSON_Delete(body);
     if (st != 200) {
         pthread_mutex_unlock(&s->mu);
         return send_error(s, c, (unsigned)st, "%s", msg);
@@ -831,25 +806,16 @@ static enum MHD_Result answer_done(hb_serve *s, struct MHD_Connection *c, const 
 }
 
 static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char *name,
-                              const sv_request *rq)
+                              const cJSON *body)
 {
     int blocking = qbool(c, "blocking", 0), result_only = qbool(c, "result", 0);
     long wait_ms = MAX_BLOCKING_WAIT_MS;
     if (qlong(c, "timeout", 1, MAX_BLOCKING_WAIT_MS, &wait_ms) < 0)
         return send_error(s, c, 400, "Timeout must be number of milliseconds up to %d.",
                           MAX_BLOCKING_WAIT_MS);
-    if (rq->len > MAX_PAYLOAD)
-        return send_error(s, c, 413, "The request content was malformed:\npayload larger than "
-                          "allowed: %zu > %u bytes.", rq->len, MAX_PAYLOAD);
-    cJSON *payload = NULL;
-    if (rq->len) {
-        payload = cJSON_ParseWithLength(rq->body, rq->len);
-        if (!cJSON_IsObject(payload)) {
-            cJSON_Delete(payload);
-            return send_error(s, c, 400, "The request content was malformed:\nthe payload is not "
-                              "a JSON object");
-        }
-    }
+    cJSON *payload = body ? cJSON_Duplicate(body, 1) : NULL;
+    if (body && !payload)
+        return send_error(s, c, 500, "out of memory");
     if (s->faults.p429 > 0 && sv_dice_roll(&s->dice) < s->faults.p429) {
         cJSON_Delete(payload);
         pthread_mutex_lock(&s->mu);
@@ -1129,44 +1095,18 @@ static int authorized(hb_serve *s, struct MHD_Connection *c)
     return ok;
 }
 
-static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const char *url,
-                             const char *method, const sv_request *rq)
+static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const sv_parsed *q)
 {
-    int get = strcmp(method, "GET") == 0, put = strcmp(method, "PUT") == 0;
-    int post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
-    if (strcmp(url, "/api/v1/namespaces") == 0 || strcmp(url, "/api/v1/namespaces/") == 0) {
-        if (!get)
-            return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
+    if (q->route == SV_NAMESPACES) {
         cJSON *arr = cJSON_CreateArray();
         cJSON_AddItemToArray(arr, cJSON_CreateString(s->ns));
         return send_json(c, 200, arr, NULL);
     }
-    static const char prefix[] = "/api/v1/namespaces/";
-    if (strncmp(url, prefix, sizeof prefix - 1) != 0)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    const char *p = url + sizeof prefix - 1;
-    size_t nl = strcspn(p, "/");
-    char ns[256];
-    if (nl == 0 || nl >= sizeof ns)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    memcpy(ns, p, nl);
-    ns[nl] = '\0';
-    if (strcmp(ns, "_") != 0 && strcmp(ns, s->ns) != 0)
+    if (strcmp(q->ns, "_") != 0 && strcmp(q->ns, s->ns) != 0)
         return send_error(s, c, 403, "The supplied authentication is not authorized to access '%s'.",
-                          ns);
-    p += nl;
-    if (*p == '/')
-        p++;
-    size_t cl = strcspn(p, "/");
-    char coll[32];
-    if (cl >= sizeof coll)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    memcpy(coll, p, cl);
-    coll[cl] = '\0';
-    const char *rest = p + cl;
-    if (*rest == '/')
-        rest++;
-    if (strcmp(coll, "limits") == 0 && !*rest && get) {
+                          q->ns);
+    switch (q->route) {
+    case SV_LIMITS: {
         cJSON *j = cJSON_CreateObject();
         if (s->per_minute > 0)
             cJSON_AddNumberToObject(j, "invocationsPerMinute", (double)s->per_minute);
@@ -1174,43 +1114,18 @@ static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const char *
             cJSON_AddNumberToObject(j, "concurrentInvocations", (double)s->concurrent);
         return send_json(c, 200, j, NULL);
     }
-    if (strcmp(coll, "actions") == 0) {
-        if (!*rest) {
-            if (!get)
-                return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
-            return list_actions(s, c);
+    case SV_ACTIONS: return list_actions(s, c);
+    case SV_ACTION:
+        switch (q->method) {
+        case SV_GET: return get_action(s, c, q->name);
+        case SV_PUT: return put_action(s, c, q->name, q->body);
+        case SV_DELETE: return delete_action(s, c, q->name);
+        default: return invoke(s, c, q->name, q->body);
         }
-        if (strchr(rest, '/'))
-            return send_error(s, c, 404, "The requested resource does not exist. (harvestbench "
-                              "serve has no packages)");
-        if (!valid_name(rest))
-            return send_error(s, c, 400, "The name of the entity contains illegal characters.");
-        if (get)
-            return get_action(s, c, rest);
-        if (put)
-            return put_action(s, c, rest, rq);
-        if (del)
-            return delete_action(s, c, rest);
-        if (post)
-            return invoke(s, c, rest, rq);
-        return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET, PUT, "
-                          "DELETE, POST");
+    case SV_ACTIVATIONS: return list_activations(s, c);
+    case SV_ACTIVATION: return get_activation(s, c, q->id, q->part[0] ? q->part : NULL);
+    default: return send_error(s, c, 404, "The requested resource does not exist.");
     }
-    if (strcmp(coll, "activations") == 0) {
-        if (!get)
-            return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
-        if (!*rest)
-            return list_activations(s, c);
-        char id[64];
-        size_t il = strcspn(rest, "/");
-        if (il >= sizeof id)
-            return send_error(s, c, 400, "The activation id is not valid.");
-        memcpy(id, rest, il);
-        id[il] = '\0';
-        const char *part = rest[il] == '/' ? rest + il + 1 : NULL;
-        return get_activation(s, c, id, part);
-    }
-    return send_error(s, c, 404, "The requested resource does not exist.");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1283,7 +1198,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rq->too_large)
         return send_error(s, c, 413, "The request content was malformed:\nrequest larger than "
                           "allowed: > %u bytes.", MAX_BODY);
-    return route(s, c, url, method, rq);
+    sv_parsed q;
+    char msg[512];
+    int st = sv_request_parse(method, url, rq->body, rq->len, &q, msg, sizeof msg);
+    if (st)
+        return send_error(s, c, (unsigned)st, "%s", msg);
+    enum MHD_Result mr = route(s, c, &q);
+    sv_parsed_free(&q);
+    return mr;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1298,6 +1220,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         free(rq);
         *con_cls = NULL;
     }
+}
+
+/* libmicrohttpd's own unescaping cuts a name at %00 (a%00b became action a): ours keeps it. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *text)
+{
+    (void)cls;
+    (void)c;
+    return sv_unescape(text);
 }
 
 /* ---- lifecycle ---- */
@@ -1432,6 +1362,7 @@ int hb_serve_start(const hb_serve_opts *o, hb_serve **out, hb_error *err)
                             (uint16_t)o->port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
                             MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),

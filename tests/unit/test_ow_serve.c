@@ -23,6 +23,7 @@
 #include "openwhisk/ow_zip.h"
 #include "registry.h"
 #include "serve/serve.h"
+#include "serve/serve_request.h"
 
 static char home[64];
 static ow_creds cr;
@@ -547,7 +548,92 @@ START_TEST(backend_refuses_to_start_without_deployed_actions)
 }
 END_TEST
 
-HB_TEST_MAIN("ow_serve", actions_are_created_listed_updated_and_deleted,
+/* A request on a raw path (no escaping by the client): the status, the body in r. */
+static long raw_call(const char *method, const char *path, const char *body, ow_response *r)
+{
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", cr.apihost, path);
+    hb_error e;
+    memset(r, 0, sizeof *r);
+    ck_assert_msg(ow_request(&cr, method, url, body, 20000, 20000, r, &e) == 0, "%s", e.msg);
+    return r->status;
+}
+
+START_TEST(names_openwhisk_rejects_get_400)
+{
+    hb_serve *s = start(NULL, 0, 0);
+    ck_assert_int_eq(put_script("a", ECHO_SCRIPT, NULL, NULL), 200);
+    const char *body = "{\"exec\":{\"kind\":\"blackbox\",\"image\":\"x\",\"code\":\"#!/bin/sh\\necho '{}'\\n\"}}";
+    char longname[300];
+    memset(longname, 'n', 257);
+    longname[257] = '\0';
+    const char *bad[] = {"a%00b", "a%00", "%00a", "a%01b", "a%0Ab", "%20a", "a%20", ".a", "-a",
+                         "a%C3%A9", "a%7Fb", "a%22b", "a%3Cb", "pkg%00/x", "pkg/x%00", "p/q/r",
+                         longname};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char path[600];
+        for (int m = 0; m < 4; m++) {
+            static const char *methods[] = {"PUT", "GET", "POST", "DELETE"};
+            snprintf(path, sizeof path, "/api/v1/namespaces/_/actions/%s?overwrite=true", bad[i]);
+            ow_response r;
+            long st = raw_call(methods[m], path, m == 0 ? body : m == 2 ? "{}" : NULL, &r);
+            ck_assert_msg(st == 400, "%s %s: %ld", methods[m], bad[i], st);
+            cJSON *j = cJSON_Parse(r.body);
+            ck_assert_str_eq(str(j, "error"), "The name of the entity contains illegal characters.");
+            ck_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "code")));
+            cJSON_Delete(j);
+            ow_response_free(&r);
+        }
+    }
+    /* action "a" is untouched: the PUT of a%00b did not overwrite it */
+    long st;
+    cJSON *j = call_json("GET", "actions", "a", NULL, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(j, "version"), "0.0.1");
+    cJSON_Delete(j);
+    j = call_json("GET", "actions", NULL, NULL, NULL, &st);
+    ck_assert_int_eq(cJSON_GetArraySize(j), 1);
+    cJSON_Delete(j);
+    /* names OpenWhisk accepts still work */
+    ck_assert_int_eq(put_script("a b@c.d-e_9", ECHO_SCRIPT, NULL, NULL), 200);
+    stop(s);
+}
+END_TEST
+
+START_TEST(request_parser_reads_paths_names_and_bodies)
+{
+    sv_parsed q;
+    char msg[256];
+    char url[64] = "/api/v1/namespaces/_/actions/a%00b";
+    sv_unescape(url);
+    ck_assert_int_eq(strlen(url), strlen("/api/v1/namespaces/_/actions/a\x01" "b"));
+    ck_assert_int_eq(sv_request_parse("PUT", url, "{}", 2, &q, msg, sizeof msg), 400);
+    ck_assert_int_eq(sv_request_parse("PUT", "/api/v1/namespaces/_/actions/ab", "{}", 2, &q, msg,
+                                      sizeof msg), 0);
+    ck_assert_int_eq(q.route, SV_ACTION);
+    ck_assert_str_eq(q.name, "ab");
+    ck_assert(cJSON_IsObject(q.body));
+    sv_parsed_free(&q);
+    ck_assert_int_eq(sv_request_parse("PUT", "/api/v1/namespaces/_/actions/ab", "[1]", 3, &q, msg,
+                                      sizeof msg), 400);
+    ck_assert_int_eq(sv_request_parse("POST", "/api/v1/namespaces/_/actions/ab", "{\"x\"", 4, &q,
+                                      msg, sizeof msg), 400);
+    ck_assert_int_eq(sv_request_parse("PATCH", "/api/v1/namespaces/_/actions/ab", NULL, 0, &q, msg,
+                                      sizeof msg), 405);
+    ck_assert_int_eq(sv_request_parse("GET", "/api/v1/namespaces/_/activations/0123/logs", NULL, 0,
+                                      &q, msg, sizeof msg), 0);
+    ck_assert_int_eq(q.route, SV_ACTIVATION);
+    ck_assert_str_eq(q.id, "0123");
+    ck_assert_str_eq(q.part, "logs");
+    ck_assert_int_eq(sv_request_parse("GET", "/api/v2/x", NULL, 0, &q, msg, sizeof msg), 404);
+    ck_assert_int_eq(sv_request_parse("GET", "/api/v1/namespaces//actions", NULL, 0, &q, msg,
+                                      sizeof msg), 404);
+    ck_assert(sv_valid_name("a b") && !sv_valid_name("a ") && !sv_valid_name("") &&
+              !sv_valid_name("\xc3\xa9") && !sv_valid_name("a\x01"));
+}
+END_TEST
+
+HB_TEST_MAIN("ow_serve", names_openwhisk_rejects_get_400, request_parser_reads_paths_names_and_bodies, actions_are_created_listed_updated_and_deleted,
              invocations_blocking_and_not_give_records_with_annotations,
              failures_timeouts_and_their_codes, auth_namespaces_and_throttles,
              shuffled_annotations_are_read_by_key, replay_with_faults_gives_every_call_one_outcome,
