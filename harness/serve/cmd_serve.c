@@ -18,7 +18,8 @@
 #include "serve.h"
 
 static const char SERVE_HELP[] =
-    "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE] [--auth-file FILE]\n"
+    "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE]\n"
+    "                          [--auth-file FILE | --auth KEY]\n"
     "                          [--namespace NS] [--flavor stock|libra-fork]\n"
     "                          [--invocations-per-minute N] [--concurrent-invocations N]\n"
     "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC]\n"
@@ -34,6 +35,8 @@ static const char SERVE_HELP[] =
     "                    the wsk CLI and `harvestbench deploy/run` (default: ./harvestbench-serve.wskprops)\n"
     "  --auth-file FILE  the key to accept (UUID:KEY, or a wsk properties file with AUTH=);\n"
     "                    default: a new random key\n"
+    "  -u, --auth KEY    the key UUID:KEY itself, as wsk's flag (visible in the process list:\n"
+    "                    prefer --auth-file)\n"
     "  --namespace NS    the namespace (default guest); '_' in URLs means it\n"
     "  --flavor F        stock (memory limits in MB) or libra-fork (the fork's encoded\n"
     "                    (cpu, memory) limit 1..64, applied as a CPU quota and memory)\n"
@@ -85,6 +88,7 @@ int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},      {"bind", required_argument, NULL, 'b'},
+        {"auth", required_argument, NULL, 'u'},
         {"props", required_argument, NULL, 'P'},     {"auth-file", required_argument, NULL, 'a'},
         {"namespace", required_argument, NULL, 'n'}, {"flavor", required_argument, NULL, 'f'},
         {"invocations-per-minute", required_argument, NULL, 'r'},
@@ -101,14 +105,15 @@ int cmd_serve(int argc, char **argv)
     o.per_minute = 6000;
     o.concurrent = 100;
     o.keep_alive_ms = 600000;
-    const char *props = NULL, *auth_file = NULL, *faults = getenv("HB_SERVE_FAULTS");
+    const char *props = NULL, *auth_file = NULL, *auth = NULL, *faults = getenv("HB_SERVE_FAULTS");
     const char *runner = NULL;
     int quiet = 0, c;
     long v;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hu:", opts, NULL)) != -1) {
         switch (c) {
+        case 'u': auth = optarg; break;
         case 'p':
             if (parse_long(optarg, 0, 65535, &v))
                 return hb_usage_error("serve", "--port: '%s' is not a port in [0, 65535]", optarg);
@@ -150,9 +155,16 @@ int cmd_serve(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': fputs(SERVE_HELP, stdout); return 0;
         default:
-            return hb_usage_error("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
+        {
+            /* the option's name only: "--aut=KEY" (ambiguous) must not print the key */
+            const char *bad = argv[optind - 1];
+            return hb_usage_error("serve", "unknown or incomplete option '%.*s'",
+                                  (int)strcspn(bad, "="), bad);
+        }
         }
     }
+    if (auth && auth_file)
+        return hb_usage_error("serve", "give the key by --auth or by --auth-file, not both");
     if (optind < argc)
         return hb_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     hb_error err;
@@ -160,7 +172,14 @@ int cmd_serve(int argc, char **argv)
     if (sv_faults_parse(faults, &o.faults, &err))
         return hb_usage_error("serve", "%s", err.msg);
     char *key = NULL;
-    if (auth_file) {
+    if (auth) {
+        key = strdup(auth);
+        if (!key) {
+            fprintf(stderr, "harvestbench serve: out of memory\n");
+            return 1;
+        }
+        o.auth = key;
+    } else if (auth_file) {
         /* the same reader as the client's: one line UUID:KEY, or AUTH= in a properties file */
         ow_creds cr;
         ow_creds_given g = {.apihost = "127.0.0.1", .auth_file = auth_file, .insecure = -1};
@@ -176,7 +195,7 @@ int cmd_serve(int argc, char **argv)
         }
         o.auth = key;
     }
-    if (!props && !auth_file)
+    if (!props && !auth_file && !auth)
         props = "harvestbench-serve.wskprops";
     const char *host = o.bind ? o.bind : "127.0.0.1";
     if (o.bind && strncmp(o.bind, "127.", 4) != 0)

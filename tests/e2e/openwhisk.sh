@@ -50,6 +50,27 @@ fi
 "$HB" serve --port 70000 > /dev/null 2>&1; check "serve rejects a bad port" test $? -eq 2
 "$HB" deploy --flavor nope > /dev/null 2>&1; check "deploy rejects a bad flavor" test $? -eq 2
 
+# ---- a key given by flag (issue 17 #6): --auth / -u take the key itself, as wsk's; no message
+# ever shows a key-bearing flag's value, malformed or not ----
+SECRET="hbsecret$$"
+for args in "serve --auth $SECRET" "serve -u $SECRET" "serve --aut=$SECRET" "serve --auth=$SECRET:" \
+            "deploy --auth $SECRET --apihost http://127.0.0.1:9" "deploy -u $SECRET --apihost http://127.0.0.1:9" \
+            "deploy --aut=$SECRET" "serve --auth x:y --auth-file $SECRET"; do
+    # shellcheck disable=SC2086
+    timeout 20 "$HB" $args --port 0 > "$TMP/flag.log" 2>&1
+    rc=$?
+    check "$(echo "$args" | sed "s/$SECRET/VALUE/g") refused (exit $rc)" test $rc -eq 2 -o $rc -eq 1
+    check "$(echo "$args" | sed "s/$SECRET/VALUE/g") does not print the value" sh -c "! grep -qF -- '$SECRET' '$TMP/flag.log'"
+done
+FK="23bc46b1-71f6-4ed5-8c54-816aa4f8c502:$SECRET"
+start_serve flagkey --auth "$FK"
+check "serve --auth KEY serves that key" test "$(curl -s -o /dev/null -w '%{http_code}' -u "$FK" "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions")" = 200
+check "serve --auth KEY: other keys refused" test "$(curl -s -o /dev/null -w '%{http_code}' -u "x:y" "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions")" = 401
+WSK_CONFIG_FILE=/nonexistent "$HB" deploy configs/openwhisk-local.ini --apihost "http://127.0.0.1:$PORT" -u "$FK" --workloads "$WL" --dry-run > "$TMP/flagdeploy.log" 2>&1
+check "deploy -u KEY is the key (not a file name)" test $? -eq 0
+check "serve and deploy do not print a key given by flag" sh -c "! grep -qF -- '$SECRET' '$TMP/flagkey.out' '$TMP/flagkey.err' '$TMP/flagdeploy.log'"
+stop_serve
+
 # ---- serve, deploy, run, compare ----
 start_serve plain
 check "serve prints its port" test -n "$PORT"
