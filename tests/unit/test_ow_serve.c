@@ -3,7 +3,12 @@
  * records with the standard annotations read by key, in any order; OpenWhisk's status codes
  * (401, 403, 404, 409, 429, 502); and the openwhisk backend replaying a trace through the engine
  * with faults injected, where every call gets exactly one outcome and nothing recoverable is lost. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -633,7 +638,58 @@ START_TEST(request_parser_reads_paths_names_and_bodies)
 }
 END_TEST
 
-HB_TEST_MAIN("ow_serve", names_openwhisk_rejects_get_400, request_parser_reads_paths_names_and_bodies, actions_are_created_listed_updated_and_deleted,
+/* Issue 17 #1: 2,000 connections from one address, idle or sending a request slowly, do not keep
+ * a keyed client out. Loopback only; the count is bounded by the descriptors this process has. */
+START_TEST(idle_connections_do_not_block_a_keyed_client)
+{
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = rl.rlim_max;         /* both ends live in this process */
+    setrlimit(RLIMIT_NOFILE, &rl);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    enum { N_IDLE = 2000 };
+    if (rl.rlim_cur < 2 * N_IDLE + 600) {
+        fprintf(stderr, "SKIPPED idle_connections: only %llu descriptors\n",
+                (unsigned long long)rl.rlim_cur);
+        return;
+    }
+    hb_serve *s = start(NULL, 0, 0);
+    ck_assert_int_eq(put_script("echo", ECHO_SCRIPT, NULL, NULL), 200);
+    static int fds[N_IDLE];
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)hb_serve_port(s));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int opened = 0;
+    for (int i = 0; i < N_IDLE; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fds[i], 0);
+        if (connect(fds[i], (struct sockaddr *)&sin, sizeof sin) == 0)
+            opened++;
+        if (i % 2)                     /* half of them start a request and never finish it */
+            ck_assert_int_gt(send(fds[i], "POST /api/v1/namespaces/_/actions/echo HTTP/1.1\r\nHost: x\r\n", 58, MSG_NOSIGNAL), 0);
+    }
+    ck_assert_int_eq(opened, N_IDLE);
+    long st;
+    cJSON *j = call_json("POST", "actions", "echo", "blocking=true&result=true", "{\"k\":1}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "echo")));
+    cJSON_Delete(j);
+    /* and they were held meanwhile, not dropped to make room */
+    int alive = 0;
+    for (int i = 0; i < N_IDLE; i++) {
+        char b;
+        ssize_t n = recv(fds[i], &b, 1, MSG_DONTWAIT);
+        alive += n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        close(fds[i]);
+    }
+    ck_assert_int_eq(alive, N_IDLE);
+    stop(s);
+}
+END_TEST
+
+HB_TEST_MAIN("ow_serve", idle_connections_do_not_block_a_keyed_client, names_openwhisk_rejects_get_400, request_parser_reads_paths_names_and_bodies, actions_are_created_listed_updated_and_deleted,
              invocations_blocking_and_not_give_records_with_annotations,
              failures_timeouts_and_their_codes, auth_namespaces_and_throttles,
              shuffled_annotations_are_read_by_key, replay_with_faults_gives_every_call_one_outcome,
