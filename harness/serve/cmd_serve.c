@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +25,8 @@ static const char SERVE_HELP[] =
     "                          [--namespace NS] [--flavor stock|libra-fork]\n"
     "                          [--invocations-per-minute N] [--concurrent-invocations N]\n"
     "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC]\n"
-    "                          [--runner local|exec] [--quiet]\n"
+    "                          [--runner local|exec] [--action-user USER[:GROUP]]\n"
+    "                          [--pids-max N] [--quiet]\n"
     "\n"
     "Serves the OpenWhisk REST API (actions, invocations, activations; docs/openwhisk.md) on\n"
     "127.0.0.1 until interrupted, running native actions as local processes. The first line of\n"
@@ -49,6 +52,9 @@ static const char SERVE_HELP[] =
     "  --runner R        how actions run: local (the local executor: a cgroup per container with\n"
     "                    its memory limit and CPU, warm processes; the default where cgroups can be\n"
     "                    made, docs/local.md) or exec (plain processes, no limits)\n"
+    "  --action-user U[:G]  the user (and group) actions run as with the local runner when serve\n"
+    "                    runs as root (default nobody:nogroup; 'root' keeps root, not advised)\n"
+    "  --pids-max N      tasks per container, by the pids controller (default 128; 0: none)\n"
     "  --quiet           no closing statistics\n"
     "\n"
     "Exit status: 0 after an interrupt, 1 if it cannot listen, 2 bad usage.\n";
@@ -84,6 +90,56 @@ static int write_props(const char *path, const hb_serve *s, const char *host, hb
     return 0;
 }
 
+/* The user actions run as (issue 17: they ran as root): USER[:GROUP] by name or number; by
+ * default nobody with group nogroup (Debian's), else nobody's own group. Only root can switch. */
+static int action_user_resolve(const char *spec, int *run_as, uid_t *uid, gid_t *gid, hb_error *err)
+{
+    *run_as = 0;
+    if (geteuid() != 0)
+        return 0;                      /* no other user to become: actions run as ours */
+    char user[256], group[256] = "";
+    const char *s = spec ? spec : "nobody";
+    const char *colon = strchr(s, ':');
+    size_t ul = colon ? (size_t)(colon - s) : strlen(s);
+    if (ul >= sizeof user || (colon && strlen(colon + 1) >= sizeof group))
+        return hb_fail(err, HB_EINPUT, "--action-user: '%s' is too long", s);
+    snprintf(user, sizeof user, "%.*s", (int)ul, s);
+    if (colon)
+        snprintf(group, sizeof group, "%s", colon + 1);
+    const struct passwd *pw = getpwnam(user);
+    char *end;
+    long n = strtol(user, &end, 10);
+    if (!pw && *user && !*end && n >= 0)
+        pw = getpwuid((uid_t)n);
+    if (!pw)
+        return hb_fail(err, HB_EINPUT, "--action-user: no user '%s' on this machine (create one, "
+                       "e.g. useradd --system harvestbench-action, and name it)", user);
+    if (pw->pw_uid == 0) {
+        fprintf(stderr, "harvestbench serve: warning: actions run as root (--action-user %s)\n",
+                user);
+        return 0;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    const struct group *gr = NULL;
+    if (*group) {
+        gr = getgrnam(group);
+        long g = strtol(group, &end, 10);
+        if (!gr && !*end && g >= 0)
+            gr = getgrgid((gid_t)g);
+        if (!gr)
+            return hb_fail(err, HB_EINPUT, "--action-user: no group '%s' on this machine", group);
+    } else if (!spec) {
+        gr = getgrnam("nogroup");
+    }
+    if (gr)
+        *gid = gr->gr_gid;
+    if (*gid == 0)
+        return hb_fail(err, HB_EINPUT, "--action-user: group 0 (root) is not allowed");
+    *run_as = 1;
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -97,6 +153,8 @@ int cmd_serve(int argc, char **argv)
         {"max-activations", required_argument, NULL, 'm'},
         {"faults", required_argument, NULL, 'F'},    {"quiet", no_argument, NULL, 'q'},
         {"runner", required_argument, NULL, 'R'},
+        {"action-user", required_argument, NULL, 'U'},
+        {"pids-max", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
     hb_serve_opts o;
@@ -106,7 +164,8 @@ int cmd_serve(int argc, char **argv)
     o.concurrent = 100;
     o.keep_alive_ms = 600000;
     const char *props = NULL, *auth_file = NULL, *auth = NULL, *faults = getenv("HB_SERVE_FAULTS");
-    const char *runner = NULL;
+    const char *runner = NULL, *action_user = NULL;
+    long pids_max = 128;
     int quiet = 0, c;
     long v;
     optind = 1;
@@ -151,6 +210,11 @@ int cmd_serve(int argc, char **argv)
             if (strcmp(optarg, "local") && strcmp(optarg, "exec"))
                 return hb_usage_error("serve", "--runner: '%s' is not local or exec", optarg);
             runner = optarg;
+            break;
+        case 'U': action_user = optarg; break;
+        case 'M':
+            if (parse_long(optarg, 0, 1000000, &pids_max))
+                return hb_usage_error("serve", "--pids-max: '%s' is not a count", optarg);
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(SERVE_HELP, stdout); return 0;
@@ -216,7 +280,12 @@ int cmd_serve(int argc, char **argv)
         int version;
         char why[512];
         if (hb_cgroup_probe(&version, why, sizeof why)) {
-            hb_runner_local_opts lo = {NULL, o.keep_alive_ms, 1};
+            hb_runner_local_opts lo = {NULL, o.keep_alive_ms, 1, 0, 0, 0, pids_max};
+            if (action_user_resolve(action_user, &lo.run_as, &lo.uid, &lo.gid, &err)) {
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
+                fprintf(stderr, "harvestbench serve: %s\n", err.msg);
+                return 2;
+            }
             rc = hb_runner_local_new(&lo, &o.runner, &err);
             runner_used = "local";
         } else if (runner) {
@@ -226,6 +295,9 @@ int cmd_serve(int argc, char **argv)
                     "exec runner): %s\n", why);
         }
     }
+    if (strcmp(runner_used, "exec") == 0 && geteuid() == 0)
+        fprintf(stderr, "harvestbench serve: warning: the exec runner runs actions as root, "
+                "without a pids limit (the local runner runs them as --action-user)\n");
     hb_serve *s = NULL;
     if (!rc)
         rc = hb_serve_start(&o, &s, &err);   /* it owns the runner from here */

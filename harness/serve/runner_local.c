@@ -64,6 +64,9 @@ typedef struct local_runner {
     char **forget;                     /* under mu: keys whose idle containers go */
     size_t n_forget, cap_forget;
     int stopping;                      /* under mu */
+    int run_as;                        /* code directories belong to the actions' user */
+    uid_t uid;
+    gid_t gid;
     lr_code *codes;                    /* the thread's */
     uint64_t n_codes;
 } local_runner;
@@ -137,6 +140,12 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
             close(fd);
     }
     free(data);
+    /* the actions' user owns its code directory (its working directory, writable as /action is
+     * in OpenWhisk's container); root's files stay out of its reach */
+    if (!rc && r->run_as &&
+        (chown(c->dir, r->uid, r->gid) != 0 || chown(exec_path, r->uid, r->gid) != 0 ||
+         chmod(exec_path, 0755) != 0))
+        rc = hb_fail(&err, HB_EIO, "%s: %s", c->dir, strerror(errno));
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
         hb_remove_tree(c->dir);
@@ -459,7 +468,18 @@ int hb_runner_local_new(const hb_runner_local_opts *o, hb_runner **out, hb_error
         lr_free(r);
         return hb_fail(err, HB_EIO, "local runner: cannot make a directory: %s", strerror(e));
     }
-    hb_exec_opts eo = {.limits = o->limits, .keep_alive_ns = o->keep_alive_ms * 1000000};
+    /* the actions' user must reach its code directory inside (0711: not list it) */
+    if (o->run_as && chmod(r->work_dir, 0711) != 0) {
+        int e = errno;
+        lr_free(r);
+        return hb_fail(err, HB_EIO, "local runner: %s", strerror(e));
+    }
+    r->run_as = o->run_as;
+    r->uid = o->uid;
+    r->gid = o->gid;
+    hb_exec_opts eo = {.limits = o->limits, .keep_alive_ns = o->keep_alive_ms * 1000000,
+                       .run_as = o->run_as, .uid = o->uid, .gid = o->gid,
+                       .pids_max = o->pids_max};
     int rc = hb_exec_new(&eo, &r->ex, err);
     if (!rc)
         rc = hb_exec_pool_add(r->ex, 0, 0, &r->pool, err);   /* the machine, no quota of its own */
