@@ -314,6 +314,10 @@ static void ctr_retire(hb_exec *ex, ctr *c)
     close_fd(&c->log_fd);
     ctr_reap(c);
     close_fd(&c->pidfd);
+    /* its other processes die and their zombies are reaped first: a group that still charges a
+     * zombie cannot be removed (hb_cgroup_remove would wait up to 2 s for it) */
+    ctr_kill_rest(c, 0);
+    reap_orphans(ex);
     if (c->has_cg) {
         hb_error err;
         if (hb_cgroup_remove(&c->cg, &err) != HB_OK)
@@ -1446,6 +1450,8 @@ void hb_exec_free(hb_exec *ex)
     for (ctr *c = ex->ctrs; c; c = c->next)
         if (c->pid > 0)
             kill(c->pid, SIGKILL);
+    for (ctr *c = ex->ctrs; c; c = c->next)   /* no container zombie stops reap_orphans */
+        ctr_reap(c);
     while (ex->ctrs)
         ctr_retire(ex, ex->ctrs);
     while (ex->calls) {

@@ -101,6 +101,7 @@ struct hb_serve {
     int stopping;
     struct sv_request *waiters;        /* suspended connections */
     size_t n_waiters;
+    size_t n_resumed;                  /* resumed, their handler not yet run again */
     pthread_t timer;
     int timer_started;
     uint64_t txn;
@@ -746,6 +747,7 @@ static void *timer_main(void *arg)
             int ended = rq->phase == PH_WAITING && (!a || a->state != A_PENDING);
             if (ended || rq->wake_ms <= now || s->stopping) {
                 waiter_remove(s, rq);
+                s->n_resumed++;
                 MHD_resume_connection(rq->conn);
             } else if (rq->wake_ms < next) {
                 next = rq->wake_ms;
@@ -928,6 +930,11 @@ static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char 
     }
     int64_t now = hb_epoch_ms(), now_m = mono_ms();
     pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        cJSON_Delete(payload);
+        return send_error(s, c, 503, "The server is shutting down.");
+    }
     sv_action *a = find_action(s, name);
     if (!a) {
         pthread_mutex_unlock(&s->mu);
@@ -1246,7 +1253,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (rq->phase == PH_WAITING) {     /* resumed: the call ended, or the wait is over */
+    if (rq->phase != PH_NEW) {         /* resumed */
+        pthread_mutex_lock(&s->mu);
+        if (s->n_resumed)
+            s->n_resumed--;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (rq->phase == PH_WAITING) {     /* the call ended, or the wait is over */
         rq->phase = PH_NEW;
         return answer_waited(s, c, rq->id, rq->result_only);
     }
@@ -1254,7 +1267,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->counted = 1;
         pthread_mutex_lock(&s->mu);
         s->st.requests++;
+        int stopping = s->stopping;
         pthread_mutex_unlock(&s->mu);
+        if (stopping)                  /* kept-alive connections bring no new work at the end */
+            return send_error(s, c, 503, "The server is shutting down.");
     }
     int stats = strcmp(url, "/harvestbench/stats") == 0;
     if (!stats && (strcmp(url, "/") == 0 || strcmp(url, "/api/v1") == 0 ||
@@ -1538,6 +1554,20 @@ void hb_serve_stop(hb_serve *s)
     if (s->timer_started)
         pthread_join(s->timer, NULL);  /* it ends once no connection is suspended */
     s->timer_started = 0;
+    /* the resumed get their answer (202 for a blocking wait) before connections close; bounded */
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&s->mu);
+        size_t n = s->n_resumed;
+        pthread_mutex_unlock(&s->mu);
+        if (!n)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    if (s->d) {                        /* and a moment to send it */
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
     if (s->d)
         MHD_stop_daemon(s->d);
     s->d = NULL;
