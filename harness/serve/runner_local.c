@@ -169,10 +169,14 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *e, hb_error
     hb_run_result r;
     memset(&r, 0, sizeof r);
     char msg[512] = "";
+    /* one clock read for the start, durations from the monotonic clock: two epoch readings
+     * could disagree by a millisecond and put initTime past the duration (issue 17 #10) */
     r.start_ms = epoch_of(e->t_assigned) - j->unpack_ms;
-    r.end_ms = epoch_of(e->t_end);
+    int64_t t_end = e->t_end > e->t_assigned ? e->t_end : e->t_assigned;
+    r.end_ms = r.start_ms + j->unpack_ms + (t_end - e->t_assigned) / 1000000;
     r.cold = e->cold;
-    r.init_ms = e->cold && e->t_running ? (e->t_running - e->t_assigned) / 1000000 + j->unpack_ms : 0;
+    int64_t t_run = e->t_running < t_end ? e->t_running : t_end;
+    r.init_ms = e->cold && e->t_running ? (t_run - e->t_assigned) / 1000000 + j->unpack_ms : 0;
     switch (e->status) {
     case HB_EXEC_OK:
     case HB_EXEC_APP_ERROR:

@@ -7,6 +7,8 @@
 
 SERVE_PID=""
 trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 skip() { echo "SKIPPED e2e/openwhisk_npm: $1"; finish; exit 0; }
 
