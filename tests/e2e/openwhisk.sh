@@ -86,7 +86,8 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 done
 curl -s -o "$TMP/blocked.json" -m 60 -u "$KEY" -X POST "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/sleeper?blocking=true" &
 CURL_PID=$!
-python3 tests/soak/idle_conns.py "$PORT" 200 60 > /dev/null 2>&1 &
+${CC:-cc} -O2 -o "$TMP/idle_conns" tests/soak/idle_conns.c
+"$TMP/idle_conns" "$PORT" 200 60 > /dev/null 2>&1 &
 IDLE_PID=$!
 i=0
 while [ $i -lt 100 ] && [ "$(pgrep -fc '[s]leep 31341')" -lt 12 ]; do sleep 0.1; i=$((i + 1)); done
