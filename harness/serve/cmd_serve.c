@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,6 +267,15 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "harvestbench serve: warning: listening on %s, not on the loopback "
                 "interface; anyone who can reach it and has the key can run code here\n", o.bind);
 
+    /* connections are bounded by descriptors (serve.c): take what the hard limit allows */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        rlim_t want = nofile.rlim_max > 65536 ? 65536 : nofile.rlim_max;
+        if (nofile.rlim_cur < want) {
+            nofile.rlim_cur = want;
+            setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+    }
     /* signals are taken by sigwait below; every thread started from here inherits the mask */
     sigset_t set, old;
     sigemptyset(&set);
