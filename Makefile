@@ -8,6 +8,8 @@
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make bench      the simulator benchmark (harvestbench bench)
+#   make soak       a 10-minute soak of `harvestbench serve` on loopback (tests/soak/soak.sh;
+#                   SOAK_SECONDS=N for another length); not part of make check
 #   make freyr-demo retrain configs/freyr-demo.json, the Freyr checkpoint of the demo (~20 s)
 #   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
@@ -65,7 +67,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper
+.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -180,3 +182,6 @@ freyr-demo: $(BIN)
 freyr-paper: $(BIN)
 	$(BIN) train freyr configs/paper.ini --set trace.per_minute=12 --episodes 50 --seed 1 \
 	    --out configs/freyr-paper.json --curve build/freyr-paper-curve.csv
+
+soak: $(BIN)
+	HB=$(BIN) sh tests/soak/soak.sh

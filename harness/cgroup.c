@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -415,7 +417,7 @@ int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err)
     return move(cg, pid, err);
 }
 
-enum { STEP_MOVE = 1, STEP_FDS, STEP_EXEC, STEP_DIR };
+enum { STEP_MOVE = 1, STEP_FDS, STEP_EXEC, STEP_DIR, STEP_JOIN, STEP_USER };
 
 /* In the forked child, before exec: writes its pid to every group's cgroup.procs with nothing but
  * open/write (async-signal-safe, so spawning from a threaded process is safe). Returns errno or 0. */
@@ -460,6 +462,13 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
 int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[], const char *dir,
                         const hb_spawn_fds *fds, pid_t *pid, hb_error *err)
 {
+    return hb_cgroup_spawn_as(cg, NULL, argv, envp, dir, fds, pid, err);
+}
+
+int hb_cgroup_spawn_as(const hb_cgroup *cg, const hb_spawn_as *as, char *const argv[],
+                       char *const envp[], const char *dir, const hb_spawn_fds *fds, pid_t *pid,
+                       hb_error *err)
+{
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) != 0)
         return hb_fail(err, HB_EIO, "cgroup: pipe: %s", strerror(errno));
@@ -477,6 +486,11 @@ int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const env
             wfd = rep[1];
         if (cg && (report[1] = child_move(cg)) != 0) {
             report[0] = STEP_MOVE;
+            goto fail;
+        }
+        if (as && as->procs_fd >= 0 && write(as->procs_fd, "0", 1) != 1) {
+            report[0] = STEP_JOIN;
+            report[1] = errno;
             goto fail;
         }
         /* map the requested fds onto 0-3 via temporaries above 9 (sources may be 0-3 too) */
@@ -504,6 +518,13 @@ int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const env
         sigset_t none;                 /* a caller's thread may block signals: the child does not */
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* the user last: joining groups and the directory may need root */
+        if (as && as->drop && (setgroups(0, NULL) != 0 || setgid(as->gid) != 0 ||
+                               setuid(as->uid) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)) {
+            report[0] = STEP_USER;
+            report[1] = errno;
+            goto fail;
+        }
         if (dir && chdir(dir) != 0) {
             report[0] = STEP_DIR;
             report[1] = errno;
@@ -527,9 +548,10 @@ int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const env
     if (n == (ssize_t)sizeof report) {
         waitpid(c, NULL, 0);
         static const char *const step[] = {"", "moving it into the group", "setting up its fds",
-                                           "exec", "changing to its directory"};
+                                           "exec", "changing to its directory",
+                                           "joining its pids group", "changing its user"};
         return hb_fail(err, HB_EIO, "cgroup: spawning %s: %s: %s", argv[0],
-                       step[report[0] >= 1 && report[0] <= 4 ? report[0] : 0], strerror(report[1]));
+                       step[report[0] >= 1 && report[0] <= 6 ? report[0] : 0], strerror(report[1]));
     }
     *pid = c;
     return HB_OK;

@@ -84,6 +84,20 @@ int hb_cgroup_spawn(hb_cgroup *cg, char *const argv[], const hb_spawn_fds *fds, 
 int hb_cgroup_spawn_env(const hb_cgroup *cg, char *const argv[], char *const envp[], const char *dir,
                         const hb_spawn_fds *fds, pid_t *pid, hb_error *err);
 
+/* What a spawned child also does before exec (hb_cgroup_spawn_as). */
+typedef struct hb_spawn_as {
+    int procs_fd;                      /* >= 0: an open cgroup.procs of another group to join (the
+                                        * pids controller's), written "0" */
+    int drop;                          /* 1: no supplementary groups, gid, uid, no new privileges */
+    uid_t uid;
+    gid_t gid;
+} hb_spawn_as;
+
+/* hb_cgroup_spawn_env, then `as` (NULL: nothing more): for actions run as another user. */
+int hb_cgroup_spawn_as(const hb_cgroup *cg, const hb_spawn_as *as, char *const argv[],
+                       char *const envp[], const char *dir, const hb_spawn_fds *fds, pid_t *pid,
+                       hb_error *err);
+
 /* Moves a running process (all its threads) into the group. */
 int hb_cgroup_attach(hb_cgroup *cg, pid_t pid, hb_error *err);
 

@@ -18,7 +18,19 @@ DURATION=${2:-10}
 LIMIT_MS=${3:-50}
 TMP=$(mktemp -d /tmp/hb-lateness.XXXXXX)
 SERVE_PID=""
-trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+RUN_PID=""
+# every exit path stops what it started: a normal end, an error, and INT/TERM/HUP (a timeout)
+cleanup() {
+    [ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null
+    if [ -n "$SERVE_PID" ]; then
+        kill "$SERVE_PID" 2>/dev/null
+        wait "$SERVE_PID" 2>/dev/null  # serve ends its actions and removes its groups first
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 "$HB" serve --port 0 --props "$TMP/props" --invocations-per-minute 0 --concurrent-invocations 0 \
     --quiet > "$TMP/serve.out" 2> "$TMP/serve.err" &
@@ -51,7 +63,10 @@ timeout_s = 30
 [backend.openwhisk]
 max_connections = 64
 EOF
-"$HB" deploy "$TMP/bench.ini" --workloads "$TMP/trivial" --quiet || exit 1
+"$HB" deploy "$TMP/bench.ini" --workloads "$TMP/trivial" --quiet &
+RUN_PID=$!
+wait "$RUN_PID" || exit 1
+RUN_PID=""
 
 pct() {  # pct P < sorted numbers: linear interpolation between closest ranks
     awk -v p="$1" '{ a[NR] = $1 } END { if (!NR) { print "nan"; exit }
@@ -68,10 +83,14 @@ for rate in $(echo "$RATES" | tr ',' ' '); do
     scale=$(awk -v d="$DURATION" 'BEGIN { printf "%.6f", d / 60 }')
     out="$TMP/r$rate"
     t0=$(date +%s.%N)
+    # in the background: a signal's trap runs at once, not when the run ends
     "$HB" run "$TMP/bench.ini" --backend openwhisk --out "$out" --quiet \
         --set trace.per_minute="$per_minute" --set experiment.time_scale="$scale" \
-        > "$TMP/run$rate.log" 2>&1
+        > "$TMP/run$rate.log" 2>&1 &
+    RUN_PID=$!
+    wait "$RUN_PID"
     rc=$?
+    RUN_PID=""
     t1=$(date +%s.%N)
     f="$out/default/seed-1/invocations.csv"
     if [ $rc -ne 0 ] || [ ! -f "$f" ]; then

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,6 +45,7 @@ typedef struct ctr {
     int pidfd, req_fd, res_fd, log_fd;
     hb_cgroup cg;
     int has_cg;
+    char pids_dir[HB_CGROUP_PATH_MAX + 80];   /* its group of the pids controller; "" none */
     buf res;                           /* what came on fd 3 and is not a full line yet */
     char *wreq;                        /* the request line being written */
     size_t wlen, woff;
@@ -93,6 +96,8 @@ struct hb_exec {
     size_t ncalls;
     uint64_t next_id;
     int wake_fd;
+    char pids_root[HB_CGROUP_PATH_MAX];   /* where containers' pids groups go; "" none */
+    int subreaper;                     /* orphans of actions are this process's to reap */
     long clk_tck;
     long page;
 };
@@ -220,6 +225,75 @@ static ctr *ctr_find(hb_exec *ex, uint64_t id)
     return NULL;
 }
 
+/* Writes `value` to dir/name; 0 or -1 (errno). */
+static int write_file(const char *dir, const char *name, const char *value)
+{
+    char path[HB_CGROUP_PATH_MAX + 120];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, value, strlen(value));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* Kills every process in the group directory `dir` but `keep`, until none is left (a task leaves
+ * cgroup.procs when it exits) or 2 s pass; returns how many remain. */
+static int kill_group_rest(const char *dir, pid_t keep)
+{
+    char path[HB_CGROUP_PATH_MAX + 100];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    int left = 0;
+    for (int round = 0; round < 2000; round++) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 0;
+        long pid;
+        left = 0;
+        while (fscanf(f, "%ld", &pid) == 1)
+            if ((pid_t)pid != keep && pid > 0) {
+                kill((pid_t)pid, SIGKILL);
+                left++;
+            }
+        fclose(f);
+        if (!left)
+            return 0;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return left;
+}
+
+/* What is left of a container's processes but `keep` dies (its group and its pids group). */
+static void ctr_kill_rest(ctr *c, pid_t keep)
+{
+    if (c->pids_dir[0])
+        kill_group_rest(c->pids_dir, keep);
+    if (c->has_cg)
+        kill_group_rest(c->cg.dir[0], keep);
+}
+
+/* Reaps the zombies of processes that are not containers: orphans of actions, which came to this
+ * process (a subreaper; PID 1 may never reap them, and the pids controller counts zombies). */
+static void reap_orphans(hb_exec *ex)
+{
+    if (!ex->subreaper)
+        return;
+    for (int i = 0; i < 100000; i++) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+            return;
+        for (const ctr *c = ex->ctrs; c; c = c->next)
+            if (c->pid == si.si_pid)
+                return;                /* a container's: ctr_reap collects it, with its status */
+        waitpid(si.si_pid, NULL, WNOHANG);
+    }
+}
+
 static void ctr_reap(ctr *c)
 {
     if (c->pid <= 0)
@@ -240,11 +314,22 @@ static void ctr_retire(hb_exec *ex, ctr *c)
     close_fd(&c->log_fd);
     ctr_reap(c);
     close_fd(&c->pidfd);
+    /* its other processes die and their zombies are reaped first: a group that still charges a
+     * zombie cannot be removed (hb_cgroup_remove would wait up to 2 s for it) */
+    ctr_kill_rest(c, 0);
+    reap_orphans(ex);
     if (c->has_cg) {
         hb_error err;
         if (hb_cgroup_remove(&c->cg, &err) != HB_OK)
             fprintf(stderr, "harvestbench: local executor: %s\n", err.msg);
     }
+    if (c->pids_dir[0]) {
+        kill_group_rest(c->pids_dir, 0);
+        if (rmdir(c->pids_dir) != 0 && errno != ENOENT)
+            fprintf(stderr, "harvestbench: local executor: %s: %s\n", c->pids_dir, strerror(errno));
+        c->pids_dir[0] = '\0';
+    }
+    reap_orphans(ex);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -296,6 +381,18 @@ static int ctr_new(hb_exec *ex, int pool_id, const char *key, int oneshot, const
             c->has_cg = 1;
             rc = ctr_set_limits(c, l, err);
         }
+        if (!rc && ex->pids_root[0]) {  /* named like its other groups, for sweeps */
+            snprintf(c->pids_dir, sizeof c->pids_dir, "%s/%s", ex->pids_root, c->cg.name);
+            char v[32];
+            snprintf(v, sizeof v, "%ld", ex->o.pids_max);
+            if (mkdir(c->pids_dir, 0755) != 0) {
+                rc = hb_fail(err, HB_EIO, "local executor: %s: %s", c->pids_dir, strerror(errno));
+                c->pids_dir[0] = '\0';
+            } else if (write_file(c->pids_dir, "pids.max", v) != 0) {
+                rc = hb_fail(err, HB_EIO, "local executor: %s/pids.max: %s", c->pids_dir,
+                             strerror(errno));
+            }
+        }
     }
     if (rc) {
         ctr_retire(ex, c);
@@ -311,7 +408,6 @@ static int ctr_new(hb_exec *ex, int pool_id, const char *key, int oneshot, const
 static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], char *const *env, const char *dir,
                       int ack, hb_error *err)
 {
-    (void)ex;
     extern char **environ;
     char *const *base = env ? env : environ;
     int sv[2] = {-1, -1}, rp[2] = {-1, -1}, lp[2] = {-1, -1};
@@ -336,7 +432,18 @@ static int ctr_launch(hb_exec *ex, ctr *c, char *const argv[], char *const *env,
         hb_spawn_fds fds = c->oneshot ? (hb_spawn_fds){sv[1], rp[1], lp[1], -1}
                                       : (hb_spawn_fds){sv[1], lp[1], lp[1], rp[1]};
         c->t_spawn = hb_exec_now();
-        rc = hb_cgroup_spawn_env(c->has_cg ? &c->cg : NULL, argv, envp, dir, &fds, &c->pid, err);
+        hb_spawn_as as = {-1, ex->o.run_as, ex->o.uid, ex->o.gid};
+        if (c->pids_dir[0]) {
+            char p[sizeof c->pids_dir + 16];
+            snprintf(p, sizeof p, "%s/cgroup.procs", c->pids_dir);
+            if ((as.procs_fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+                rc = hb_fail(err, HB_EIO, "local executor: %s: %s", p, strerror(errno));
+        }
+        if (!rc)
+            rc = hb_cgroup_spawn_as(c->has_cg ? &c->cg : NULL, &as, argv, envp, dir, &fds, &c->pid,
+                                    err);
+        if (as.procs_fd >= 0)
+            close(as.procs_fd);
     }
     free(envp);
     close_fd(&sv[1]);                  /* the child's ends */
@@ -478,6 +585,8 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
             c->wreq = NULL;
             c->wlen = c->woff = 0;
         }
+        ctr_kill_rest(c, c->oneshot ? 0 : c->pid);   /* nothing outlives its call */
+        reap_orphans(ex);
         c->state = C_IDLE;
         c->t_idle = hb_exec_now();
     } else {
@@ -853,6 +962,29 @@ static void ctr_logs(hb_exec *ex, ctr *c)
 
 /* ---- public ---- */
 
+/* The v1 pids hierarchy's group of this process (/proc/self/cgroup), where containers' pids
+ * groups go; "" when there is none (v2, or no pids controller). */
+static void pids_root_find(char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+        if (!b || (size_t)(b - a - 1) != 4 || strncmp(a + 1, "pids", 4) != 0)
+            continue;
+        b[1 + strcspn(b + 1, "\n")] = '\0';
+        char dir[HB_CGROUP_PATH_MAX];
+        snprintf(dir, sizeof dir, "/sys/fs/cgroup/pids%s", strcmp(b + 1, "/") ? b + 1 : "");
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            snprintf(out, n, "%s", dir);
+    }
+    fclose(f);
+}
+
 int hb_exec_new(const hb_exec_opts *o, hb_exec **out, hb_error *err)
 {
     *out = NULL;
@@ -871,6 +1003,11 @@ int hb_exec_new(const hb_exec_opts *o, hb_exec **out, hb_error *err)
         free(ex);
         return hb_fail(err, HB_EIO, "local executor: eventfd: %s", strerror(errno));
     }
+    if (o->limits && o->pids_max > 0)
+        pids_root_find(ex->pids_root, sizeof ex->pids_root);
+    /* untrusted actions: what they leave behind is reparented here, killed and reaped */
+    if (o->run_as || o->pids_max > 0)
+        ex->subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     ex->clk_tck = sysconf(_SC_CLK_TCK);
     if (ex->clk_tck <= 0)
         ex->clk_tck = 100;
@@ -1169,6 +1306,7 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
     int rc = HB_OK;
     for (;;) {
         int64_t next;
+        reap_orphans(ex);
         if ((rc = service(ex, &next, err)))
             break;
         int64_t now = hb_exec_now();
@@ -1312,6 +1450,8 @@ void hb_exec_free(hb_exec *ex)
     for (ctr *c = ex->ctrs; c; c = c->next)
         if (c->pid > 0)
             kill(c->pid, SIGKILL);
+    for (ctr *c = ex->ctrs; c; c = c->next)   /* no container zombie stops reap_orphans */
+        ctr_reap(c);
     while (ex->ctrs)
         ctr_retire(ex, ex->ctrs);
     while (ex->calls) {

@@ -24,6 +24,8 @@
  * the container's group, the parameter object as argv[1] (on standard input when over 64 KiB), its
  * result the last line of its standard output (the lines before it and standard error are logs);
  * the container is its group, warm between calls, and a cold start is the making of the group.
+ * With limits on, when a call ends every process left in its container's group but the
+ * container's own (an ActionLoop process) is killed: a child that outlives its call dies with it.
  * With limits off (hb_exec_opts.limits = 0) there are no groups: no CPU quota, no memory limit, no
  * OOM counter; usage comes from /proc/PID (CPU time of all threads; resident memory, its peak reset
  * per call through /proc/PID/clear_refs).
@@ -46,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hb_error.h"
 
@@ -122,6 +125,14 @@ typedef struct hb_exec_opts {
     int64_t keep_alive_ns;             /* idle containers are removed after this; 0: never idle */
     size_t max_log;                    /* bytes of logs kept per call (0: 64 KiB) */
     size_t max_result;                 /* bytes of a result line (0: 16 MiB) */
+    /* Isolation of untrusted code (serve's actions; the local backend runs the repository's
+     * workloads as this process's user and leaves these 0): */
+    int run_as;                        /* 1: processes run as uid/gid, no supplementary groups,
+                                        * no new privileges (needs root) */
+    uid_t uid;
+    gid_t gid;
+    long pids_max;                     /* > 0 (with limits): each container also in a group of
+                                        * the pids controller (v1) holding at most this many tasks */
 } hb_exec_opts;
 
 /* Creates an executor. With limits, fails with a message saying what is missing (root, a

@@ -22,7 +22,8 @@
 #include "ow_zip.h"
 
 static const char DEPLOY_HELP[] =
-    "usage: harvestbench deploy [CONFIG] [--apihost HOST] [--auth-file FILE] [--namespace NS]\n"
+    "usage: harvestbench deploy [CONFIG] [--apihost HOST] [--auth-file FILE | --auth KEY]\n"
+    "                           [--namespace NS]\n"
     "                           [--insecure] [--ca-file FILE] [--flavor stock|libra-fork]\n"
     "                           [--image IMAGE] [--prefix P] [--workloads DIR] [--functions ID,...]\n"
     "                           [--set SECTION.KEY=VALUE]... [--dry-run] [--delete] [--quiet]\n"
@@ -39,6 +40,8 @@ static const char DEPLOY_HELP[] =
     "\n"
     "  --apihost HOST    host[:port] (https:// is assumed) or an http(s):// URL\n"
     "  --auth-file FILE  a file holding the key UUID:KEY (or a wsk properties file)\n"
+    "  -u, --auth KEY    the key UUID:KEY itself, as wsk's flag (visible to other users in the\n"
+    "                    process list: prefer a file or WSK_AUTH)\n"
     "  --namespace NS    default: the key's own (_)\n"
     "  --insecure        do not verify the server's TLS certificate (self-signed deployments)\n"
     "  --ca-file FILE    verify the server against this CA bundle\n"
@@ -53,7 +56,7 @@ static const char DEPLOY_HELP[] =
     "Exit status: 0 all done, 1 a request failed, 2 bad usage or input.\n";
 
 typedef struct deploy_flags {
-    const char *apihost, *auth_file, *ns, *ca_file, *flavor, *image, *prefix, *workloads, *functions;
+    const char *apihost, *auth, *auth_file, *ns, *ca_file, *flavor, *image, *prefix, *workloads, *functions;
     int insecure, dry_run, del, quiet;
 } deploy_flags;
 
@@ -142,11 +145,12 @@ static int run_deploy(hb_config *cfg, const deploy_flags *fl, hb_error *err)
     }
     ow_creds_given g = {
         .apihost = fl->apihost ? fl->apihost : o.apihost,
-        .auth_file = fl->auth_file ? fl->auth_file : (o.auth_file[0] ? o.auth_file : NULL),
+        .auth = fl->auth,
+        .auth_file = fl->auth ? NULL : fl->auth_file ? fl->auth_file : (o.auth_file[0] ? o.auth_file : NULL),
         .ns = fl->ns ? fl->ns : o.ns,
         .ca_file = fl->ca_file ? fl->ca_file : (o.ca_file[0] ? o.ca_file : NULL),
         .insecure = fl->insecure || o.insecure,
-        .where = fl->apihost || fl->auth_file ? "the command line" : "[backend.openwhisk]",
+        .where = fl->apihost || fl->auth_file || fl->auth ? "the command line" : "[backend.openwhisk]",
     };
     ow_creds cr;
     memset(&cr, 0, sizeof cr);
@@ -262,6 +266,7 @@ int cmd_deploy(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"apihost", required_argument, NULL, 'H'},   {"auth-file", required_argument, NULL, 'a'},
+        {"auth", required_argument, NULL, 'u'},
         {"namespace", required_argument, NULL, 'n'}, {"insecure", no_argument, NULL, 'i'},
         {"ca-file", required_argument, NULL, 'C'},   {"flavor", required_argument, NULL, 'f'},
         {"image", required_argument, NULL, 'I'},     {"prefix", required_argument, NULL, 'p'},
@@ -276,9 +281,10 @@ int cmd_deploy(int argc, char **argv)
     int n_sets = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hu:", opts, NULL)) != -1) {
         switch (c) {
         case 'H': fl.apihost = optarg; break;
+        case 'u': fl.auth = optarg; break;
         case 'a': fl.auth_file = optarg; break;
         case 'n': fl.ns = optarg; break;
         case 'i': fl.insecure = 1; break;
@@ -312,9 +318,16 @@ int cmd_deploy(int argc, char **argv)
         case 'q': fl.quiet = 1; break;
         case 'h': fputs(DEPLOY_HELP, stdout); return 0;
         default:
-            return hb_usage_error("deploy", "unknown or incomplete option '%s'", argv[optind - 1]);
+        {
+            /* the option's name only: "--aut=KEY" (ambiguous) must not print the key */
+            const char *bad = argv[optind - 1];
+            return hb_usage_error("deploy", "unknown or incomplete option '%.*s'",
+                                  (int)strcspn(bad, "="), bad);
+        }
         }
     }
+    if (fl.auth && fl.auth_file)
+        return hb_usage_error("deploy", "give the key by --auth or by --auth-file, not both");
     if (argc - optind > 1)
         return hb_usage_error("deploy", "unexpected argument '%s'", argv[optind + 1]);
     hb_error err;

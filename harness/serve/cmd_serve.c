@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,11 +21,13 @@
 #include "serve.h"
 
 static const char SERVE_HELP[] =
-    "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE] [--auth-file FILE]\n"
+    "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE]\n"
+    "                          [--auth-file FILE | --auth KEY]\n"
     "                          [--namespace NS] [--flavor stock|libra-fork]\n"
     "                          [--invocations-per-minute N] [--concurrent-invocations N]\n"
     "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC]\n"
-    "                          [--runner local|exec] [--quiet]\n"
+    "                          [--runner local|exec] [--action-user USER[:GROUP]]\n"
+    "                          [--pids-max N] [--quiet]\n"
     "\n"
     "Serves the OpenWhisk REST API (actions, invocations, activations; docs/openwhisk.md) on\n"
     "127.0.0.1 until interrupted, running native actions as local processes. The first line of\n"
@@ -34,6 +39,8 @@ static const char SERVE_HELP[] =
     "                    the wsk CLI and `harvestbench deploy/run` (default: ./harvestbench-serve.wskprops)\n"
     "  --auth-file FILE  the key to accept (UUID:KEY, or a wsk properties file with AUTH=);\n"
     "                    default: a new random key\n"
+    "  -u, --auth KEY    the key UUID:KEY itself, as wsk's flag (visible in the process list:\n"
+    "                    prefer --auth-file)\n"
     "  --namespace NS    the namespace (default guest); '_' in URLs means it\n"
     "  --flavor F        stock (memory limits in MB) or libra-fork (the fork's encoded\n"
     "                    (cpu, memory) limit 1..64, applied as a CPU quota and memory)\n"
@@ -46,6 +53,9 @@ static const char SERVE_HELP[] =
     "  --runner R        how actions run: local (the local executor: a cgroup per container with\n"
     "                    its memory limit and CPU, warm processes; the default where cgroups can be\n"
     "                    made, docs/local.md) or exec (plain processes, no limits)\n"
+    "  --action-user U[:G]  the user (and group) actions run as with the local runner when serve\n"
+    "                    runs as root (default nobody:nogroup; 'root' keeps root, not advised)\n"
+    "  --pids-max N      tasks per container, by the pids controller (default 128; 0: none)\n"
     "  --quiet           no closing statistics\n"
     "\n"
     "Exit status: 0 after an interrupt, 1 if it cannot listen, 2 bad usage.\n";
@@ -81,10 +91,61 @@ static int write_props(const char *path, const hb_serve *s, const char *host, hb
     return 0;
 }
 
+/* The user actions run as (issue 17: they ran as root): USER[:GROUP] by name or number; by
+ * default nobody with group nogroup (Debian's), else nobody's own group. Only root can switch. */
+static int action_user_resolve(const char *spec, int *run_as, uid_t *uid, gid_t *gid, hb_error *err)
+{
+    *run_as = 0;
+    if (geteuid() != 0)
+        return 0;                      /* no other user to become: actions run as ours */
+    char user[256], group[256] = "";
+    const char *s = spec ? spec : "nobody";
+    const char *colon = strchr(s, ':');
+    size_t ul = colon ? (size_t)(colon - s) : strlen(s);
+    if (ul >= sizeof user || (colon && strlen(colon + 1) >= sizeof group))
+        return hb_fail(err, HB_EINPUT, "--action-user: '%s' is too long", s);
+    snprintf(user, sizeof user, "%.*s", (int)ul, s);
+    if (colon)
+        snprintf(group, sizeof group, "%s", colon + 1);
+    const struct passwd *pw = getpwnam(user);
+    char *end;
+    long n = strtol(user, &end, 10);
+    if (!pw && *user && !*end && n >= 0)
+        pw = getpwuid((uid_t)n);
+    if (!pw)
+        return hb_fail(err, HB_EINPUT, "--action-user: no user '%s' on this machine (create one, "
+                       "e.g. useradd --system harvestbench-action, and name it)", user);
+    if (pw->pw_uid == 0) {
+        fprintf(stderr, "harvestbench serve: warning: actions run as root (--action-user %s)\n",
+                user);
+        return 0;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    const struct group *gr = NULL;
+    if (*group) {
+        gr = getgrnam(group);
+        long g = strtol(group, &end, 10);
+        if (!gr && !*end && g >= 0)
+            gr = getgrgid((gid_t)g);
+        if (!gr)
+            return hb_fail(err, HB_EINPUT, "--action-user: no group '%s' on this machine", group);
+    } else if (!spec) {
+        gr = getgrnam("nogroup");
+    }
+    if (gr)
+        *gid = gr->gr_gid;
+    if (*gid == 0)
+        return hb_fail(err, HB_EINPUT, "--action-user: group 0 (root) is not allowed");
+    *run_as = 1;
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},      {"bind", required_argument, NULL, 'b'},
+        {"auth", required_argument, NULL, 'u'},
         {"props", required_argument, NULL, 'P'},     {"auth-file", required_argument, NULL, 'a'},
         {"namespace", required_argument, NULL, 'n'}, {"flavor", required_argument, NULL, 'f'},
         {"invocations-per-minute", required_argument, NULL, 'r'},
@@ -93,6 +154,8 @@ int cmd_serve(int argc, char **argv)
         {"max-activations", required_argument, NULL, 'm'},
         {"faults", required_argument, NULL, 'F'},    {"quiet", no_argument, NULL, 'q'},
         {"runner", required_argument, NULL, 'R'},
+        {"action-user", required_argument, NULL, 'U'},
+        {"pids-max", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
     hb_serve_opts o;
@@ -101,14 +164,16 @@ int cmd_serve(int argc, char **argv)
     o.per_minute = 6000;
     o.concurrent = 100;
     o.keep_alive_ms = 600000;
-    const char *props = NULL, *auth_file = NULL, *faults = getenv("HB_SERVE_FAULTS");
-    const char *runner = NULL;
+    const char *props = NULL, *auth_file = NULL, *auth = NULL, *faults = getenv("HB_SERVE_FAULTS");
+    const char *runner = NULL, *action_user = NULL;
+    long pids_max = 128;
     int quiet = 0, c;
     long v;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hu:", opts, NULL)) != -1) {
         switch (c) {
+        case 'u': auth = optarg; break;
         case 'p':
             if (parse_long(optarg, 0, 65535, &v))
                 return hb_usage_error("serve", "--port: '%s' is not a port in [0, 65535]", optarg);
@@ -147,12 +212,24 @@ int cmd_serve(int argc, char **argv)
                 return hb_usage_error("serve", "--runner: '%s' is not local or exec", optarg);
             runner = optarg;
             break;
+        case 'U': action_user = optarg; break;
+        case 'M':
+            if (parse_long(optarg, 0, 1000000, &pids_max))
+                return hb_usage_error("serve", "--pids-max: '%s' is not a count", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(SERVE_HELP, stdout); return 0;
         default:
-            return hb_usage_error("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
+        {
+            /* the option's name only: "--aut=KEY" (ambiguous) must not print the key */
+            const char *bad = argv[optind - 1];
+            return hb_usage_error("serve", "unknown or incomplete option '%.*s'",
+                                  (int)strcspn(bad, "="), bad);
+        }
         }
     }
+    if (auth && auth_file)
+        return hb_usage_error("serve", "give the key by --auth or by --auth-file, not both");
     if (optind < argc)
         return hb_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     hb_error err;
@@ -160,7 +237,14 @@ int cmd_serve(int argc, char **argv)
     if (sv_faults_parse(faults, &o.faults, &err))
         return hb_usage_error("serve", "%s", err.msg);
     char *key = NULL;
-    if (auth_file) {
+    if (auth) {
+        key = strdup(auth);
+        if (!key) {
+            fprintf(stderr, "harvestbench serve: out of memory\n");
+            return 1;
+        }
+        o.auth = key;
+    } else if (auth_file) {
         /* the same reader as the client's: one line UUID:KEY, or AUTH= in a properties file */
         ow_creds cr;
         ow_creds_given g = {.apihost = "127.0.0.1", .auth_file = auth_file, .insecure = -1};
@@ -176,13 +260,22 @@ int cmd_serve(int argc, char **argv)
         }
         o.auth = key;
     }
-    if (!props && !auth_file)
+    if (!props && !auth_file && !auth)
         props = "harvestbench-serve.wskprops";
     const char *host = o.bind ? o.bind : "127.0.0.1";
     if (o.bind && strncmp(o.bind, "127.", 4) != 0)
         fprintf(stderr, "harvestbench serve: warning: listening on %s, not on the loopback "
                 "interface; anyone who can reach it and has the key can run code here\n", o.bind);
 
+    /* connections are bounded by descriptors (serve.c): take what the hard limit allows */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        rlim_t want = nofile.rlim_max > 65536 ? 65536 : nofile.rlim_max;
+        if (nofile.rlim_cur < want) {
+            nofile.rlim_cur = want;
+            setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+    }
     /* signals are taken by sigwait below; every thread started from here inherits the mask */
     sigset_t set, old;
     sigemptyset(&set);
@@ -198,7 +291,12 @@ int cmd_serve(int argc, char **argv)
         int version;
         char why[512];
         if (hb_cgroup_probe(&version, why, sizeof why)) {
-            hb_runner_local_opts lo = {NULL, o.keep_alive_ms, 1};
+            hb_runner_local_opts lo = {NULL, o.keep_alive_ms, 1, 0, 0, 0, pids_max};
+            if (action_user_resolve(action_user, &lo.run_as, &lo.uid, &lo.gid, &err)) {
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
+                fprintf(stderr, "harvestbench serve: %s\n", err.msg);
+                return 2;
+            }
             rc = hb_runner_local_new(&lo, &o.runner, &err);
             runner_used = "local";
         } else if (runner) {
@@ -208,6 +306,9 @@ int cmd_serve(int argc, char **argv)
                     "exec runner): %s\n", why);
         }
     }
+    if (strcmp(runner_used, "exec") == 0 && geteuid() == 0)
+        fprintf(stderr, "harvestbench serve: warning: the exec runner runs actions as root, "
+                "without a pids limit (the local runner runs them as --action-user)\n");
     hb_serve *s = NULL;
     if (!rc)
         rc = hb_serve_start(&o, &s, &err);   /* it owns the runner from here */

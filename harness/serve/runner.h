@@ -30,6 +30,7 @@
 #define HB_RUNNER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hb_error.h"
 
@@ -106,6 +107,10 @@ typedef struct hb_runner_local_opts {
     const char *work_dir;              /* the unpacked code goes in a directory under it; NULL: $TMPDIR */
     int64_t keep_alive_ms;             /* idle containers older than this are removed */
     int limits;                        /* 1: cgroups (root, v1 or v2); 0: plain processes */
+    int run_as;                        /* 1: actions run as uid/gid (hb_exec_opts.run_as) */
+    uid_t uid;
+    gid_t gid;
+    long pids_max;                     /* tasks per container (pids controller); 0: no limit */
 } hb_runner_local_opts;
 
 /* The local executor's runner (runner_local.c): cgroups, warm ActionLoop or dockerskeleton

@@ -404,7 +404,11 @@ static void *job_thread(void *arg)
         free(e->key);
         free(e);
     }
+    /* the epoch clock is read once; init and end follow from the monotonic clock, so that
+     * initTime <= duration always holds (two epoch readings truncated to ms could disagree by
+     * one and make the client reject the record as malformed: issue 17 #10) */
     res.start_ms = hb_epoch_ms();
+    int64_t m0 = mono_ms();
     res.cold = cold;
     int keep = 0;
     if (!c) {
@@ -413,9 +417,8 @@ static void *job_thread(void *arg)
         goto report;
     }
     if (cold) {
-        int64_t t0 = mono_ms();
         int irc = container_init(j, c, msg, sizeof msg);
-        res.init_ms = mono_ms() - t0;
+        res.init_ms = mono_ms() - m0;
         if (irc) {
             res.status = HB_RUN_DEV_ERROR;
             goto report;
@@ -426,7 +429,7 @@ static void *job_thread(void *arg)
         snprintf(msg, sizeof msg, "%s", po.msg);
         goto report;
     }
-    res.end_ms = hb_epoch_ms();
+    res.end_ms = res.start_ms + (mono_ms() - m0);
     char stamp[40];
     iso_stamp(res.end_ms, stamp, sizeof stamp);
     char *line = split_result(&po.out, &po.err, &logs, stamp);
@@ -460,7 +463,7 @@ static void *job_thread(void *arg)
     }
 report:
     if (!res.end_ms)
-        res.end_ms = hb_epoch_ms();
+        res.end_ms = res.start_ms + (mono_ms() - m0);
     res.message = msg;
     res.logs = logs.s ? logs.s : "";
     if (c)

@@ -64,6 +64,9 @@ typedef struct local_runner {
     char **forget;                     /* under mu: keys whose idle containers go */
     size_t n_forget, cap_forget;
     int stopping;                      /* under mu */
+    int run_as;                        /* code directories belong to the actions' user */
+    uid_t uid;
+    gid_t gid;
     lr_code *codes;                    /* the thread's */
     uint64_t n_codes;
 } local_runner;
@@ -137,6 +140,12 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
             close(fd);
     }
     free(data);
+    /* the actions' user owns its code directory (its working directory, writable as /action is
+     * in OpenWhisk's container); root's files stay out of its reach */
+    if (!rc && r->run_as &&
+        (chown(c->dir, r->uid, r->gid) != 0 || chown(exec_path, r->uid, r->gid) != 0 ||
+         chmod(exec_path, 0755) != 0))
+        rc = hb_fail(&err, HB_EIO, "%s: %s", c->dir, strerror(errno));
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
         hb_remove_tree(c->dir);
@@ -160,10 +169,14 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *e, hb_error
     hb_run_result r;
     memset(&r, 0, sizeof r);
     char msg[512] = "";
+    /* one clock read for the start, durations from the monotonic clock: two epoch readings
+     * could disagree by a millisecond and put initTime past the duration (issue 17 #10) */
     r.start_ms = epoch_of(e->t_assigned) - j->unpack_ms;
-    r.end_ms = epoch_of(e->t_end);
+    int64_t t_end = e->t_end > e->t_assigned ? e->t_end : e->t_assigned;
+    r.end_ms = r.start_ms + j->unpack_ms + (t_end - e->t_assigned) / 1000000;
     r.cold = e->cold;
-    r.init_ms = e->cold && e->t_running ? (e->t_running - e->t_assigned) / 1000000 + j->unpack_ms : 0;
+    int64_t t_run = e->t_running < t_end ? e->t_running : t_end;
+    r.init_ms = e->cold && e->t_running ? (t_run - e->t_assigned) / 1000000 + j->unpack_ms : 0;
     switch (e->status) {
     case HB_EXEC_OK:
     case HB_EXEC_APP_ERROR:
@@ -459,7 +472,18 @@ int hb_runner_local_new(const hb_runner_local_opts *o, hb_runner **out, hb_error
         lr_free(r);
         return hb_fail(err, HB_EIO, "local runner: cannot make a directory: %s", strerror(e));
     }
-    hb_exec_opts eo = {.limits = o->limits, .keep_alive_ns = o->keep_alive_ms * 1000000};
+    /* the actions' user must reach its code directory inside (0711: not list it) */
+    if (o->run_as && chmod(r->work_dir, 0711) != 0) {
+        int e = errno;
+        lr_free(r);
+        return hb_fail(err, HB_EIO, "local runner: %s", strerror(e));
+    }
+    r->run_as = o->run_as;
+    r->uid = o->uid;
+    r->gid = o->gid;
+    hb_exec_opts eo = {.limits = o->limits, .keep_alive_ns = o->keep_alive_ms * 1000000,
+                       .run_as = o->run_as, .uid = o->uid, .gid = o->gid,
+                       .pids_max = o->pids_max};
     int rc = hb_exec_new(&eo, &r->ex, err);
     if (!rc)
         rc = hb_exec_pool_add(r->ex, 0, 0, &r->pool, err);   /* the machine, no quota of its own */

@@ -1,6 +1,12 @@
 /* serve.c - see serve.h. The controller's side of OpenWhisk in one process: entities, throttles,
- * activation records; the runner does the invoker's side. One lock guards the state; a
- * connection's thread waits on a condition variable for a blocking invocation. */
+ * activation records; the runner does the invoker's side. One lock guards the state.
+ *
+ * Connections: libmicrohttpd's internal epoll mode with a small thread pool, not a thread per
+ * connection, so that thousands of idle or slow connections cost a descriptor each and no thread
+ * (issue 17: 1,000 half-open connections blocked every keyed client). A handler never sleeps on a
+ * pool thread: a blocking invocation, or an injected delay, suspends its connection
+ * (MHD_suspend_connection) and a timer thread resumes it when the call ends or its wait is over,
+ * whereupon the handler runs again and answers. */
 #define _GNU_SOURCE
 #include "serve.h"
 
@@ -18,15 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "files.h"
 #include "openwhisk/ow_base64.h"
+#include "serve_request.h"
 
-#define MAX_BODY (64u << 20)           /* a PUT with a zip in base64 */
-#define MAX_PAYLOAD (1u << 20)         /* OpenWhisk's default invocation payload limit */
+#define MAX_BODY SV_MAX_BODY
+#define SV_POOL_THREADS 4              /* handlers never sleep on them (see the top) */
+#define SV_IDLE_TIMEOUT_S 15           /* a connection silent this long is closed */
 #define MAX_BLOCKING_WAIT_MS 60000     /* maxWaitForBlockingActivation */
 #define LIST_DEFAULT 30
 #define LIST_MAX 200
@@ -88,8 +97,13 @@ struct hb_serve {
     char work_dir[1024];
     int own_dir;
     pthread_mutex_t mu;
-    pthread_cond_t done_cv;            /* an activation ended (monotonic clock) */
+    pthread_cond_t done_cv;            /* an activation ended, or a waiter came (monotonic clock) */
     int stopping;
+    struct sv_request *waiters;        /* suspended connections */
+    size_t n_waiters;
+    size_t n_resumed;                  /* resumed, their handler not yet run again */
+    pthread_t timer;
+    int timer_started;
     uint64_t txn;
     sv_action *actions;
     /* activations: a hash by id, and a ring in creation order (the oldest are dropped) */
@@ -103,10 +117,21 @@ struct hb_serve {
     hb_serve_stats st;
 };
 
+enum { PH_NEW, PH_DELAYED, PH_WAITING };
+
+/* One request of a connection; while suspended, also on the server's list of waiters. */
 typedef struct sv_request {
     char *body;
     size_t len;
     int too_large;
+    int counted;                       /* in st.requests */
+    int phase;                         /* PH_*: what a resumed handler continues with */
+    int waiting;                       /* on the waiters' list (lock held to read) */
+    struct MHD_Connection *conn;
+    int64_t wake_ms;                   /* monotonic: resume then at the latest */
+    char id[33];                       /* PH_WAITING: the activation waited for */
+    int result_only;
+    struct sv_request *wnext, *wprev;
 } sv_request;
 
 static int64_t mono_ms(void)
@@ -114,13 +139,6 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 static void random_hex(char *out, size_t nbytes)
@@ -231,23 +249,6 @@ static int qlong(struct MHD_Connection *c, const char *key, long lo, long hi, lo
 }
 
 /* ---- entities ---- */
-
-/* OpenWhisk's entity-name rule: word characters, then also '@', '.', '-', ' ' inside. */
-static int valid_name(const char *n)
-{
-    size_t len = strlen(n);
-    if (len == 0 || len > 256)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)n[i];
-        int word = isalnum(ch) || ch == '_';
-        if (i == 0 && !word)
-            return 0;
-        if (!word && ch != '@' && ch != '.' && ch != '-' && !(ch == ' ' && i + 1 < len))
-            return 0;
-    }
-    return 1;
-}
 
 static sv_action *find_action(hb_serve *s, const char *name)
 {
@@ -697,6 +698,70 @@ static void on_done(void *ctx, const hb_run_result *r)
     free(p);
 }
 
+/* ---- suspended connections ---- */
+
+/* Suspends the request's connection until wake_ms (monotonic) or, with an id, the end of that
+ * activation (lock held, so that the timer cannot resume it before it is suspended). */
+static void suspend_locked(hb_serve *s, struct MHD_Connection *c, sv_request *rq, int phase,
+                           int64_t wake_ms)
+{
+    rq->phase = phase;
+    rq->conn = c;
+    rq->wake_ms = wake_ms;
+    rq->waiting = 1;
+    rq->wprev = NULL;
+    rq->wnext = s->waiters;
+    if (s->waiters)
+        s->waiters->wprev = rq;
+    s->waiters = rq;
+    s->n_waiters++;
+    MHD_suspend_connection(c);
+    pthread_cond_broadcast(&s->done_cv);
+}
+
+static void waiter_remove(hb_serve *s, sv_request *rq)
+{
+    if (rq->wprev)
+        rq->wprev->wnext = rq->wnext;
+    else
+        s->waiters = rq->wnext;
+    if (rq->wnext)
+        rq->wnext->wprev = rq->wprev;
+    rq->waiting = 0;
+    s->n_waiters--;
+}
+
+static sv_act *find_act(hb_serve *s, const char *id);
+
+/* The timer thread: resumes each suspended connection when its activation ended, its time came,
+ * or the server stops. Runs until the server stops and no connection is suspended. */
+static void *timer_main(void *arg)
+{
+    hb_serve *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        int64_t now = mono_ms(), next = now + 1000;
+        for (sv_request *rq = s->waiters, *nx; rq; rq = nx) {
+            nx = rq->wnext;
+            const sv_act *a = rq->phase == PH_WAITING ? find_act(s, rq->id) : NULL;
+            int ended = rq->phase == PH_WAITING && (!a || a->state != A_PENDING);
+            if (ended || rq->wake_ms <= now || s->stopping) {
+                waiter_remove(s, rq);
+                s->n_resumed++;
+                MHD_resume_connection(rq->conn);
+            } else if (rq->wake_ms < next) {
+                next = rq->wake_ms;
+            }
+        }
+        if (s->stopping && !s->waiters)
+            break;
+        struct timespec dl = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
+        pthread_cond_timedwait(&s->done_cv, &s->mu, &dl);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
 /* ---- handlers ---- */
 
 static enum MHD_Result list_actions(hb_serve *s, struct MHD_Connection *c)
@@ -721,26 +786,18 @@ static enum MHD_Result list_actions(hb_serve *s, struct MHD_Connection *c)
 }
 
 static enum MHD_Result put_action(hb_serve *s, struct MHD_Connection *c, const char *name,
-                                  const sv_request *rq)
+                                  const cJSON *body)
 {
     int overwrite = qbool(c, "overwrite", 0);
-    cJSON *body = rq->len ? cJSON_ParseWithLength(rq->body, rq->len) : NULL;
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        return send_error(s, c, 400, "The request content was malformed:\nthe body is not a JSON "
-                          "object");
-    }
     char msg[1024] = "";
     pthread_mutex_lock(&s->mu);
     sv_action *old = find_action(s, name);
     if (old && !overwrite) {
         pthread_mutex_unlock(&s->mu);
-        cJSON_Delete(body);
         return send_error(s, c, 409, "resource already exists");
     }
     sv_action *a = NULL;
     int st = action_from_put(s, name, body, old, &a, msg, sizeof msg);
-    cJSON_Delete(body);
     if (st != 200) {
         pthread_mutex_unlock(&s->mu);
         return send_error(s, c, (unsigned)st, "%s", msg);
@@ -830,26 +887,39 @@ static enum MHD_Result answer_done(hb_serve *s, struct MHD_Connection *c, const 
     return send_json(c, http, rec, id);
 }
 
+/* The answer to a blocking invocation: the record once done, else 202 with its id. */
+static enum MHD_Result answer_waited(hb_serve *s, struct MHD_Connection *c, const char *id,
+                                     int result_only)
+{
+    pthread_mutex_lock(&s->mu);
+    sv_act *x = find_act(s, id);
+    if (x && x->state == A_DONE) {
+        char *rec = strdup(x->record);
+        unsigned http = x->http_status;
+        pthread_mutex_unlock(&s->mu);
+        if (!rec)
+            return send_error(s, c, 500, "out of memory");
+        enum MHD_Result mr = answer_done(s, c, id, rec, http, result_only);
+        free(rec);
+        return mr;
+    }
+    pthread_mutex_unlock(&s->mu);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "activationId", id);
+    return send_json(c, 202, o, id);
+}
+
 static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char *name,
-                              const sv_request *rq)
+                              const cJSON *body, sv_request *rq)
 {
     int blocking = qbool(c, "blocking", 0), result_only = qbool(c, "result", 0);
     long wait_ms = MAX_BLOCKING_WAIT_MS;
     if (qlong(c, "timeout", 1, MAX_BLOCKING_WAIT_MS, &wait_ms) < 0)
         return send_error(s, c, 400, "Timeout must be number of milliseconds up to %d.",
                           MAX_BLOCKING_WAIT_MS);
-    if (rq->len > MAX_PAYLOAD)
-        return send_error(s, c, 413, "The request content was malformed:\npayload larger than "
-                          "allowed: %zu > %u bytes.", rq->len, MAX_PAYLOAD);
-    cJSON *payload = NULL;
-    if (rq->len) {
-        payload = cJSON_ParseWithLength(rq->body, rq->len);
-        if (!cJSON_IsObject(payload)) {
-            cJSON_Delete(payload);
-            return send_error(s, c, 400, "The request content was malformed:\nthe payload is not "
-                              "a JSON object");
-        }
-    }
+    cJSON *payload = body ? cJSON_Duplicate(body, 1) : NULL;
+    if (body && !payload)
+        return send_error(s, c, 500, "out of memory");
     if (s->faults.p429 > 0 && sv_dice_roll(&s->dice) < s->faults.p429) {
         cJSON_Delete(payload);
         pthread_mutex_lock(&s->mu);
@@ -860,6 +930,11 @@ static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char 
     }
     int64_t now = hb_epoch_ms(), now_m = mono_ms();
     pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        cJSON_Delete(payload);
+        return send_error(s, c, 503, "The server is shutting down.");
+    }
     sv_action *a = find_action(s, name);
     if (!a) {
         pthread_mutex_unlock(&s->mu);
@@ -945,33 +1020,19 @@ static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char 
     }
     free(params);
     if (blocking) {
-        /* wait for the end of the call, up to the blocking limit; then answer 202 as OpenWhisk */
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_sec += wait_ms / 1000;
-        dl.tv_nsec += (wait_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        /* answered when the call ends, or with 202 after the wait, as OpenWhisk does: the
+         * connection is suspended meanwhile (the handler runs again on resume: answer_waited) */
         pthread_mutex_lock(&s->mu);
-        for (;;) {
-            sv_act *x = find_act(s, id);
-            if (x && x->state == A_DONE) {
-                char *rec = strdup(x->record);
-                unsigned http = x->http_status;
-                pthread_mutex_unlock(&s->mu);
-                if (!rec)
-                    return send_error(s, c, 500, "out of memory");
-                enum MHD_Result mr = answer_done(s, c, id, rec, http, result_only);
-                free(rec);
-                return mr;
-            }
-            if (!x || s->stopping ||
-                pthread_cond_timedwait(&s->done_cv, &s->mu, &dl) == ETIMEDOUT)
-                break;
+        sv_act *x = find_act(s, id);
+        if (x && x->state == A_PENDING && !s->stopping) {
+            snprintf(rq->id, sizeof rq->id, "%s", id);
+            rq->result_only = result_only;
+            suspend_locked(s, c, rq, PH_WAITING, mono_ms() + wait_ms);
+            pthread_mutex_unlock(&s->mu);
+            return MHD_YES;
         }
         pthread_mutex_unlock(&s->mu);
+        return answer_waited(s, c, id, result_only);
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "activationId", id);
@@ -1129,44 +1190,19 @@ static int authorized(hb_serve *s, struct MHD_Connection *c)
     return ok;
 }
 
-static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const char *url,
-                             const char *method, const sv_request *rq)
+static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const sv_parsed *q,
+                             sv_request *rq)
 {
-    int get = strcmp(method, "GET") == 0, put = strcmp(method, "PUT") == 0;
-    int post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
-    if (strcmp(url, "/api/v1/namespaces") == 0 || strcmp(url, "/api/v1/namespaces/") == 0) {
-        if (!get)
-            return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
+    if (q->route == SV_NAMESPACES) {
         cJSON *arr = cJSON_CreateArray();
         cJSON_AddItemToArray(arr, cJSON_CreateString(s->ns));
         return send_json(c, 200, arr, NULL);
     }
-    static const char prefix[] = "/api/v1/namespaces/";
-    if (strncmp(url, prefix, sizeof prefix - 1) != 0)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    const char *p = url + sizeof prefix - 1;
-    size_t nl = strcspn(p, "/");
-    char ns[256];
-    if (nl == 0 || nl >= sizeof ns)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    memcpy(ns, p, nl);
-    ns[nl] = '\0';
-    if (strcmp(ns, "_") != 0 && strcmp(ns, s->ns) != 0)
+    if (strcmp(q->ns, "_") != 0 && strcmp(q->ns, s->ns) != 0)
         return send_error(s, c, 403, "The supplied authentication is not authorized to access '%s'.",
-                          ns);
-    p += nl;
-    if (*p == '/')
-        p++;
-    size_t cl = strcspn(p, "/");
-    char coll[32];
-    if (cl >= sizeof coll)
-        return send_error(s, c, 404, "The requested resource does not exist.");
-    memcpy(coll, p, cl);
-    coll[cl] = '\0';
-    const char *rest = p + cl;
-    if (*rest == '/')
-        rest++;
-    if (strcmp(coll, "limits") == 0 && !*rest && get) {
+                          q->ns);
+    switch (q->route) {
+    case SV_LIMITS: {
         cJSON *j = cJSON_CreateObject();
         if (s->per_minute > 0)
             cJSON_AddNumberToObject(j, "invocationsPerMinute", (double)s->per_minute);
@@ -1174,43 +1210,18 @@ static enum MHD_Result route(hb_serve *s, struct MHD_Connection *c, const char *
             cJSON_AddNumberToObject(j, "concurrentInvocations", (double)s->concurrent);
         return send_json(c, 200, j, NULL);
     }
-    if (strcmp(coll, "actions") == 0) {
-        if (!*rest) {
-            if (!get)
-                return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
-            return list_actions(s, c);
+    case SV_ACTIONS: return list_actions(s, c);
+    case SV_ACTION:
+        switch (q->method) {
+        case SV_GET: return get_action(s, c, q->name);
+        case SV_PUT: return put_action(s, c, q->name, q->body);
+        case SV_DELETE: return delete_action(s, c, q->name);
+        default: return invoke(s, c, q->name, q->body, rq);
         }
-        if (strchr(rest, '/'))
-            return send_error(s, c, 404, "The requested resource does not exist. (harvestbench "
-                              "serve has no packages)");
-        if (!valid_name(rest))
-            return send_error(s, c, 400, "The name of the entity contains illegal characters.");
-        if (get)
-            return get_action(s, c, rest);
-        if (put)
-            return put_action(s, c, rest, rq);
-        if (del)
-            return delete_action(s, c, rest);
-        if (post)
-            return invoke(s, c, rest, rq);
-        return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET, PUT, "
-                          "DELETE, POST");
+    case SV_ACTIVATIONS: return list_activations(s, c);
+    case SV_ACTIVATION: return get_activation(s, c, q->id, q->part[0] ? q->part : NULL);
+    default: return send_error(s, c, 404, "The requested resource does not exist.");
     }
-    if (strcmp(coll, "activations") == 0) {
-        if (!get)
-            return send_error(s, c, 405, "HTTP method not allowed, supported methods: GET");
-        if (!*rest)
-            return list_activations(s, c);
-        char id[64];
-        size_t il = strcspn(rest, "/");
-        if (il >= sizeof id)
-            return send_error(s, c, 400, "The activation id is not valid.");
-        memcpy(id, rest, il);
-        id[il] = '\0';
-        const char *part = rest[il] == '/' ? rest + il + 1 : NULL;
-        return get_activation(s, c, id, part);
-    }
-    return send_error(s, c, 404, "The requested resource does not exist.");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1242,9 +1253,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    pthread_mutex_lock(&s->mu);
-    s->st.requests++;
-    pthread_mutex_unlock(&s->mu);
+    if (rq->phase != PH_NEW) {         /* resumed */
+        pthread_mutex_lock(&s->mu);
+        if (s->n_resumed)
+            s->n_resumed--;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (rq->phase == PH_WAITING) {     /* the call ended, or the wait is over */
+        rq->phase = PH_NEW;
+        return answer_waited(s, c, rq->id, rq->result_only);
+    }
+    if (!rq->counted) {
+        rq->counted = 1;
+        pthread_mutex_lock(&s->mu);
+        s->st.requests++;
+        int stopping = s->stopping;
+        pthread_mutex_unlock(&s->mu);
+        if (stopping)                  /* kept-alive connections bring no new work at the end */
+            return send_error(s, c, 503, "The server is shutting down.");
+    }
     int stats = strcmp(url, "/harvestbench/stats") == 0;
     if (!stats && (strcmp(url, "/") == 0 || strcmp(url, "/api/v1") == 0 ||
                    strcmp(url, "/api/v1/") == 0))
@@ -1266,8 +1293,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (stats)
         return send_stats(s, c);
-    if (s->faults.delay_ms > 0)
-        sleep_ms((int64_t)(sv_dice_roll(&s->dice) * (double)(s->faults.delay_ms + 1)));
+    if (s->faults.delay_ms > 0 && rq->phase == PH_NEW) {
+        int64_t d = (int64_t)(sv_dice_roll(&s->dice) * (double)(s->faults.delay_ms + 1));
+        if (d > 0) {                   /* not on a pool thread: the connection waits suspended */
+            pthread_mutex_lock(&s->mu);
+            if (!s->stopping) {
+                suspend_locked(s, c, rq, PH_DELAYED, mono_ms() + d);
+                pthread_mutex_unlock(&s->mu);
+                return MHD_YES;
+            }
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
     if (s->faults.pdrop > 0 && sv_dice_roll(&s->dice) < s->faults.pdrop) {
         pthread_mutex_lock(&s->mu);
         s->st.injected_drop++;
@@ -1283,7 +1320,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rq->too_large)
         return send_error(s, c, 413, "The request content was malformed:\nrequest larger than "
                           "allowed: > %u bytes.", MAX_BODY);
-    return route(s, c, url, method, rq);
+    sv_parsed q;
+    char msg[512];
+    int st = sv_request_parse(method, url, rq->body, rq->len, &q, msg, sizeof msg);
+    if (st)
+        return send_error(s, c, (unsigned)st, "%s", msg);
+    enum MHD_Result mr = route(s, c, &q, rq);
+    sv_parsed_free(&q);
+    return mr;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1298,6 +1342,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         free(rq);
         *con_cls = NULL;
     }
+}
+
+/* libmicrohttpd's own unescaping cuts a name at %00 (a%00b became action a): ours keeps it. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *text)
+{
+    (void)cls;
+    (void)c;
+    return sv_unescape(text);
 }
 
 /* ---- lifecycle ---- */
@@ -1322,6 +1374,14 @@ static void remove_work_dir(const char *dir)
 
 static void serve_free(hb_serve *s)
 {
+    if (s->timer_started) {            /* a start that failed after the timer began */
+        pthread_mutex_lock(&s->mu);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->done_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->timer, NULL);
+        s->timer_started = 0;
+    }
     if (s->runner)
         s->runner->ops->close(s->runner);
     while (s->actions) {
@@ -1427,13 +1487,28 @@ int hb_serve_start(const hb_serve_opts *o, hb_serve **out, hb_error *err)
         rc = hb_fail(err, HB_EINPUT, "serve: '%s' is not an IPv4 address", bind);
         goto fail;
     }
-    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                MHD_USE_POLL,
+    /* descriptors bound the connections: keep a reserve for the runner's pipes and files */
+    struct rlimit nofile;
+    unsigned limit = 1000;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        limit = nofile.rlim_cur > 1280 ? (unsigned)(nofile.rlim_cur - 256) : (unsigned)nofile.rlim_cur * 3 / 4;
+    if (limit > 60000)
+        limit = 60000;
+    if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+        rc = hb_fail(err, HB_EIO, "serve: cannot start a thread");
+        goto fail;
+    }
+    s->timer_started = 1;
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
                             (uint16_t)o->port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SV_POOL_THREADS,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SV_IDLE_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_LIMIT, limit,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                             MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
                             MHD_OPTION_END);
     if (!s->d) {
@@ -1466,10 +1541,33 @@ void hb_serve_stop(hb_serve *s)
 {
     if (!s)
         return;
+    /* no new connections; suspended ones are resumed (blocking waiters answer 202) */
+    if (s->d) {
+        MHD_socket l = MHD_quiesce_daemon(s->d);
+        if (l != MHD_INVALID_SOCKET)
+            close(l);
+    }
     pthread_mutex_lock(&s->mu);
-    s->stopping = 1;                   /* blocking waiters answer 202 and return */
+    s->stopping = 1;
     pthread_cond_broadcast(&s->done_cv);
     pthread_mutex_unlock(&s->mu);
+    if (s->timer_started)
+        pthread_join(s->timer, NULL);  /* it ends once no connection is suspended */
+    s->timer_started = 0;
+    /* the resumed get their answer (202 for a blocking wait) before connections close; bounded */
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&s->mu);
+        size_t n = s->n_resumed;
+        pthread_mutex_unlock(&s->mu);
+        if (!n)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    if (s->d) {                        /* and a moment to send it */
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
     if (s->d)
         MHD_stop_daemon(s->d);
     s->d = NULL;

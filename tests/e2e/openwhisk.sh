@@ -6,7 +6,10 @@
 . tests/e2e/lib.sh
 
 SERVE_PID=""
-trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+# every exit path stops the server: a normal end, a failure, INT/TERM/HUP (a timeout)
+trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 # start_serve NAME [FLAGS...]: serve on a free port; sets PORT, KEY, PROPS
 start_serve() {
@@ -49,6 +52,67 @@ fi
 "$HB" serve --faults 'drop=2' > /dev/null 2>&1; check "serve rejects a bad fault spec" test $? -eq 2
 "$HB" serve --port 70000 > /dev/null 2>&1; check "serve rejects a bad port" test $? -eq 2
 "$HB" deploy --flavor nope > /dev/null 2>&1; check "deploy rejects a bad flavor" test $? -eq 2
+
+# ---- a key given by flag (issue 17 #6): --auth / -u take the key itself, as wsk's; no message
+# ever shows a key-bearing flag's value, malformed or not ----
+SECRET="hbsecret$$"
+for args in "serve --auth $SECRET" "serve -u $SECRET" "serve --aut=$SECRET" "serve --auth=$SECRET:" \
+            "deploy --auth $SECRET --apihost http://127.0.0.1:9" "deploy -u $SECRET --apihost http://127.0.0.1:9" \
+            "deploy --aut=$SECRET" "serve --auth x:y --auth-file $SECRET"; do
+    # shellcheck disable=SC2086
+    timeout 20 "$HB" $args --port 0 > "$TMP/flag.log" 2>&1
+    rc=$?
+    check "$(echo "$args" | sed "s/$SECRET/VALUE/g") refused (exit $rc)" test $rc -eq 2 -o $rc -eq 1
+    check "$(echo "$args" | sed "s/$SECRET/VALUE/g") does not print the value" sh -c "! grep -qF -- '$SECRET' '$TMP/flag.log'"
+done
+FK="23bc46b1-71f6-4ed5-8c54-816aa4f8c502:$SECRET"
+start_serve flagkey --auth "$FK"
+check "serve --auth KEY serves that key" test "$(curl -s -o /dev/null -w '%{http_code}' -u "$FK" "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions")" = 200
+check "serve --auth KEY: other keys refused" test "$(curl -s -o /dev/null -w '%{http_code}' -u "x:y" "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions")" = 401
+WSK_CONFIG_FILE=/nonexistent "$HB" deploy configs/openwhisk-local.ini --apihost "http://127.0.0.1:$PORT" -u "$FK" --workloads "$WL" --dry-run > "$TMP/flagdeploy.log" 2>&1
+check "deploy -u KEY is the key (not a file name)" test $? -eq 0
+check "serve and deploy do not print a key given by flag" sh -c "! grep -qF -- '$SECRET' '$TMP/flagkey.out' '$TMP/flagkey.err' '$TMP/flagdeploy.log'"
+stop_serve
+
+# ---- SIGTERM with calls in flight and idle connections (issue 17 #3) ----
+start_serve term --invocations-per-minute 0 --concurrent-invocations 0
+TPID=$SERVE_PID
+code='#!/bin/sh\nsleep 31341 &\nsleep 31341\necho {}\n'
+curl -s -o /dev/null -u "$KEY" -X PUT -H 'Content-Type: application/json' \
+    -d "{\"exec\":{\"kind\":\"blackbox\",\"image\":\"openwhisk/dockerskeleton\",\"code\":\"$code\"},\"limits\":{\"timeout\":120000}}" \
+    "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/sleeper"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    curl -s -o /dev/null -u "$KEY" -X POST "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/sleeper"
+done
+curl -s -o "$TMP/blocked.json" -m 60 -u "$KEY" -X POST "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/sleeper?blocking=true" &
+CURL_PID=$!
+${CC:-cc} -O2 -o "$TMP/idle_conns" tests/soak/idle_conns.c
+"$TMP/idle_conns" "$PORT" 200 60 > /dev/null 2>&1 &
+IDLE_PID=$!
+i=0
+while [ $i -lt 100 ] && [ "$(pgrep -fc '[s]leep 31341')" -lt 12 ]; do sleep 0.1; i=$((i + 1)); done
+check "the actions run before SIGTERM" test "$(pgrep -fc '[s]leep 31341')" -ge 12
+t0=$(date +%s%N)
+kill -TERM "$TPID"
+i=0
+while [ $i -lt 300 ] && kill -0 "$TPID" 2> /dev/null; do sleep 0.1; i=$((i + 1)); done
+t1=$(date +%s%N)
+check "serve ends within 30 s of SIGTERM with calls in flight" sh -c "! kill -0 $TPID 2> /dev/null"
+wait "$TPID"
+check "serve exits 0 after SIGTERM" test $? -eq 0
+SERVE_PID=""
+echo "note: serve took $(( (t1 - t0) / 1000000 )) ms to stop after SIGTERM"
+check "no action process survives serve" test "$(pgrep -fc '[s]leep 31341')" -eq 0
+check "no group of serve survives it" test -z "$(find /sys/fs/cgroup -maxdepth 6 -name "harvestbench-$TPID-*" 2> /dev/null)"
+wait "$CURL_PID"
+check "a blocking client got an answer" grep -q activationId "$TMP/blocked.json"
+kill "$IDLE_PID" 2> /dev/null; wait "$IDLE_PID" 2> /dev/null
+
+# a script that starts a server and is killed by a timeout stops it (scripts/ow-lateness.sh)
+HB="$HB" timeout -s TERM 8 sh scripts/ow-lateness.sh 25 120 > "$TMP/late.log" 2>&1
+check "ow-lateness.sh was stopped by the timeout" test $? -eq 124
+sleep 0.5
+check "ow-lateness.sh stopped its serve" sh -c "! pgrep -f '[h]b-lateness' > /dev/null"
 
 # ---- serve, deploy, run, compare ----
 start_serve plain

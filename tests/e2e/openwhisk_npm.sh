@@ -8,6 +8,8 @@
 
 SERVE_PID=""
 trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 skip() { SKIP=$((SKIP + 1)); echo "SKIPPED: e2e/openwhisk_npm: $1"; finish; exit 0; }
 

@@ -4,7 +4,9 @@
  * callbacks come from the runner's thread while requests come from this one.
  * Without root or cgroups it runs with limits off and says so. */
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +89,7 @@ static void call(hb_runner *r, const char *key, const char *path, int is_zip, co
 
 static hb_runner *runner(void)
 {
-    hb_runner_local_opts o = {dir, 60000, limits};
+    hb_runner_local_opts o = {dir, 60000, limits, 0, 0, 0, 0};
     hb_runner *r;
     hb_error err;
     ck_assert_msg(hb_runner_local_new(&o, &r, &err) == 0, "%s", err.msg);
@@ -100,6 +102,78 @@ static void reset(got *g)
     g->done = 0;
     pthread_mutex_unlock(&g->mu);
 }
+
+
+/* Processes whose command line holds `needle` (a zombie's is empty: it is not counted). */
+static int count_procs(const char *needle)
+{
+    DIR *d = opendir("/proc");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[300], cmd[512];
+        snprintf(p, sizeof p, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        size_t k = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < k; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        cmd[k] = '\0';
+        n += strstr(cmd, needle) != NULL;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Issue 17 #4: actions ran as root with no process limit, and children outlived their call. */
+START_TEST(actions_run_unprivileged_and_leave_nothing_behind)
+{
+    const struct passwd *pw = getpwnam("nobody");
+    if (!limits || geteuid() != 0 || !pw) {
+        fprintf(stderr, "SKIPPED actions_run_unprivileged: needs root, cgroups and user nobody\n");
+        return;
+    }
+    chmod(dir, 0711);                  /* the runner's directory is made in it: nobody passes */
+    hb_runner_local_opts o = {dir, 60000, 1, 1, pw->pw_uid, pw->pw_gid, 32};
+    hb_runner *r;
+    hb_error err;
+    ck_assert_msg(hb_runner_local_new(&o, &r, &err) == 0, "%s", err.msg);
+    static got g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    char shadow[512], forks[512], bomb[512];
+    script("shadow", "if cat /etc/shadow > /dev/null 2>&1; then echo '{\"shadow\":\"read\"}'; "
+           "else echo \"{\\\"shadow\\\":\\\"denied\\\",\\\"uid\\\":$(id -u)}\"; fi\n",
+           shadow, sizeof shadow);
+    script("forks", "i=0\nwhile [ $i -lt 20 ]; do sleep 31337 & i=$((i + 1)); done\n"
+           "echo '{\"ok\":true}'\n", forks, sizeof forks);
+    /* 300 children: the pids limit (32) refuses most forks, and the shell gives up */
+    script("bomb", "i=0\nwhile [ $i -lt 300 ]; do sleep 31337 & i=$((i + 1)); done\n"
+           "echo '{\"ok\":true}'\n", bomb, sizeof bomb);
+    reset(&g);
+    call(r, "shadow@1", shadow, 0, NULL, "{}", 10000, 256, &g);
+    wait_done(&g, 1);
+    ck_assert_msg(g.status == HB_RUN_SUCCESS, "%d %s", g.status, g.message);
+    ck_assert_msg(strstr(g.result, "\"denied\"") && !strstr(g.result, "\"uid\":0"), "%s", g.result);
+    for (int k = 0; k < 2; k++) {      /* cold, then warm: the container's group stays */
+        reset(&g);
+        call(r, "forks@1", forks, 0, NULL, "{}", 20000, 256, &g);
+        wait_done(&g, 1);
+        ck_assert_msg(g.status == HB_RUN_SUCCESS, "%d %s", g.status, g.message);
+        ck_assert_int_eq(g.cold, k == 0);
+        ck_assert_int_eq(count_procs("sleep 31337"), 0);
+    }
+    reset(&g);
+    call(r, "bomb@1", bomb, 0, NULL, "{}", 20000, 256, &g);
+    wait_done(&g, 1);
+    ck_assert_msg(g.status == HB_RUN_DEV_ERROR && strstr(g.logs, "fork"), "%d %s %s", g.status,
+                  g.message, g.logs);
+    ck_assert_int_eq(count_procs("sleep 31337"), 0);
+    r->ops->close(r);
+}
+END_TEST
 
 START_TEST(scripts_zips_and_errors)
 {
@@ -211,6 +285,7 @@ int main(void)
     Suite *s = suite_create("runner_local");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, actions_run_unprivileged_and_leave_nothing_behind);
     tcase_add_test(tc, scripts_zips_and_errors);
     tcase_add_test(tc, actionloop_workload_and_memory);
     suite_add_tcase(s, tc);
