@@ -30,7 +30,7 @@ SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 OPT      ?= -O1
 else ifeq ($(SAN),1)
 BUILD    ?= build/asan
-SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      ?= -O1
 else
 BUILD    ?= build
@@ -120,14 +120,10 @@ check: deps
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 2
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-# the serve target needs serve/serve_request.h (branch serve); drop this guard once both are merged
-ifeq ($(wildcard harness/serve/serve_request.h),)
-FUZZ_SRC     := $(filter-out tests/fuzz/fuzz_serve_request.c,$(FUZZ_SRC))
-endif
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 
-# messages escape control bytes once hb_escape_ctl exists (branch hygiene): then the targets check it
-FUZZ_DEFS    := $(if $(shell grep -l hb_escape_ctl include/hb_error.h 2>/dev/null),-DFUZZ_MESSAGES_ESCAPED)
+# the targets also check that no control byte of the input reaches an error message
+FUZZ_DEFS    := -DFUZZ_MESSAGES_ESCAPED
 
 $(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(LIB)
 	@mkdir -p $(dir $@)

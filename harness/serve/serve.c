@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -327,16 +328,18 @@ static int limit_field(const cJSON *limits, const char *key, long lo, long hi, l
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(limits, key);
     if (!j)
         return 0;
-    if (!cJSON_IsNumber(j) || j->valuedouble != (double)(long)j->valuedouble)
+    /* range before the cast: a double beyond long's range cast to long is undefined (found by
+     * fuzzing: limits.timeout = 1e300) */
+    double d = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (!isfinite(d) || d != floor(d))
         return bad_put(msg, n, "The request content was malformed:\nlimits.%s must be an integer", key);
-    long v = (long)j->valuedouble;
-    if (v < lo)
-        return bad_put(msg, n, "The request content was malformed:\n%s %ld %s below allowed "
-                       "threshold of %ld %s", key, v, unit, lo, unit);
-    if (v > hi)
-        return bad_put(msg, n, "The request content was malformed:\n%s %ld %s exceeds allowed "
-                       "threshold of %ld %s", key, v, unit, hi, unit);
-    *out = v;
+    if (d < (double)lo)
+        return bad_put(msg, n, "The request content was malformed:\n%s %.0f %s below allowed "
+                       "threshold of %ld %s", key, d, unit, lo, unit);
+    if (d > (double)hi)
+        return bad_put(msg, n, "The request content was malformed:\n%s %.0f %s exceeds allowed "
+                       "threshold of %ld %s", key, d, unit, hi, unit);
+    *out = (long)d;
     return 0;
 }
 
