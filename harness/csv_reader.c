@@ -13,6 +13,9 @@
 struct hb_csv {
     char name[512];
     gzFile f;                          /* file mode: zlib reads gzip and plain files alike */
+    char *rd;                          /* file mode: what gzread gave, not yet taken as lines */
+    size_t rd_pos, rd_len;
+    int rd_err;                        /* file mode: gzread failed (its gzerror code) */
     const char *mem, *mem_end, *pos;   /* memory mode */
     char *line;                        /* getline buffer */
     size_t line_cap;
@@ -140,6 +143,7 @@ void hb_csv_close(hb_csv *c)
         gzclose(c->f);
     csv_free(&c->p);
     free(c->line);
+    free(c->rd);
     free(c->offs);
     free(c->buf);
     free(c->row);
@@ -153,28 +157,48 @@ void hb_csv_close(hb_csv *c)
 static long next_line(hb_csv *c)
 {
     if (c->f) {
+        /* Lines are split here, not by gzgets: gzgets returns a C string, so a NUL byte inside a
+         * line would silently cut it (found by fuzzing: memory and file reads disagreed). */
+        enum { CHUNK = 65536 };
+        if (!c->rd && !(c->rd = malloc(CHUNK)))
+            return -2;
         size_t len = 0;
         for (;;) {
-            if (c->line_cap - len < 2) {
-                size_t cap = c->line_cap ? c->line_cap * 2 : 4096;
+            if (c->rd_pos == c->rd_len) {
+                int got = c->rd_err ? -1 : gzread(c->f, c->rd, CHUNK);
+                /* at the end too: a gzip stream cut short ends with Z_BUF_ERROR, not -1 */
+                if (got <= 0 && !c->rd_err)
+                    gzerror(c->f, &c->rd_err);
+                if (got <= 0)
+                    break;
+                c->rd_pos = 0;
+                c->rd_len = (size_t)got;
+            }
+            const char *from = c->rd + c->rd_pos;
+            size_t avail = c->rd_len - c->rd_pos;
+            const char *nl = memchr(from, '\n', avail);
+            size_t take = nl ? (size_t)(nl - from) + 1 : avail;
+            if (len + take + 1 > c->line_cap) {
+                size_t cap = c->line_cap ? c->line_cap : 4096;
+                while (cap < len + take + 1)
+                    cap *= 2;
                 char *b = realloc(c->line, cap);
                 if (!b)
                     return -2;
                 c->line = b;
                 c->line_cap = cap;
             }
-            size_t room = c->line_cap - len;
-            if (!gzgets(c->f, c->line + len, room > INT32_MAX ? INT32_MAX : (int)room))
-                break;
-            len += strlen(c->line + len);
-            if (len && c->line[len - 1] == '\n')
+            memcpy(c->line + len, from, take);
+            len += take;
+            c->rd_pos += take;
+            if (nl)
                 break;
         }
         if (len == 0) {
-            int e = Z_OK;
-            gzerror(c->f, &e);
+            int e = c->rd_err;
             return e == Z_OK || e == Z_STREAM_END ? -1 : e == Z_ERRNO ? -4 : -3;
         }
+        c->line[len] = '\0';
         return (long)len;
     }
     if (c->pos >= c->mem_end)

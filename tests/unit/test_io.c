@@ -54,6 +54,18 @@ START_TEST(csv_rows_know_their_lines)
     ck_assert_int_eq(hb_csv_next(c, &e), -HB_EINPUT);
     ck_assert(strstr(e.msg, "n.csv:2:") && strstr(e.msg, "NUL"));
     hb_csv_close(c);
+    /* the same from a file (read through zlib): the NUL is found, not cut off with the line's end */
+    char path[] = "/tmp/hb-test-io.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "a\n5,6,\0\0\0007\n", 10), 10);
+    close(fd);
+    ck_assert_int_eq(hb_csv_open(path, &c, &e), 0);
+    ck_assert_int_eq(hb_csv_next(c, &e), 1);
+    ck_assert_int_eq(hb_csv_next(c, &e), -HB_EINPUT);
+    ck_assert(strstr(e.msg, ":2:") && strstr(e.msg, "NUL"));
+    hb_csv_close(c);
+    unlink(path);
 }
 END_TEST
 
