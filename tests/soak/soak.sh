@@ -28,6 +28,8 @@ cleanup() {
     if [ -n "$SERVE_PID" ]; then
         kill "$SERVE_PID" 2> /dev/null
         wait "$SERVE_PID" 2> /dev/null
+        # a sanitizer build of serve (HB=build/asan/harvestbench) reports leaks and errors at exit
+        grep -A40 -E 'ERROR: (Leak|Address)Sanitizer|runtime error' "$TMP/serve.err" 2> /dev/null | head -n 80
     fi
     rm -rf "$TMP"
 }
