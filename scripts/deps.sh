@@ -10,8 +10,9 @@ PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl
 # the workload binaries are linked statically: Jansson (JSON; Debian's cJSON has no static archive)
 # and zlib (deflate for eg, ip, vp) both ship their .a files
 PKGS="$PKGS libjansson-dev zlib1g-dev"
-# tests: Check, and the commands the end-to-end tests call
-PKGS="$PKGS check libsubunit-dev curl"
+# tests: Check, and the commands the end-to-end tests call that a minimal Debian lacks (curl;
+# pgrep and ps from procps)
+PKGS="$PKGS check libsubunit-dev curl procps"
 # fuzzing (make fuzz, make check): clang, and Debian's default compiler-rt, whose
 # libclang-rt-14-dev holds libFuzzer (libclang_rt.fuzzer) and the sanitizer runtimes for clang
 PKGS="$PKGS clang libclang-rt-dev"

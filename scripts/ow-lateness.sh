@@ -108,7 +108,7 @@ for rate in $(echo "$RATES" | tr ',' ' '); do
     max=$(echo "$late" | tail -n 1)
     l50=$(echo "$lat" | pct 0.5)
     printf '%8s %7d %7d %5d %5d %10.2f %10.2f %10.2f %12.1f %6.1f\n' "$((calls / DURATION))" "$calls" "$ok" \
-        "$lost" "$err" "$p50" "$p99" "$max" "$l50" "$(echo "$t1 - $t0" | bc)"
+        "$lost" "$err" "$p50" "$p99" "$max" "$l50" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
     if [ "$ok" -eq "$calls" ] && awk -v x="$p99" -v l="$LIMIT_MS" 'BEGIN { exit !(x < l) }'; then
         best=$((calls / DURATION))
     fi

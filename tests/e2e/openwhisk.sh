@@ -10,6 +10,8 @@ SERVE_PID=""
 trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+# the process checks below count with pgrep: without it they would pass by not finding anything
+check "pgrep is installed (procps; scripts/deps.sh installs it)" sh -c 'command -v pgrep'
 
 # start_serve NAME [FLAGS...]: serve on a free port; sets PORT, KEY, PROPS
 start_serve() {
