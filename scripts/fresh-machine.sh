@@ -73,11 +73,22 @@ MOUNTS=""
 cleanup() {
     rc=$?
     trap - EXIT INT TERM HUP
-    # Every process whose root is ours: killed before unmounting.
-    for p in /proc/[0-9]*; do
-        r=$(readlink "$p/root" 2>/dev/null || true)
-        case "$r" in "$ROOT"|"$ROOT"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
+    # Every process whose root is ours: killed before unmounting (in rounds: a dying parent's
+    # children may still be starting)
+    round=0
+    while [ $round -lt 10 ]; do
+        left=0
+        for p in /proc/[0-9]*; do
+            r=$(readlink "$p/root" 2>/dev/null || true)
+            case "$r" in
+                "$ROOT"|"$ROOT"/*) kill -9 "${p#/proc/}" 2>/dev/null && left=$((left + 1)) ;;
+            esac
+        done
+        [ $left -eq 0 ] && break
+        sleep 0.5
+        round=$((round + 1))
     done
+    [ -n "${PIPE_PID:-}" ] && wait "$PIPE_PID" 2>/dev/null
     # Unmount in reverse order of mounting (recursive binds first of all their sub-mounts).
     for m in $MOUNTS; do
         umount -R "$m" 2>/dev/null || umount -R -l "$m" 2>/dev/null || true
@@ -141,10 +152,14 @@ git clone -q --no-hardlinks "$REPO" "$ROOT/root/harvestbench"
 
 echo "fresh-machine: running '$CMDS' in the fresh root" >&2
 t0=$(date +%s)
-# sh has no pipefail: the commands' status goes through a file, the output through tee.
+# sh has no pipefail: the commands' status goes through a file, the output through tee. In the
+# background, so that a signal is taken at once (sh runs traps only between foreground commands).
 { chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       HOME=/root LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd /root/harvestbench && $CMDS" 2>&1 &&
-      echo 0 > "$DIR/rc" || echo $? > "$DIR/rc"; } | tee "$LOG"
-rc=$(cat "$DIR/rc")
+      echo 0 > "$DIR/rc" || echo $? > "$DIR/rc"; } | tee "$LOG" &
+PIPE_PID=$!
+wait "$PIPE_PID"
+PIPE_PID=""
+rc=$(cat "$DIR/rc" 2>/dev/null || echo 1)
 echo "fresh-machine: $CMDS: exit $rc ($(( $(date +%s) - t0 )) s)" | tee -a "$LOG"
 exit "$rc"
