@@ -351,6 +351,20 @@ done:
     return rc;
 }
 
+int hb_trace_nearest_by_duration(double dur_ms, const double *ref_ms)
+{
+    int best_b = 0;
+    double best = INFINITY;
+    for (int b = 0; b < HB_NFUNCS; b++) {
+        double d = fabs(log(dur_ms) - log(ref_ms[b]));
+        if (d < best) {
+            best = d;
+            best_b = b;
+        }
+    }
+    return best_b;
+}
+
 static void map_functions(hb_trace *t, const hb_trace_spec *spec)
 {
     int by_duration = spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms;
@@ -361,17 +375,9 @@ static void map_functions(hb_trace *t, const hb_trace_spec *spec)
             f->bench = known;
             continue;
         }
-        f->bench = (int)(i % HB_NFUNCS);
-        if (by_duration && f->dur_avg_ms > 0) {
-            double best = INFINITY;
-            for (int b = 0; b < HB_NFUNCS; b++) {
-                double d = fabs(log(f->dur_avg_ms) - log(spec->ref_duration_ms[b]));
-                if (d < best) {
-                    best = d;
-                    f->bench = b;
-                }
-            }
-        }
+        f->bench = by_duration && f->dur_avg_ms > 0
+                       ? hb_trace_nearest_by_duration(f->dur_avg_ms, spec->ref_duration_ms)
+                       : (int)(i % HB_NFUNCS);
     }
 }
 

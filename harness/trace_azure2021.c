@@ -292,17 +292,10 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
         tf->dur_avg_ms = dsum[f] / (double)tf->total;
         t->total += tf->total;
         /* mapping: as trace.c's order and duration rules (the trace's own mean duration) */
-        tf->bench = (int)(i % HB_NFUNCS);
-        if (spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms) {
-            double best = INFINITY;
-            for (int b = 0; b < HB_NFUNCS; b++) {
-                double d = fabs(log(fmax(tf->dur_avg_ms, 1e-3)) - log(spec->ref_duration_ms[b]));
-                if (d < best) {
-                    best = d;
-                    tf->bench = b;
-                }
-            }
-        }
+        tf->bench = spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms
+                        ? hb_trace_nearest_by_duration(fmax(tf->dur_avg_ms, 1e-3),
+                                                       spec->ref_duration_ms)
+                        : (int)(i % HB_NFUNCS);
     }
 
     /* the replayed calls in event order (minute, trace row, time): their offsets into the minute */
