@@ -41,7 +41,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -Iinclude -Iharness -Ipolicies -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
+# harness/ is split by stage (docs/architecture.md): core, backends, results, analysis, cli.
+HARNESS_INC := -Iharness/core -Iharness/results -Iharness/analysis -Iharness/cli -Iharness/backends \
+               -Ipolicies
+CPPFLAGS += -Iinclude $(HARNESS_INC) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
@@ -50,9 +53,9 @@ VERSION    := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 # Every .c under harness/ and policies/ is part of the library; main.c is the program.
-LIB_SRC  := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c harness/*/*.c \
+LIB_SRC  := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c harness/*/*/*.c \
                                                    policies/*.c policies/*/*.c)))
-LIB_ASM  := harness/embedded_data.S
+LIB_ASM  := harness/core/embedded_data.S
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libharvestbench.a
 BIN      := $(BUILD)/harvestbench
@@ -78,7 +81,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The predictor table is compiled in, so the binary runs from any directory.
-$(BUILD)/obj/harness/embedded_data.o: harness/embedded_data.S data/libra-artifact-predictors.csv
+$(BUILD)/obj/harness/core/embedded_data.o: harness/core/embedded_data.S data/libra-artifact-predictors.csv
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
@@ -86,7 +89,7 @@ $(BUILD)/obj/harness/embedded_data.o: harness/embedded_data.S data/libra-artifac
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
-$(BUILD)/obj/harness/version.o: harness/version.c $(BUILD)/version.stamp
+$(BUILD)/obj/harness/core/version.o: harness/core/version.c $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DHB_VERSION='"$(VERSION)"' -DHB_GIT_COMMIT='"$(GIT_COMMIT)"' -c $< -o $@
 FORCE:
@@ -95,7 +98,7 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/harness/main.o $(LIB)
+$(BIN): $(BUILD)/obj/harness/cli/main.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)

@@ -57,7 +57,7 @@ typedef struct hb_backend_hooks {
     hb_time tick_interval;             /* 0: no ticks */
 } hb_backend_hooks;
 
-typedef struct hb_profile hb_profile;  /* workload model (harness/profile.h) */
+typedef struct hb_profile hb_profile;  /* workload model (harness/core/workload_model.h) */
 
 typedef struct hb_backend_args {
     int n_invokers;

@@ -18,7 +18,7 @@
 #include "config.h"
 #include "forest.h"
 #include "predictor_table.h"
-#include "profile.h"
+#include "workload_model.h"
 
 #define LT_CLASSES 8                   /* classes 1..8: cores, and 128 MB units */
 #define LT_CORES 8.0                   /* the profiling allocation */

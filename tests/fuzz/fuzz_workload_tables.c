@@ -8,7 +8,7 @@
 #include "fuzz_util.h"
 
 #include "predictor_table.h"
-#include "profile.h"
+#include "workload_model.h"
 
 static void use_profile(hb_profile *p, FILE *sink)
 {

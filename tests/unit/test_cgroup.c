@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 
 static char self[512];
 

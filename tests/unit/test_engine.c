@@ -8,7 +8,7 @@
 #include "hb_test.h"
 #include "registry.h"
 
-extern const hb_backend_ops hb_backend_sim;   /* harness/sim/sim.c */
+extern const hb_backend_ops hb_backend_sim;   /* harness/backends/sim/sim.c */
 
 typedef struct toy {
     hb_res ask_size, ask_resize;      /* what the policy asks for at sizing and at start */

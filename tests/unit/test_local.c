@@ -1,4 +1,4 @@
-/* test_local.c - the local executor (harness/local/executor.h) on the real workloads: a cold start
+/* test_local.c - the local executor (harness/backends/local/executor.h) on the real workloads: a cold start
  * then warm reuse, a CPU quota holds a CPU-bound call near its cores and a resize raises its rate,
  * memory limits end calls as oom (by the kernel, and by a shrink below usage), time limits as
  * timeout, crashes and bad results as crash, and no group is left behind.
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "local/executor.h"
 
 static char wl_dir[1024];

@@ -1,4 +1,4 @@
-/* test_ow_activation.c - OpenWhisk activation records read by key (harness/openwhisk/ow_activation.h):
+/* test_ow_activation.c - OpenWhisk activation records read by key (harness/backends/openwhisk/ow_activation.h):
  * annotations in any order, cold and warm starts, outcomes, the workloads' usage samples, and
  * malformed or incomplete records rejected with a message naming the field, never a crash. */
 #include <stdio.h>

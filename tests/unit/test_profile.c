@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "hb_test.h"
-#include "profile.h"
+#include "workload_model.h"
 
 static const double MIB_PER_MB = 1e6 / 1048576.0;
 

@@ -1,4 +1,4 @@
-/* test_runner_local.c - serve's runner on the local executor (harness/serve/runner_local.c):
+/* test_runner_local.c - serve's runner on the local executor (harness/backends/serve/runner_local.c):
  * dockerskeleton scripts and zips, an ActionLoop workload, warm reuse, application and developer
  * errors, the time limit, the memory limit (with cgroups), forget, and close with calls in flight;
  * callbacks come from the runner's thread while requests come from this one.
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "openwhisk/ow_zip.h"
 #include "serve/runner.h"
 

@@ -1,4 +1,4 @@
-/* test_stats.c - every statistic of harness/stats.c against a worked example, a published table or a
+/* test_stats.c - every statistic of harness/analysis/stats.c against a worked example, a published table or a
  * value derived by hand in the comment next to it; edge cases; the bootstrap's determinism. */
 #include <check.h>
 #include <math.h>

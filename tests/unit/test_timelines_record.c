@@ -1,5 +1,5 @@
 /* test_timelines_record.c - the usage-timeline recorder of `harvestbench profile`
- * (harness/timeline_record.h): cutting 10 ms readings into 100 ms samples on known readings, the
+ * (harness/backends/local/timeline_record.h): cutting 10 ms readings into 100 ms samples on known readings, the
  * row format of the timeline library, and a short real call of the `alu` workload recorded in a
  * cgroup with a 1-core quota (skipped, saying why, where groups cannot be created) and as a plain
  * child (runs everywhere). */
@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "hb_test.h"
-#include "timeline_record.h"
+#include "local/timeline_record.h"
 
 /* Readings every 10 ms over [0, 0.35] s: 1.5 cores and 2 runnable threads until 0.2 s, then 0.5
  * cores and 1; memory 10 + 100 t MB. */

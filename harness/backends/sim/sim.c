@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "hb_backend.h"
-#include "profile.h"
+#include "workload_model.h"
 #include "seed.h"
 #include "timeline.h"
 #include "timer_heap.h"

@@ -15,11 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "commands.h"
 #include "files.h"
 #include "openwhisk/ow_auth.h"
-#include "serve.h"
+#include "serve/serve.h"
 
 static const char SERVE_HELP[] =
     "usage: harvestbench serve [--port N] [--bind ADDR] [--props FILE]\n"

@@ -5,7 +5,7 @@
 
 #include "config.h"
 #include "events.h"
-#include "profile.h"
+#include "workload_model.h"
 #include "trace.h"
 
 typedef struct hb_experiment {

@@ -1,5 +1,5 @@
 /* cmd_train.c - `harvestbench train POLICY CONFIG ...`: dispatches to the policy's trainer
- * (harness/train.h). A trainable policy adds one line to the table below. */
+ * (harness/cli/train.h). A trainable policy adds one line to the table below. */
 #include <stdio.h>
 #include <string.h>
 

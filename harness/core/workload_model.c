@@ -9,7 +9,7 @@
  *                     peaks in decimal MB, our MB are MiB), capped at mem_cap_frac x the user memory
  * Class 0 only occurs below each function's size range (a synthetic training point); it takes the
  * class of the next piece. */
-#include "profile.h"
+#include "workload_model.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 
 #include "csv_reader.h"
 #include "files.h"
-#include "profile.h"
+#include "workload_model.h"
 
 static int step_add(hb_step_fn *f, double gt, double le, double v, hb_error *err)
 {

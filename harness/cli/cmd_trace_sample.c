@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "config.h"
 #include "experiment.h"
-#include "profile.h"
+#include "workload_model.h"
 #include "trace_sample.h"
 
 static const char SAMPLE_HELP[] =

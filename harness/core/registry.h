@@ -9,7 +9,7 @@
 extern const hb_policy_ops *const hb_policy_table[];
 const hb_policy_ops *hb_policy_find(const char *name);
 
-/* NULL-terminated table of every backend (harness/backends.c). */
+/* NULL-terminated table of every backend (harness/backends/backends.c). */
 extern const hb_backend_ops *const hb_backend_table[];
 const hb_backend_ops *hb_backend_find(const char *name);
 

@@ -4,7 +4,7 @@
  * `make`); they are found through /proc/self/exe, so the commands work from any directory.
  *
  * `profile` runs each function over a grid of sizes and CPU limits, repeats each point, and fits the
- * `measured` workload profile (harness/profile.h) with GSL's weighted least squares. The method is
+ * `measured` workload profile (harness/core/workload_model.h) with GSL's weighted least squares. The method is
  * documented for users in workloads/profiles/README.md ("measured"); in short, at the largest CPU
  * limit (ref_cores):
  *   exec_s(x)       the function's own wall time, fitted as a + b*x (+ c*x*log2 x for the sorts),
@@ -38,10 +38,10 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "atomic_file.h"
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "commands.h"
-#include "profile.h"
-#include "timeline_record.h"
+#include "workload_model.h"
+#include "local/timeline_record.h"
 
 #define CPU_CAP 8                      /* Libra's per-function core cap: "all CPUs" functions */
 #define OUT_MAX (16u << 20)            /* a result JSON larger than this is refused */

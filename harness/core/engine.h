@@ -15,7 +15,7 @@
 #include "events.h"
 #include "hb_backend.h"
 #include "hb_policy.h"
-#include "profile.h"
+#include "workload_model.h"
 #include "results.h"
 #include "trace.h"
 

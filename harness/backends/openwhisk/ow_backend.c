@@ -35,7 +35,7 @@
 #include "ow_http.h"
 #include "ow_options.h"
 #include "ow_variants.h"
-#include "sim/timer_heap.h"
+#include "timer_heap.h"
 
 enum { PH_INVOKE, PH_POLL };
 enum { U_CPU_ALLOC, U_CPU_USED, U_MEM_ALLOC, U_MEM_USED, U_RUNNING, U_QUEUED, U_CPU_HARV,

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "local/cgroup.h"
 #include "commands.h"
 #include "version.h"
 #include "engine.h"
