@@ -111,6 +111,22 @@ expect key-unknown 2 "$HB_OUT" run "$ROOT/configs/demo.ini" --policy-lib ./harve
     --policy harvest-idle --set policy.harvest-idle.margin=1 --out "$T/r3" --quiet
 contains key-unknown-msg "margin"
 
+# an interrupted run's hint repeats --policy-lib, and following it completes the run
+"$HB_OUT" run "$ROOT/configs/demo.ini" --policy-lib ./harvest_idle.so --policy fixed,harvest-idle \
+    --seeds 20 --out "$T/r4" --quiet >"$T/out" 2>"$T/err" &
+pid=$!
+i=0
+while [ ! -f "$T/r4/fixed/seed-2/summary.json" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+hint=$(sed -n 's/^harvestbench run: interrupted; continue with: //p' "$T/err")
+case "$hint" in
+*"--policy-lib $T/work/harvest_idle.so"*"--resume"*) ok ;;
+*) bad resume-hint "no --policy-lib in: $hint $(cat "$T/err")" ;;
+esac
+if [ -n "$hint" ] && eval "$hint" >"$T/out" 2>&1 && grep -q '"status":	"complete"' "$T/r4/manifest.json"
+then ok; else bad resume "following the hint did not complete: $(tail -n 5 "$T/out")"; fi
+
 # ---- what is refused: exit 2, the file named, nothing run ----
 for bad in bad_version no_entry clash internal_symbol; do
     # shellcheck disable=SC2086
