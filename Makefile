@@ -14,6 +14,8 @@
 #   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
 #                   FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (docs/fuzzing.md)
+#   make install    PREFIX=DIR (default /usr/local), DESTDIR honoured: binary, headers, library and
+#                   harvestbench.pc, for policies built out of tree (docs/policies.md)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -70,7 +72,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
+.PHONY: all demo check test test-san bench clean deps paper install FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -98,8 +100,35 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/harness/cli/main.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# The binary exports the policy API, every function and object include/ declares (and nothing else),
+# so that a policy loaded with --policy-lib resolves it there (docs/policies.md, "A policy out of
+# tree"); --undefined pulls each one out of the archive even when no built-in policy calls it.
+comma    := ,
+API_SYMS := $(shell sh scripts/api_symbols.sh include/*.h)
+API_LIST := $(BUILD)/api.dynlist
+$(API_LIST): $(wildcard include/*.h) scripts/api_symbols.sh
+	@mkdir -p $(dir $@)
+	sh scripts/api_symbols.sh --dynamic-list include/*.h > $@
+
+$(BIN): $(BUILD)/obj/harness/cli/main.o $(LIB) $(API_LIST)
+	$(CC) $(LDFLAGS) -Wl,--dynamic-list=$(API_LIST) $(addprefix -Wl$(comma)--undefined=,$(API_SYMS)) \
+	    $(BUILD)/obj/harness/cli/main.o $(LIB) $(LDLIBS) -o $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the public headers (in
+# include/harvestbench/), the static library and harvestbench.pc (docs/policies.md). A policy
+# compiled as a plugin needs `pkg-config --cflags harvestbench` only; --libs is for programs that
+# link the library.
+PREFIX  ?= /usr/local
+INSTALL ?= install
+install: $(BIN) $(LIB)
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/harvestbench \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/harvestbench
+	$(INSTALL) -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/harvestbench/
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libharvestbench.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
+	    harvestbench.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/harvestbench.pc
+	@chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/harvestbench.pc
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)

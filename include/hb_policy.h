@@ -18,6 +18,30 @@
 #include "hb_error.h"
 #include "hb_types.h"
 
+/* ---- policies out of tree (docs/policies.md, "A policy out of tree") ----
+ * A policy compiled into a shared object is loaded with `harvestbench run --policy-lib FILE.so`. The
+ * object names its policies once, at file scope, with HB_POLICY_PLUGIN(&ops1, &ops2, ...): that
+ * defines the entry symbol `hb_policy_plugin`, which records the API version and the size of
+ * hb_policy_ops the object was compiled with; the loader refuses any other. Raise
+ * HB_POLICY_API_VERSION with every change to include/ that breaks a compiled policy: the layout of a
+ * struct a policy sees (hb_policy_ops, hb_policy_ctx, hb_invocation, ...) or a signature. */
+#define HB_POLICY_API_VERSION 1
+
+typedef struct hb_policy_ops hb_policy_ops;
+
+typedef struct hb_policy_plugin_info {
+    unsigned api_version;              /* HB_POLICY_API_VERSION of the headers it was built with */
+    unsigned ops_size;                 /* sizeof(hb_policy_ops) there */
+    const hb_policy_ops *const *policies;  /* NULL-terminated */
+} hb_policy_plugin_info;
+
+#define HB_POLICY_PLUGIN_SYMBOL "hb_policy_plugin"
+#define HB_POLICY_PLUGIN(...)                                                                      \
+    static const hb_policy_ops *const hb_policy_plugin_list_[] = {__VA_ARGS__, NULL};             \
+    extern const hb_policy_plugin_info hb_policy_plugin;                                         \
+    const hb_policy_plugin_info hb_policy_plugin = {                                             \
+        HB_POLICY_API_VERSION, (unsigned)sizeof(hb_policy_ops), hb_policy_plugin_list_}
+
 /* ---- configuration handed to a policy: the keys of its [policy.NAME] section ---- */
 
 typedef struct hb_kv {

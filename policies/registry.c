@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "policies.h"
+#include "policy_lib.h"
 #include "registry.h"
 
 const hb_policy_ops *const hb_policy_table[] = {
@@ -17,6 +18,9 @@ const hb_policy_ops *const hb_policy_table[] = {
 
 const hb_policy_ops *hb_policy_find(const char *name)
 {
+    const hb_policy_ops *lib = hb_policy_lib_find(name);   /* --policy-lib (harness/core/policy_lib.h) */
+    if (lib)
+        return lib;
     for (int i = 0; hb_policy_table[i]; i++)
         if (strcmp(hb_policy_table[i]->name, name) == 0)
             return hb_policy_table[i];

@@ -1,7 +1,9 @@
 /* lastpeak.c - a complete harvestbench policy (docs/policies.md): each call gets the memory its
  * function peaked at last time plus a margin, and its user CPU as a quota; placement is
- * join-shortest-queue. To build it in: copy it to policies/, declare `hb_policy_lastpeak` in
- * policies/policies.h and add it to the table in policies/registry.c. */
+ * join-shortest-queue. Out of tree, as a plugin for `harvestbench run --policy-lib lastpeak.so`:
+ *   cc -shared -fPIC $(pkg-config --cflags harvestbench) lastpeak.c -o lastpeak.so -lm
+ * To build it in instead: copy it to policies/ without its last line, declare `hb_policy_lastpeak`
+ * in policies/policies.h and add it to the table in policies/registry.c. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -64,3 +66,5 @@ const hb_policy_ops hb_policy_lastpeak = {
     .size = lp_size, .observe = lp_observe,
     .place = hb_place_jsq_hook,                            /* join-shortest-queue */
 };
+
+HB_POLICY_PLUGIN(&hb_policy_lastpeak);   /* the entry point of `harvestbench run --policy-lib` */

@@ -21,6 +21,7 @@
 #include "experiment.h"
 #include "files.h"
 #include "openwhisk/ow_options.h"
+#include "policy_lib.h"
 #include "registry.h"
 #include "results.h"
 #include "seed.h"
@@ -30,7 +31,7 @@
 static const char RUN_HELP[] =
     "usage: harvestbench run CONFIG [--out DIR] [--policy P1,P2,...] [--seeds N]\n"
     "                        [--backend sim|local|openwhisk] [--set SECTION.KEY=VALUE]...\n"
-    "                        [--resume] [--quiet]\n"
+    "                        [--policy-lib FILE.so]... [--resume] [--quiet]\n"
     "\n"
     "Replays the configuration's trace under every policy and seed and writes one results\n"
     "directory (docs/outputs.md): manifest.json, and per policy and seed invocations.csv,\n"
@@ -42,6 +43,8 @@ static const char RUN_HELP[] =
     "  --backend B     sim (default), local or openwhisk\n"
     "  --set S.K=V     override one configuration key (repeatable), e.g.\n"
     "                  --set trace.per_minute=12 --set function.dh.cpu_clip=1,8\n"
+    "  --policy-lib F  load the policies of a shared object built against this harvestbench\n"
+    "                  (repeatable; docs/policies.md, \"A policy out of tree\")\n"
     "  --resume        continue an incomplete run in DIR: runs with a summary.json are kept\n"
     "  --quiet         no progress or per-run lines; the closing table is still printed\n"
     "\n"
@@ -139,6 +142,7 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     cJSON_AddStringToObject(lib, "libcsv", v);
     cJSON_AddStringToObject(m, "experiment", cfg->name);
     cJSON_AddStringToObject(m, "config_file", config_path);
+    hb_policy_lib_manifest(m);
     cJSON_AddItemToObject(m, "config", hb_config_json(cfg));
     cJSON *tr = cJSON_AddObjectToObject(m, "trace");
     cJSON_AddStringToObject(tr, "source", x->trace->source);
@@ -428,13 +432,23 @@ static void shell_quote(char *buf, size_t len, const char *s)
     buf[n] = '\0';
 }
 
+static int run_command(int argc, char **argv);
+
 int cmd_run(int argc, char **argv)
+{
+    int rc = run_command(argc, argv);
+    hb_policy_lib_unload_all();        /* the policies' code stays loaded until every run has ended */
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},   {"policy", required_argument, NULL, 'p'},
         {"seeds", required_argument, NULL, 's'}, {"backend", required_argument, NULL, 'b'},
         {"resume", no_argument, NULL, 'r'},      {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},        {"set", required_argument, NULL, 'S'},
+        {"policy-lib", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     const char *out_flag = NULL, *policy_flag = NULL, *backend_flag = NULL;
@@ -457,6 +471,14 @@ int cmd_run(int argc, char **argv)
                 return hb_usage_error("run", "more than 64 --set flags");
             sets[n_sets++] = optarg;
             break;
+        case 'L': {
+            hb_error lerr;
+            if (hb_policy_lib_load(optarg, &lerr)) {   /* before the configuration names its policies */
+                fprintf(stderr, "harvestbench run: --policy-lib %s\n", lerr.msg);
+                return 2;
+            }
+            break;
+        }
         case 's': {
             char *end;
             seeds_flag = strtol(optarg, &end, 10);
@@ -666,6 +688,10 @@ int cmd_run(int argc, char **argv)
         shell_quote(hint, sizeof hint, program_invocation_name);
         shell_quote(hint, sizeof hint, "run");
         shell_quote(hint, sizeof hint, config_path);
+        for (size_t i = 0; i < hb_policy_lib_count(); i++) {
+            shell_quote(hint, sizeof hint, "--policy-lib");
+            shell_quote(hint, sizeof hint, hb_policy_lib_path(i));
+        }
         for (int i = 0; i < n_sets; i++) {
             shell_quote(hint, sizeof hint, "--set");
             shell_quote(hint, sizeof hint, sets[i]);
