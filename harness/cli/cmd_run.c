@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "commands.h"
 #include "version.h"
 #include "engine.h"
