@@ -1,7 +1,7 @@
 /* lastpeak.c - a complete harvestbench policy (docs/policies.md): each call gets the memory its
  * function peaked at last time plus a margin, and its user CPU as a quota; placement is
  * join-shortest-queue. To build it in: copy it to policies/, declare `hb_policy_lastpeak` in
- * policies/policies.h and add it to the table in policies/registry.c. */
+ * policies/policies.h and add it to the table in harness/core/registry.c. */
 #include <math.h>
 #include <stdlib.h>
 
