@@ -134,7 +134,8 @@ int hb_invoker_resize(hb_invoker *iv, hb_invocation *inv, hb_res alloc, hb_error
 /* The calls running on the invoker now (borrowed array, valid until the next backend event). */
 size_t hb_invoker_running(hb_invoker *iv, hb_invocation *const **out);
 
-/* ---- per-call state and extension columns (docs/policies.md, "Per-call state and columns") ----
+/* ---- per-call state and extension columns (docs/policies.md, "Per-call state and extension
+ * columns") ----
  *
  * The shared record (hb_invocation) holds what every policy and backend has in common. What only one
  * policy keeps about a call lives in the policy's own state hung on inv->policy_data (set from any
