@@ -18,7 +18,7 @@
     "index,activation_id,function,input_size,invoker,arrival_s,start_s,end_s,wait_ms,init_ms,"    \
     "duration_ms,latency_ms,cold_start,outcome,user_cpu,user_mem_mb,pred_cpu,pred_mem_mb,"        \
     "pred_duration_ms,alloc_cpu,alloc_mem_mb,cpu_peak,mem_peak_mb,harvested_cpu_s,"               \
-    "harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,safeguard,base_duration_ms,"               \
+    "harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,safeguard,base_duration_ms,"              \
     "dispatch_late_ms,borrowed_running_cpu_s,borrowed_running_mem_mb_s,trace_function,error"
 
 #define USAGE_HEADER                                                                               \
