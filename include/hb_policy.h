@@ -158,6 +158,43 @@ int hb_invoker_resize(hb_invoker *iv, hb_invocation *inv, hb_res alloc, hb_error
 /* The calls running on the invoker now (borrowed array, valid until the next backend event). */
 size_t hb_invoker_running(hb_invoker *iv, hb_invocation *const **out);
 
+/* ---- per-call state and extension columns (docs/policies.md, "Per-call state and extension
+ * columns") ----
+ *
+ * The shared record (hb_invocation) holds what every policy and backend has in common. What only one
+ * policy keeps about a call lives in the policy's own state hung on inv->policy_data (set from any
+ * invoker-side hook); the engine hands it back through the release hook once the call's record is
+ * done, including calls that never ended (a stopped or failed run), so nothing leaks. A policy that
+ * sets policy_data must fill release.
+ *
+ * What a policy wants written about a call goes through extension columns: it names them in
+ * hb_policy_ops.columns, and the engine asks its column hook for one call's values once the call
+ * ended (after on_end, before release). The writer appends them to invocations.csv after the fixed
+ * columns (docs/outputs.md) and, for columns marked total, puts the run's total in summary.json under
+ * the same name. The Libra artifact's per-run CSVs (artifact/) have a fixed format; the artifact hook
+ * fills its policy-specific fields. */
+
+typedef struct hb_column {
+    const char *name;                  /* header: [a-z0-9_], not a fixed column's; NULL ends a list */
+    int total;                         /* 1: summary.json carries the sum over the run's calls */
+} hb_column;
+
+#define HB_MAX_COLUMNS 16              /* extension columns per policy */
+
+typedef struct hb_column_value {
+    double num;                        /* written as the fixed numbers are (at most 6 decimals);
+                                        * NaN (the value the hook starts with): an empty field */
+    const char *text;                  /* non-NULL: this text instead, CSV-quoted when needed; it
+                                        * must live until the call's release */
+} hb_column_value;
+
+typedef struct hb_artifact_fields {
+    const char *history;               /* *_trajectory.csv history; NULL: "0;0 0;0 0;;" (nothing
+                                        * lent or received); must live until the call's release */
+    double cpu_idle_s;                 /* *_delta.csv cpu_idle: core x s lent that no call took */
+    double memory_idle_mb_s;           /* ... memory_idle, MB x s */
+} hb_artifact_fields;
+
 /* ---- the table a policy registers ---- */
 
 typedef struct hb_policy_ops {
@@ -182,6 +219,19 @@ typedef struct hb_policy_ops {
     int (*on_tick)(void *state, hb_invoker *iv, const hb_usage_sample *s, size_t n, hb_error *err);
     /* the call ended (any outcome); its allocation is released after this returns */
     int (*on_end)(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *err);
+
+    /* ---- per-call state and what the policy writes (see above); added last, so that tables
+     * written before them still compile ---- */
+    /* frees inv->policy_data; called once per call whose policy_data is non-NULL when its record is
+     * done: after its rows are written and observe() ran, or, for calls that never ended, before
+     * destroy(). The engine sets policy_data to NULL afterwards. */
+    void (*release)(void *state, hb_invocation *inv);
+    /* the policy's extension columns (NULL: none), ended by an entry whose name is NULL */
+    const hb_column *columns;
+    /* value of column col (index into columns) of an ended call; out arrives as {NAN, NULL} */
+    void (*column)(void *state, const hb_invocation *inv, size_t col, hb_column_value *out);
+    /* the artifact's per-call fields of an ended call; out arrives as {NULL, 0, 0} */
+    void (*artifact)(void *state, const hb_invocation *inv, hb_artifact_fields *out);
 } hb_policy_ops;
 
 /* Clips a value into [lo, hi]. */

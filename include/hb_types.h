@@ -109,11 +109,12 @@ typedef struct hb_invocation {
     char error_msg[96];                /* why it ended as error/lost, for the record */
 
     /* invoker-side management (policy) */
-    int safeguard;                     /* 1 if a safeguard restored its user allocation */
-    double pool_idle_cpu_s;            /* harvested core x s that sat unlent in a pool */
-    double pool_idle_mem_mb_s;
-    char *history;                     /* Libra trajectory string (heap, freed by the engine) */
-    void *policy_data;                 /* the policy's per-invocation state */
+    int safeguard;                     /* 1 if a safeguard of an invoker-side policy restored the
+                                        * call's user allocation to protect it (any policy may set
+                                        * it; invocations.csv, summary.json and the artifact count it) */
+    void *policy_data;                 /* the policy's own per-call state: what only that policy
+                                        * keeps lives there, handed back through its release hook
+                                        * and written through its extension columns (hb_policy.h) */
 
     void *backend_data;                /* the backend's per-invocation state */
 } hb_invocation;

@@ -3,7 +3,7 @@
  * join-shortest-queue. Out of tree, as a plugin for `harvestbench run --policy-lib lastpeak.so`:
  *   cc -shared -fPIC $(pkg-config --cflags harvestbench) lastpeak.c -o lastpeak.so -lm
  * To build it in instead: copy it to policies/ without its last line, declare `hb_policy_lastpeak`
- * in policies/policies.h and add it to the table in policies/registry.c. */
+ * in policies/policies.h and add it to the table in harness/core/registry.c. */
 #include <math.h>
 #include <stdlib.h>
 

@@ -15,11 +15,11 @@
 #include "commands.h"
 #include "config.h"
 #include "openwhisk/ow_auth.h"
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "openwhisk/ow_http.h"
 #include "openwhisk/ow_options.h"
 #include "openwhisk/ow_variants.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 static const char DEPLOY_HELP[] =
     "usage: harvestbench deploy [CONFIG] [--apihost HOST] [--auth-file FILE | --auth KEY]\n"

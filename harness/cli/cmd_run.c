@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "commands.h"
 #include "version.h"
 #include "engine.h"
@@ -266,9 +266,11 @@ static void print_artifact_lines(const char *policy, const policy_total *t)
         printf("Harvested: %.1f%% of calls, accelerated: %.1f%%, safeguard triggers: %llu\n",
                100.0 * (double)s->harvested / n, 100.0 * (double)s->accelerated / n,
                (unsigned long long)s->safeguards);
-        printf("Lent: %.1f core-s, %.0f MB-s; of which idle in pools: %.1f core-s, %.0f MB-s\n",
-               s->harvested_cpu_s, s->harvested_mem_mb_s, s->pool_idle_cpu_s, s->pool_idle_mem_mb_s);
+        printf("Lent: %.1f core-s, %.0f MB-s\n", s->harvested_cpu_s, s->harvested_mem_mb_s);
     }
+    for (size_t i = 0; i < s->n_columns; i++)   /* the policy's extension columns */
+        printf("%s%s %.1f%s", i ? ", " : "Policy totals: ", s->column[i].name, s->column[i].total,
+               i + 1 == s->n_columns ? "\n" : "");
 }
 
 static void print_table(const hb_config *cfg, policy_total *tot)
@@ -308,8 +310,7 @@ static int pool_stats(policy_total *t, const hb_run_stats *s)
     p->safeguards += s->safeguards;
     p->harvested_cpu_s += s->harvested_cpu_s;
     p->harvested_mem_mb_s += s->harvested_mem_mb_s;
-    p->pool_idle_cpu_s += s->pool_idle_cpu_s;
-    p->pool_idle_mem_mb_s += s->pool_idle_mem_mb_s;
+    hb_stats_pool_columns(p, s);
     p->cpu_used_core_s += s->cpu_used_core_s;
     p->cpu_alloc_core_s += s->cpu_alloc_core_s;
     p->mem_used_mb_s += s->mem_used_mb_s;
@@ -348,8 +349,7 @@ static int load_summary(const char *path, hb_run_stats *s)
     s->safeguards = (uint64_t)NUM(j, "safeguard_triggers");
     s->harvested_cpu_s = NUM(j, "harvested_cpu_s");
     s->harvested_mem_mb_s = NUM(j, "harvested_mem_mb_s");
-    s->pool_idle_cpu_s = NUM(j, "pool_idle_cpu_s");
-    s->pool_idle_mem_mb_s = NUM(j, "pool_idle_mem_mb_s");
+    hb_stats_columns_from_json(s, j);  /* the columns the caller declared */
     s->cpu_used_core_s = NUM(j, "cpu_used_core_s");
     s->cpu_alloc_core_s = NUM(j, "cpu_alloc_core_s");
     s->mem_used_mb_s = NUM(j, "mem_used_mb_s");
@@ -601,6 +601,7 @@ static int run_command(int argc, char **argv)
         snprintf(sum, sizeof sum, "%s/summary.json", dir);
         hb_run_stats st;
         hb_stats_init(&st, 1);
+        hb_stats_columns(&st, hb_policy_find(r->policy)->columns);
         if (resume && file_exists(sum) && load_summary(sum, &st) == 0) {
             r->status = 1;
             pool_stats(&tot[p], &st);
@@ -613,7 +614,7 @@ static int run_command(int argc, char **argv)
         char stem[256], label[128];
         artifact_stem(r->policy, x.trace->source, r->seed_index, stem, sizeof stem);
         snprintf(label, sizeof label, "%s seed %d/%d", r->policy, r->seed_index, cfg->seeds);
-        hb_writer_spec ws = {dir, stem};
+        hb_writer_spec ws = {dir, stem, hb_policy_find(r->policy)->columns};
         hb_run_writer *w = NULL;
         hb_error_clear(&err);
         rc = hb_writer_open(&ws, &w, &err);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "commands.h"
 #include "files.h"
 #include "openwhisk/ow_auth.h"

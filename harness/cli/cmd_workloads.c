@@ -38,7 +38,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "atomic_file.h"
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "commands.h"
 #include "workload_model.h"
 #include "local/timeline_record.h"

@@ -13,11 +13,17 @@
 #define CHUNK 256
 
 /* Records are carved from chunks the engine owns, so that calls still in flight when a run stops
- * are freed with the chunks. */
+ * are found (their policy state released) and freed with the chunks. */
+typedef struct rec {
+    hb_invocation inv;                 /* first: a record is reached from its hb_invocation */
+    struct rec *next_free;
+    int live;                          /* handed out and not yet done */
+} rec;
+
 typedef struct rec_chunk {
     struct rec_chunk *next;
     size_t used;
-    hb_invocation recs[CHUNK];
+    rec recs[CHUNK];
 } rec_chunk;
 
 typedef struct engine {
@@ -29,7 +35,8 @@ typedef struct engine {
     hb_invoker_state *ctl;             /* controller view of each invoker */
     hb_observation obs;
     gsl_rng *rng_place;
-    hb_invocation *free_list;          /* recycled records (linked through policy_data) */
+    rec *free_list;                    /* recycled records */
+    size_t n_columns;                  /* the policy's extension columns */
     rec_chunk *chunks;
     uint64_t sent, ended;
     uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
@@ -137,9 +144,9 @@ static hb_invoker *clipped_invoker(engine *e, hb_invoker *iv)
 
 static hb_invocation *record_new(engine *e)
 {
-    hb_invocation *inv = e->free_list;
-    if (inv) {
-        e->free_list = inv->policy_data;
+    rec *r = e->free_list;
+    if (r) {
+        e->free_list = r->next_free;
     } else {
         if (!e->chunks || e->chunks->used == CHUNK) {
             rec_chunk *c = malloc(sizeof *c);
@@ -149,18 +156,43 @@ static hb_invocation *record_new(engine *e)
             c->used = 0;
             e->chunks = c;
         }
-        inv = &e->chunks->recs[e->chunks->used++];
+        r = &e->chunks->recs[e->chunks->used++];
     }
-    memset(inv, 0, sizeof *inv);
-    return inv;
+    memset(r, 0, sizeof *r);
+    r->live = 1;
+    return &r->inv;
+}
+
+/* The policy's per-call state goes back to it (hb_policy_ops.release). */
+static void release_call(engine *e, hb_invocation *inv)
+{
+    if (inv->policy_data && e->pol->release)
+        e->pol->release(e->pstate, inv);
+    inv->policy_data = NULL;
 }
 
 static void record_free(engine *e, hb_invocation *inv)
 {
-    free(inv->history);
-    inv->history = NULL;
-    inv->policy_data = e->free_list;
-    e->free_list = inv;
+    rec *r = (rec *)inv;
+    release_call(e, inv);
+    r->live = 0;
+    r->next_free = e->free_list;
+    e->free_list = r;
+}
+
+/* What the policy writes about an ended call (extension columns, artifact fields). */
+static void call_ext(engine *e, const hb_invocation *inv, hb_column_value *v, hb_call_ext *ext)
+{
+    ext->n = e->n_columns;
+    ext->v = v;
+    ext->artifact = (hb_artifact_fields){NULL, 0, 0};
+    for (size_t i = 0; i < e->n_columns; i++) {
+        v[i] = (hb_column_value){NAN, NULL};
+        if (e->pol->column)
+            e->pol->column(e->pstate, inv, i, &v[i]);
+    }
+    if (e->pol->artifact)
+        e->pol->artifact(e->pstate, inv, &ext->artifact);
 }
 
 /* ---- backend hooks ---- */
@@ -202,9 +234,12 @@ static int hook_end(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *err
     e->ended++;
     if (inv->end > e->last_end)
         e->last_end = inv->end;
-    if (hb_stats_add(sp->stats, inv))
+    hb_column_value v[HB_MAX_COLUMNS];
+    hb_call_ext ext;
+    call_ext(e, inv, v, &ext);
+    if (hb_stats_add(sp->stats, inv, &ext))
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    if (sp->writer && (rc = hb_writer_invocation(sp->writer, inv, err)))
+    if (sp->writer && (rc = hb_writer_invocation(sp->writer, inv, &ext, err)))
         return rc;
     if ((e->use & HB_CAP_SIZING) && e->pol->observe)
         e->pol->observe(e->pstate, inv);
@@ -360,6 +395,10 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
     if ((rc = hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, r_arr, r_size, &gen, err)))
         goto done;
 
+    if ((rc = hb_columns_check(sp->policy->columns, sp->policy->name, err)))
+        goto done;
+    e.n_columns = hb_columns_count(sp->policy->columns);
+    hb_stats_columns(sp->stats, sp->policy->columns);
     sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
     sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
     if (cfg->warmup_s > 0 || cfg->drain_s > 0) {
@@ -444,13 +483,16 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 done:
     if (e.bstate)
         sp->backend->close(e.bstate);
+    /* calls that never ended (a stopped or failed run): their policy state goes back first */
+    for (rec_chunk *c = e.chunks; c; c = c->next)
+        for (size_t i = 0; i < c->used; i++)
+            if (c->recs[i].live)
+                release_call(&e, &c->recs[i].inv);
     if (policy_made && sp->policy->destroy)
         sp->policy->destroy(e.pstate);
     while (e.chunks) {
         rec_chunk *c = e.chunks;
         e.chunks = c->next;
-        for (size_t i = 0; i < c->used; i++)
-            free(c->recs[i].history);  /* records of calls still in flight */
         free(c);
     }
     hb_eventgen_free(gen);

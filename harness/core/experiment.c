@@ -8,7 +8,7 @@
 
 #include <cJSON.h>
 
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "timeline.h"
 #include "trace_sample.h"
 #include "seed.h"

@@ -18,7 +18,7 @@
 #include "atomic_file.h"
 #include "csv_reader.h"
 #include "files.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "timeline.h"
 
 /* Constants of the artifact derivation (documented in workloads/profiles/README.md). */

@@ -74,7 +74,7 @@ typedef struct hb_profile hb_profile;
 int hb_profile_artifact(const char *csv_text, size_t len, const char *source, hb_profile **out,
                         hb_error *err);
 struct hb_predictor_table;
-/* The artifact profile derived from a parsed predictor table (predictor_table.h). */
+/* The artifact profile derived from a parsed predictor table (hb_steptable.h). */
 int hb_profile_from_table(const struct hb_predictor_table *t, hb_profile **out, hb_error *err);
 /* Reads the predictor table compiled into the binary (NUL-terminated). */
 const char *hb_embedded_predictor_table(size_t *len);

@@ -11,7 +11,6 @@
 
 #include "checkpoint.h"
 #include "freyr.h"
-#include "policies.h"
 
 struct freyr_policy {
     hb_func_config funcs[HB_NFUNCS];

@@ -9,7 +9,7 @@
 
 #include "hb_error.h"
 #include "hb_types.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 
 typedef struct libra_pred {
     double cpu, mem_mb, dur_s;

@@ -17,7 +17,7 @@
 
 #include "config.h"
 #include "forest.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "workload_model.h"
 
 #define LT_CLASSES 8                   /* classes 1..8: cores, and 128 MB units */

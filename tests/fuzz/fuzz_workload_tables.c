@@ -1,5 +1,5 @@
 /* fuzz_workload_tables.c - the workload tables the simulator reads through the CSV reader: the
- * Libra artifact's predictor table (predictor_table.h: function_id,target,x_gt,x_le,value) and the
+ * Libra artifact's predictor table (hb_steptable.h: function_id,target,x_gt,x_le,value) and the
  * artifact profile derived from it, and a workload profile file (profile.h:
  * function_id,param,x_gt,x_le,a,b,c). What is read is validated, evaluated and written back.
  *
@@ -7,7 +7,7 @@
  * skipped). */
 #include "fuzz_util.h"
 
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "workload_model.h"
 
 static void use_profile(hb_profile *p, FILE *sink)

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 
 static char self[512];
 

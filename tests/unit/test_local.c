@@ -1,4 +1,4 @@
-/* test_local.c - the local executor (harness/backends/local/executor.h) on the real workloads: a cold start
+/* test_local.c - the local executor (harness/backends/common/executor.h) on the real workloads: a cold start
  * then warm reuse, a CPU quota holds a CPU-bound call near its cores and a resize raises its rate,
  * memory limits end calls as oom (by the kernel, and by a shrink below usage), time limits as
  * timeout, crashes and bad results as crash, and no group is left behind.
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
-#include "local/executor.h"
+#include "common/cgroup.h"
+#include "common/executor.h"
 
 static char wl_dir[1024];
 static char tmp_dir[256];

@@ -10,9 +10,9 @@
 #include "config.h"
 #include "hb_test.h"
 #include "openwhisk/ow_auth.h"
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "openwhisk/ow_variants.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 #define SECRET "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
-#include "openwhisk/ow_zip.h"
+#include "common/cgroup.h"
+#include "common/ow_zip.h"
 #include "serve/runner.h"
 
 static char dir[256], wl_dir[1024];

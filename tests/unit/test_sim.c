@@ -313,7 +313,7 @@ START_TEST(resources_received_during_a_cold_start_do_not_accelerate)
     hb_run_stats st;
     hb_stats_init(&st, 0);
     for (int k = 0; k < 2; k++)
-        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k]), 0);
+        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k], NULL), 0);
     ck_assert_uint_eq(st.accelerated, 1);           /* B only */
     ck_assert_double_eq_tol(st.borrowed_running_cpu_s, 2, 1e-9);
     hb_stats_free(&st);

@@ -33,9 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "common/cgroup.h"
 #include "hb_backend.h"
-#include "local/executor.h"
+#include "common/executor.h"
 #include "seed.h"
 
 #define EPS 1e-9

@@ -24,7 +24,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "cgroup.h"
+#include "common/cgroup.h"
 #include "hb_error.h"
 
 #define HB_TL_PERIOD_MS 100            /* the library's sample period */

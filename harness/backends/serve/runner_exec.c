@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "files.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 #define ARGV_MAX_PARAMS (64 * 1024)    /* larger parameters go on stdin (MAX_ARG_STRLEN is 128 KB) */
 

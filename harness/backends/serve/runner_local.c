@@ -1,4 +1,4 @@
-/* runner_local.c - serve's runner on the local executor (harness/backends/local/executor.h): every action
+/* runner_local.c - serve's runner on the local executor (harness/backends/common/executor.h): every action
  * runs in a cgroup of its container with its memory limit (swap off) and its CPU (a quota of the
  * Libra fork's encoded cores, else shares in proportion to its memory), warm containers are reused
  * for the same action version until the keep-alive passes, time limits kill, and out-of-memory
@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "files.h"
-#include "local/executor.h"
-#include "openwhisk/ow_zip.h"
+#include "common/executor.h"
+#include "common/ow_zip.h"
 #include "runner.h"
 
 typedef struct lr_job {

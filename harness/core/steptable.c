@@ -1,5 +1,5 @@
-/* predictor_table.c - see predictor_table.h. */
-#include "predictor_table.h"
+/* steptable.c - the step-function predictor tables of include/hb_steptable.h. */
+#include "hb_steptable.h"
 
 #include <math.h>
 #include <stdio.h>

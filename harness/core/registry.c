@@ -1,4 +1,6 @@
-/* registry.c - the table of built-in policies. A new policy adds one line here. */
+/* registry.c - the table of built-in policies: the ops policies/policies.h declares. The harness may
+ * include a policy's header, a policy never a harness one (docs/architecture.md, "Walls"), so the
+ * table lives here. A new built-in policy adds one line. */
 #include <string.h>
 
 #include "policies.h"
