@@ -52,7 +52,7 @@ case " $CFLAGS_HB " in *"$ROOT"*) bad pc-cflags "points into the source tree: $C
 HB_OUT=$P/bin/harvestbench
 
 # ---- the binary exports exactly the API: every function and object include/ declares ----
-printf '#include "hb_policy.h"\n#include "hb_backend.h"\n' > "$T/src/api.c"
+for h in "$P"/include/harvestbench/*.h; do printf '#include "%s"\n' "$(basename "$h")"; done > "$T/src/api.c"
 # shellcheck disable=SC2086
 cc -std=c17 $CFLAGS_HB -fsyntax-only -aux-info "$T/api.txt" "$T/src/api.c" 2>"$T/out"
 grep -F "/* $P/include/harvestbench/" "$T/api.txt" | grep -v ' static ' |
