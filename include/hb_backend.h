@@ -66,7 +66,8 @@ typedef struct hb_backend_args {
     hb_time monitor;                   /* [cluster] monitor_ms, whether or not the policy ticks */
     hb_time cold_start;                /* < 0: the profile's per-function value */
     double cv;                         /* < 0: the profile's run-to-run variation */
-    const hb_func_config *funcs;       /* HB_NFUNCS entries */
+    int n_funcs;                       /* the run's functions */
+    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func */
     const hb_profile *profile;         /* the workload model (sim) */
     uint64_t seed;                     /* the run's seed; backends derive their own streams */
     hb_kvlist *params;                 /* its [backend.NAME] section */

@@ -85,7 +85,7 @@ static void run_toy(hb_res ask_size, hb_res ask_resize, int cpu_hard, hb_run_sta
     hb_config cfg;
     hb_error e;
     ck_assert_int_eq(hb_config_load_text("[workload]\ntimeout_s = 300\n", "t.ini", ".", &cfg, &e), 0);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         cfg.funcs[f].cpu_clip[0] = 1;
         cfg.funcs[f].cpu_clip[1] = 2;
         cfg.funcs[f].mem_clip_mb[0] = 256;

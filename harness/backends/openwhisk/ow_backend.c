@@ -752,7 +752,7 @@ static int ow_submit(void *state, hb_invocation *inv, hb_error *err)
     c->t_first = -1;
     c->backoff_ms = 100;
     c->timer.obj = c;
-    c->var = ow_grid_pick(&b->grid, inv->func, inv->alloc_start);
+    c->var = ow_grid_pick(&b->grid, inv->workload, inv->alloc_start);
     if (!c->var->cpu_hard && fabs(inv->alloc_start.cpu - c->var->applied.cpu) > 1e-6)
         b->cpu_not_applied++;          /* stock OpenWhisk: CPU follows memory */
     inv->alloc = c->var->applied;
@@ -760,7 +760,7 @@ static int ow_submit(void *state, hb_invocation *inv, hb_error *err)
     long long size = llround((double)inv->input_size * b->opt.size_scale);
     char body[160];
     snprintf(body, sizeof body, "{\"size\":%lld,\"parallel\":%d,\"seed\":%llu}", size < 1 ? 1 : size,
-             hb_functions[inv->func].parallel, (unsigned long long)inv->index + 1);
+             hb_functions[inv->workload].parallel, (unsigned long long)inv->index + 1);
     c->body = strdup(body);
     if (!c->body) {
         free(c);
