@@ -373,7 +373,8 @@ static int call_start(lb *b, lb_invoker *iv, lb_call *c, hb_error *err)
     inv->alloc = inv->alloc_start;
     iv->alloc_sum.cpu += inv->alloc.cpu;
     iv->alloc_sum.mem_mb += inv->alloc.mem_mb;
-    const char *key = hb_functions[inv->workload].id;
+    /* warm containers are the function's own (as an action's), the code its workload's */
+    const char *key = inv->trace_name ? inv->trace_name : hb_functions[inv->workload].id;
     if (!hb_exec_has_idle(b->ex, iv->pool, key))
         while (iv->reserved.mem_mb + hb_exec_idle_mem(b->ex, iv->pool) > iv->pub.capacity.mem_mb + EPS &&
                hb_exec_evict_lru(b->ex, iv->pool))
