@@ -90,6 +90,8 @@ typedef struct hb_config {
      * yet, and the ten workloads stand for the functions one to one (hb_config_run_funcs). */
     const hb_func_config *run_funcs;
     int n_run_funcs;
+    const void *run_funcs_trace;       /* the trace (hb_trace) it was built from: the engine uses
+                                        * the table only for that trace, else builds its own */
 
     /* [policy.NAME], [backend.NAME] */
     hb_config_section **sections;      /* each allocated alone: kv pointers stay valid */

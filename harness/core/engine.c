@@ -366,7 +366,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         goto done;
     /* the run's functions: the experiment's table when it bound one, else one built here from the
      * trace (the same rules: trace_mapping.h) */
-    if (cfg->run_funcs && (size_t)cfg->n_run_funcs == sp->trace->n_funcs) {
+    if (cfg->run_funcs && cfg->run_funcs_trace == (const void *)sp->trace &&
+        (size_t)cfg->n_run_funcs == sp->trace->n_funcs) {
         e.funcs = cfg->run_funcs;
         e.n_funcs = cfg->n_run_funcs;
     } else {

@@ -144,6 +144,7 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
         return rc;
     cfg->run_funcs = x->funcs;
     cfg->n_run_funcs = (int)x->trace->n_funcs;
+    cfg->run_funcs_trace = x->trace;
     if (hb_arrival_parse(cfg->trace_arrival, &x->arrival))
         return hb_fail(err, HB_EINPUT, "[trace] arrival: unknown mode '%s'", cfg->trace_arrival);
     return hb_sizes_parse(cfg->trace_sizes, x->trace, &x->sizes, err);

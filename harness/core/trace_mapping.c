@@ -254,7 +254,8 @@ int hb_run_mapping_report(const hb_config *cfg, const hb_trace *t, const hb_prof
     int n;
     const hb_func_config *funcs = hb_config_run_funcs(cfg, &n);
     hb_func_config *own = NULL;
-    if ((size_t)n != t->n_funcs) {     /* no table bound: build it as the engine will */
+    if (cfg->run_funcs_trace != (const void *)t || (size_t)n != t->n_funcs) {
+        /* no table bound to this trace: build it as the engine will */
         int rc = hb_run_funcs_build(cfg, t, p, &own, err);
         if (rc)
             return rc;
