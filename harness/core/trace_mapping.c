@@ -220,9 +220,16 @@ static int write_csv(const hb_trace *t, const hb_profile *p, const hb_func_confi
 static void print_mapping(const hb_config *cfg, const hb_trace *t, const hb_profile *p,
                           const hb_func_config *funcs, const char *dir, FILE *out)
 {
+    /* rows named by a workload id run it whatever `mapping` says (docs/traces.md) */
+    int by_id = strcmp(cfg->trace_mapping, "duration") != 0;
+    for (size_t i = 0; i < t->n_funcs && by_id; i++)
+        by_id = hb_function_find(t->funcs[i].name) == funcs[i].workload;
+    const char *how = strcmp(t->format, "constant") == 0 ? "i mod 10"
+                      : by_id                            ? "by workload id"
+                                                         : cfg->trace_mapping;
     fprintf(out, "trace: %zu function%s over %zu minute%s (%s); mapping = %s%s%s -> %s/mapping.csv\n",
             t->n_funcs, t->n_funcs == 1 ? "" : "s", t->n_minutes, t->n_minutes == 1 ? "" : "s",
-            t->format, cfg->trace_mapping,
+            t->format, how,
             strcmp(cfg->trace_scale_work, "true") == 0 ? ", scale_work = true" : "",
             strcmp(cfg->trace_user_memory, "trace") == 0 ? ", user_memory = trace" : "", dir);
     fprintf(out, "  %-24s %-5s %8s %9s %12s %12s %8s\n", "trace function", "runs", "calls",
