@@ -418,6 +418,7 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .cv = cfg->workload_cv,
         .n_funcs = e.n_funcs,
         .funcs = e.funcs,
+        .workloads = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
         .params = sp->backend_params,

@@ -710,7 +710,11 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
             hb_error_wrap(err, "openwhisk");
     }
     if (!rc)
-        rc = ow_grid_build(b->opt.flavor, b->opt.prefix, a->funcs, a->capacity, &b->grid, err);
+        /* the deployed actions are per workload (deploy made them from the workloads' configuration) */
+        rc = a->workloads || a->n_funcs == HB_NWORKLOADS
+                 ? ow_grid_build(b->opt.flavor, b->opt.prefix, a->workloads ? a->workloads : a->funcs,
+                                 a->capacity, &b->grid, err)
+                 : hb_fail(err, HB_EINPUT, "openwhisk: no workload configuration to find the actions by");
     if (!rc) {
         b->iv = calloc((size_t)b->n_inv, sizeof *b->iv);
         b->deployed_timeout_ms = calloc(b->grid.n, sizeof *b->deployed_timeout_ms);
