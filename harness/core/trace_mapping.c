@@ -7,6 +7,7 @@
 
 #include "atomic_file.h"
 #include "events.h"
+#include "timeline.h"
 
 double hb_workload_reference_ms(const hb_profile *p, int w, double user_cpu)
 {
@@ -82,13 +83,55 @@ int hb_trace_check_request(const hb_config *cfg, const hb_trace *t, hb_error *er
     return 0;
 }
 
-/* Core x s of work and seconds alone at the user allocation of one call of input size x. */
-static void call_cost(const hb_profile *p, const hb_func_config *fc, double x, double *work,
-                      double *dur)
+/* The usage timeline of a call of workload w at size x, drawn as the simulator draws it (sim.c,
+ * call_timeline) with the median repeat and no run-to-run variation. 0: none (flat model, or no
+ * timeline for the size). */
+static int call_timeline(const hb_profile *p, int w, double x, hb_call_timeline *tl)
+{
+    hb_error e;
+    tl->n = 0;
+    if (p->usage != HB_USAGE_TIMELINE)
+        return 0;
+    if (!p->synthetic)
+        return p->timelines && hb_timeline_measured(p->timelines, w, (int64_t)x, 0.5, tl, &e) == 0 &&
+               tl->n > 0;
+    const hb_profile_func *pf = &p->f[w];
+    hb_tl_artifact_call a = {
+        .func = w, .size = (int64_t)x, .exec_s = hb_profile_eval(&pf->exec_s, x),
+        .cpu_class_error = 0, .mem_class_error = 0, .work_factor = 1, .stream = 1,
+        .mem_cap_mb = pf->class_mem_cap_mb,
+    };
+    a.cpu_class = pf->cpu_class.n ? (int)lround(hb_profile_eval(&pf->cpu_class, x))
+                                  : (int)lround(hb_profile_eval(&pf->parallelism, x) + 0.5);
+    a.mem_class = pf->mem_class.n ? (int)lround(hb_profile_eval(&pf->mem_class, x))
+                                  : (int)ceil(hb_profile_eval(&pf->mem_peak_mb, x) * 1048576.0 /
+                                              (HB_MEM_UNIT_MB * 1e6));
+    a.cpu_class = a.cpu_class < 1 ? 1 : a.cpu_class;
+    a.mem_class = a.mem_class < 1 ? 1 : a.mem_class;
+    return hb_timeline_artifact(&a, tl, &e) == 0 && tl->n > 0;
+}
+
+/* Core x s of work and seconds alone at the user allocation of one call of input size x, under
+ * the truth model the simulator uses ([workload] usage). */
+static void call_cost(const hb_profile *p, const hb_func_config *fc, double x, hb_call_timeline *tl,
+                      double *work, double *dur)
 {
     const hb_profile_func *pf = &p->f[fc->workload];
-    double par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
     double scale = fc->work_scale > 0 ? fc->work_scale : 1;
+    if (call_timeline(p, fc->workload, x, tl)) {
+        double w = 0;
+        for (size_t i = 0; i < tl->n; i++)
+            w += tl->p[i].work;
+        *work = w / 1e6 * scale;
+        /* waits do not scale; the work does: scale the duration's compute part only */
+        double d = hb_call_timeline_duration_us(tl, fc->user.cpu), waits = 0;
+        for (size_t i = 0; i < tl->n; i++)
+            if (!(tl->p[i].work > 0))
+                waits += tl->p[i].wait_us;
+        *dur = ((d - waits) * scale + waits) / 1e6;
+        return;
+    }
+    double par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
     *work = fmax(hb_profile_eval(&pf->exec_s, x), 0) * fmin(pf->ref_cores, par) * scale;
     *dur = *work / fmin(par, fc->user.cpu);
 }
@@ -100,6 +143,7 @@ static void mean_costs(const hb_config *cfg, const hb_trace *t, const hb_profile
 {
     hb_sizes mode = HB_SIZES_MULTI;
     hb_error e;
+    hb_call_timeline tl = {0};
     if (hb_sizes_parse(cfg->trace_sizes, t, &mode, &e))
         mode = HB_SIZES_MULTI;
     if (mode == HB_SIZES_FILE && t->sizes && t->n_sizes >= t->total) {
@@ -110,7 +154,7 @@ static void mean_costs(const hb_config *cfg, const hb_trace *t, const hb_profile
                 for (size_t f = 0; f < t->n_funcs; f++)
                     for (uint32_t c = hb_trace_count(t, f, m); c > 0; c--) {
                         double w, d;
-                        call_cost(p, &funcs[f], (double)t->sizes[idx++], &w, &d);
+                        call_cost(p, &funcs[f], (double)t->sizes[idx++], &tl, &w, &d);
                         work[f] += w;
                         dur[f] += d;
                         n[f]++;
@@ -121,23 +165,25 @@ static void mean_costs(const hb_config *cfg, const hb_trace *t, const hb_profile
                     dur[f] /= n[f];
                 }
             free(n);
+            hb_call_timeline_free(&tl);
             return;
         }
     }
     for (size_t f = 0; f < t->n_funcs; f++) {
         const hb_function *fn = &hb_functions[funcs[f].workload];
         if (mode != HB_SIZES_RANDOM) {
-            call_cost(p, &funcs[f], (double)fn->size_multi, &work[f], &dur[f]);
+            call_cost(p, &funcs[f], (double)fn->size_multi, &tl, &work[f], &dur[f]);
             continue;
         }
         double lo = (double)(fn->size_base * fn->size_lo), hi = (double)(fn->size_base * fn->size_hi - 1);
         for (int k = 0; k <= 100; k++) {
             double w, d;
-            call_cost(p, &funcs[f], floor(lo + (hi - lo) * k / 100.0), &w, &d);
+            call_cost(p, &funcs[f], floor(lo + (hi - lo) * k / 100.0), &tl, &w, &d);
             work[f] += w / 101;
             dur[f] += d / 101;
         }
     }
+    hb_call_timeline_free(&tl);
 }
 
 void hb_load_estimate_run(const hb_config *cfg, const hb_trace *t, const hb_profile *p,
@@ -269,11 +315,16 @@ int hb_run_mapping_report(const hb_config *cfg, const hb_trace *t, const hb_prof
         funcs = own;
     }
     int rc = write_csv(t, p, funcs, out_dir, err);
-    if (!rc && out)
-        print_mapping(cfg, t, p, funcs, out_dir, out);
-    if (!rc && warn) {
-        hb_load_estimate le;
+    hb_load_estimate le;
+    if (!rc && (out || warn))
         hb_load_estimate_run(cfg, t, p, funcs, &le);
+    if (!rc && out) {
+        print_mapping(cfg, t, p, funcs, out_dir, out);
+        fprintf(out, "  offered load (estimate): %.2f of %g cores, %.0f of %g MB on average; busiest "
+                "minute %zu: %.2f cores, %.0f MB\n", le.cpu_mean, le.cpu_capacity, le.mem_mean_mb,
+                le.mem_capacity_mb, le.peak_minute + 1, le.cpu_peak, le.mem_peak_mb);
+    }
+    if (!rc && warn) {
         const char *what[2] = {NULL, NULL};
         if (le.cpu_mean > le.cpu_capacity)
             what[0] = "CPU";
