@@ -7,6 +7,7 @@
 
 #include "experiment.h"
 #include "hb_test.h"
+#include "registry.h"
 #include "trace_mapping.h"
 
 /* Three trace functions, two of them on workload ms: functions of their own in the run. */
@@ -100,4 +101,63 @@ START_TEST(requests_the_file_cannot_meet)
 }
 END_TEST
 
-HB_TEST_MAIN("trace_mapping", table_follows_the_trace, requests_the_file_cannot_meet)
+/* Twelve functions, the last two both running ms: every policy that keeps per-function state keeps
+ * it for each function apart, past the ten workloads. */
+START_TEST(policies_keep_each_function_apart)
+{
+    enum { N = 12 };
+    hb_func_config f[N];
+    for (int i = 0; i < N; i++) {
+        int w = i < 10 ? i : 7;
+        const hb_function *fn = &hb_functions[w];
+        f[i] = (hb_func_config){{fn->user_cpu, fn->user_mem_units * HB_MEM_UNIT_MB},
+                                {fn->cpu_clip[0], fn->cpu_clip[1]},
+                                {fn->mem_clip[0] * HB_MEM_UNIT_MB, fn->mem_clip[1] * HB_MEM_UNIT_MB},
+                                300 * HB_SEC, w, NULL, 1};
+    }
+    const char *names[] = {"greedy", "libra-np", "ensure"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        const hb_policy_ops *po = hb_policy_find(names[k]);
+        hb_kvlist none = {names[k], NULL, 0};
+        hb_policy_ctx ctx = {.name = names[k], .n_invokers = 1, .invoker_capacity = {8, 8192},
+                             .n_funcs = N, .funcs = f, .params = &none, .config_dir = ".",
+                             .monitor_interval = 100 * HB_MS, .backend_caps = 7};
+        void *st = NULL;
+        hb_error e;
+        ck_assert_int_eq(po->create(&ctx, &st, &e), 0);
+        /* function 11 (ms) ends five calls that peaked at 700 MB; function 10 (ms) has none */
+        for (int j = 0; j < 5; j++) {
+            hb_invocation done = {.index = (uint64_t)j, .func = 11, .workload = 7,
+                                  .user = f[11].user, .timeout = f[11].timeout,
+                                  .outcome = HB_SUCCESS, .alloc_start = {2, 1024},
+                                  .cpu_peak = 1.5, .mem_peak_mb = 700, .arrival = j * HB_SEC,
+                                  .start = j * HB_SEC, .end = j * HB_SEC + HB_SEC / 2};
+            po->observe(st, &done);
+        }
+        hb_observation obs = {.now = 10 * HB_SEC, .free = {8, 8192}, .capacity = {8, 8192}};
+        hb_sizing a = {0}, b = {0};
+        hb_invocation c10 = {.index = 5, .func = 10, .workload = 7, .user = f[10].user,
+                             .timeout = f[10].timeout, .arrival = 10 * HB_SEC, .input_size = 5000};
+        hb_invocation c11 = c10;
+        c11.func = 11;
+        c11.index = 6;
+        ck_assert_int_eq(po->size(st, &c10, &obs, &a, &e), 0);
+        ck_assert_int_eq(po->size(st, &c11, &obs, &b, &e), 0);
+        if (strcmp(names[k], "ensure") != 0) {
+            /* memory from function 11's history (700 MB -> 768), not function 10's (none):
+             * greedy allocates it, Libra-NP predicts it (and harvests on the invoker) */
+            int pred = strcmp(names[k], "libra-np") == 0;
+            double ma = pred ? a.pred.mem_mb : a.alloc.mem_mb, mb = pred ? b.pred.mem_mb : b.alloc.mem_mb;
+            ck_assert_msg(ma == f[10].user.mem_mb, "%s: function 10 got %g MB", names[k], ma);
+            ck_assert_msg(mb == 768, "%s: function 11 got %g MB", names[k], mb);
+        } else {
+            /* ENSURE: both start at their user CPU; function 11 counted five calls, 10 none */
+            ck_assert_double_eq(a.alloc.cpu, b.alloc.cpu);
+        }
+        po->destroy(st);
+    }
+}
+END_TEST
+
+HB_TEST_MAIN("trace_mapping", table_follows_the_trace, requests_the_file_cannot_meet,
+             policies_keep_each_function_apart)
