@@ -81,13 +81,20 @@ typedef struct hb_func_config {
     double cpu_clip[2];                /* range a decision is clipped to, cores (engine-enforced) */
     double mem_clip_mb[2];             /* ... MB */
     hb_time timeout;
+    /* In the run's function table (hb_policy_ctx.funcs) also: */
+    int workload;                      /* index into hb_functions: what the function runs */
+    const char *name;                  /* its name in the trace (NULL: the workload's id) */
+    double work_scale;                 /* multiplies the workload's work ([trace] scale_work); 0
+                                        * reads as 1 */
 } hb_func_config;
 
 typedef struct hb_policy_ctx {
     const char *name;                  /* the registered name */
     int n_invokers;
     hb_res invoker_capacity;           /* per invoker */
-    const hb_func_config *funcs;       /* HB_NFUNCS entries */
+    int n_funcs;                       /* functions of the run (the trace's, any number >= 1) */
+    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func; size
+                                        * per-function state from n_funcs at create() */
     gsl_rng *rng;                      /* the policy's own seeded generator (owned by the engine) */
     hb_kvlist *params;                 /* its [policy.NAME] section (may have n == 0) */
     const char *config_dir;            /* directory of the config file, for relative paths */

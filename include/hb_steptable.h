@@ -33,7 +33,7 @@ typedef struct hb_step_fn {
 
 typedef struct hb_predictor_table {
     char source[256];
-    hb_step_fn f[HB_NFUNCS][HB_NTARGETS];  /* cpu class, memory class (128 MB units), duration s */
+    hb_step_fn f[HB_NWORKLOADS][HB_NTARGETS];  /* cpu class, memory class (128 MB units), duration s */
 } hb_predictor_table;
 
 /* Parses CSV text (len bytes, need not be NUL-terminated; source names it in messages); text NULL

@@ -12,18 +12,24 @@
 typedef struct lastpeak {
     const hb_func_config *funcs;       /* per-function user allocation and clip range */
     double margin;                     /* [policy.lastpeak] margin, default 0.25 */
-    double last_peak_mb[HB_NFUNCS];    /* 0 until the function's first success */
+    double *last_peak_mb;              /* per function of the run (ctx->n_funcs); 0 until its
+                                        * first success */
 } lastpeak;
 
 static int lp_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     lastpeak *p = calloc(1, sizeof *p);
+    if (p && !(p->last_peak_mb = calloc((size_t)ctx->n_funcs, sizeof *p->last_peak_mb))) {
+        free(p);
+        p = NULL;
+    }
     if (!p)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    p->funcs = ctx->funcs;
+    p->funcs = ctx->funcs;             /* the run's table: valid for the policy's lifetime */
     p->margin = 0.25;
     int rc = hb_kv_double(ctx->params, "margin", 0, 10, &p->margin, err);  /* file:line errors */
     if (rc) {
+        free(p->last_peak_mb);
         free(p);
         return rc;
     }
@@ -31,7 +37,12 @@ static int lp_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
     return 0;
 }
 
-static void lp_destroy(void *state) { free(state); }
+static void lp_destroy(void *state)
+{
+    lastpeak *p = state;
+    free(p->last_peak_mb);
+    free(p);
+}
 
 static int lp_size(void *state, const hb_invocation *inv, const hb_observation *obs, hb_sizing *out,
                    hb_error *err)

@@ -183,7 +183,7 @@ static int run_deploy(hb_config *cfg, const deploy_flags *fl, hb_error *err)
     const ow_creds pseudo = {.apihost = "https://APIHOST", .ns = "_"};
     const ow_creds *uc = have_creds ? &cr : &pseudo;
     size_t done = 0;
-    for (int f = 0; f < HB_NFUNCS && !rc; f++) {
+    for (int f = 0; f < HB_NWORKLOADS && !rc; f++) {
         if (!selected(fl->functions, hb_functions[f].id))
             continue;
         char *b64 = NULL;

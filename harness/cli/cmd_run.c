@@ -19,6 +19,7 @@
 #include "version.h"
 #include "engine.h"
 #include "experiment.h"
+#include "trace_mapping.h"
 #include "files.h"
 #include "openwhisk/ow_options.h"
 #include "policy_lib.h"
@@ -572,6 +573,8 @@ static int run_command(int argc, char **argv)
     }
     if (!rc)
         rc = write_manifest(out, &x, be, config_path, runs, n_runs, started, NULL, "incomplete", &err);
+    if (!rc)   /* OUT/mapping.csv, the mapping printed, the offered-load warning (trace_mapping.h) */
+        rc = hb_run_mapping_report(cfg, x.trace, x.profile, out, quiet ? NULL : stdout, stderr, &err);
     if (rc) {
         fprintf(stderr, "harvestbench run: %s\n", err.msg);
         free(runs);

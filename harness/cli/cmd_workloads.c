@@ -53,7 +53,7 @@ typedef struct wl_plan {
     const char *quick_params;          /* extra parameters of --quick runs (smaller inputs) */
 } wl_plan;
 
-static const wl_plan plans[HB_NFUNCS] = {
+static const wl_plan plans[HB_NWORKLOADS] = {
     {"dh", 1, ""}, {"eg", 0, ""}, {"ip", 0, ""},
     {"vp", 0, ",\"width\":160,\"height\":96"},   /* 1/15 of the pixels: size 1 is the smallest */
     {"ir", 0, ""}, {"knn", 0, ""}, {"alu", 0, ""}, {"ms", 1, ""}, {"gd", 0, ""}, {"dv", 0, ""},
@@ -104,7 +104,7 @@ static int workloads_list(int argc, char **argv)
         return hb_usage_error("workloads list", "unexpected argument '%s'", argv[1]);
     printf("%-4s %-22s %4s %7s %8s %15s %8s  %s\n", "id", "name", "cpu", "mem_mb", "parallel",
            "sizes", "demo", "description");
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         const hb_function *f = &hb_functions[i];
         char range[40];
         snprintf(range, sizeof range, "%lld-%lld", (long long)(f->size_base * f->size_lo),
@@ -559,7 +559,7 @@ typedef struct prof_opts {
     const char *out;
     const char *timelines;             /* NULL: next to out; "none": not written */
     char timelines_buf[PATH_MAX];
-    int funcs[HB_NFUNCS], nfuncs;
+    int funcs[HB_NWORKLOADS], nfuncs;
     double cpus[16];
     int ncpus;
     int64_t sizes[16];                 /* --sizes: the same sizes for every function */
@@ -690,7 +690,7 @@ static int parse_profile_args(int argc, char **argv, prof_opts *o)
         o->timelines = NULL;
     }
     if (o->nfuncs == 0)
-        for (int f = 0; f < HB_NFUNCS; f++)
+        for (int f = 0; f < HB_NWORKLOADS; f++)
             o->funcs[o->nfuncs++] = f;
     if (o->ncpus == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1036,7 +1036,7 @@ int cmd_profile(int argc, char **argv)
     if (rc != 0)
         return rc;
     hb_error err;
-    char paths[HB_NFUNCS][PATH_MAX];
+    char paths[HB_NWORKLOADS][PATH_MAX];
     for (int k = 0; k < o.nfuncs; k++)
         if (workload_path(hb_functions[o.funcs[k]].id, paths[k], sizeof paths[k], &err) != HB_OK) {
             fprintf(stderr, "harvestbench profile: %s\n", err.msg);

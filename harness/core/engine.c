@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "seed.h"
+#include "trace_mapping.h"
 
 #define CHUNK 256
 
@@ -42,6 +43,9 @@ typedef struct engine {
     uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
     hb_time last_end;
     struct clip_invoker *wrap;         /* one per invoker: what invoker-side hooks are handed */
+    const hb_func_config *funcs;       /* the run's function table, one per trace function */
+    int n_funcs;
+    hb_func_config *own_funcs;         /* the table when no experiment bound one to the config */
 } engine;
 
 /* The invoker a policy's invoker-side hooks see: the backend's, with resize() clipped to the
@@ -78,7 +82,7 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
     ctx->name = name;
     ctx->n_invokers = cfg->invokers;
     ctx->invoker_capacity = (hb_res){cfg->cores, cfg->memory_mb};
-    ctx->funcs = cfg->funcs;
+    ctx->funcs = hb_config_run_funcs(cfg, &ctx->n_funcs);
     ctx->rng = rng;
     ctx->params = params;
     ctx->config_dir = cfg->dir;
@@ -94,7 +98,7 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
  * Returns 1 if anything changed, and then counts the decision and flags the call. */
 static int clip_alloc(engine *e, hb_invocation *inv, int cpu_hard, hb_res *a)
 {
-    const hb_func_config *fc = &e->spec->cfg->funcs[inv->func];
+    const hb_func_config *fc = &e->funcs[inv->func];
     hb_res c = *a;
     if (cpu_hard)
         c.cpu = hb_clip(c.cpu, fc->cpu_clip[0], fc->cpu_clip[1]);
@@ -328,11 +332,12 @@ static int dispatch(engine *e, const hb_event *ev, hb_error *err)
     inv->index = ev->index;
     hb_activation_id(e->id_key, ev->index, inv->activation_id);
     inv->func = ev->func;
+    inv->workload = ev->workload;
     inv->trace_func = ev->trace_func;
     inv->trace_name = sp->trace->funcs[ev->trace_func].name;
     inv->input_size = ev->input_size;
-    inv->user = sp->cfg->funcs[ev->func].user;
-    inv->timeout = sp->cfg->funcs[ev->func].timeout;
+    inv->user = e->funcs[ev->func].user;
+    inv->timeout = e->funcs[ev->func].timeout;
     inv->arrival = ev->t;
     inv->invoker = -1;
     inv->base_duration_ms = -1;
@@ -394,6 +399,18 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
     e.obs.capacity = e.obs.free = (hb_res){cfg->cores * cfg->invokers, cfg->memory_mb * cfg->invokers};
     if ((rc = hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, r_arr, r_size, &gen, err)))
         goto done;
+    /* the run's functions: the experiment's table when it bound one, else one built here from the
+     * trace (the same rules: trace_mapping.h) */
+    if (cfg->run_funcs && cfg->run_funcs_trace == (const void *)sp->trace &&
+        (size_t)cfg->n_run_funcs == sp->trace->n_funcs) {
+        e.funcs = cfg->run_funcs;
+        e.n_funcs = cfg->n_run_funcs;
+    } else {
+        if ((rc = hb_run_funcs_build(cfg, sp->trace, sp->profile, &e.own_funcs, err)))
+            goto done;
+        e.funcs = e.own_funcs;
+        e.n_funcs = (int)sp->trace->n_funcs;
+    }
 
     if ((rc = hb_columns_check(sp->policy->columns, sp->policy->name, err)))
         goto done;
@@ -415,6 +432,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         hb_policy_ctx ctx;
         hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training,
                              sp->backend->caps, &ctx);
+        ctx.funcs = e.funcs;
+        ctx.n_funcs = e.n_funcs;
         if ((rc = sp->policy->create(&ctx, &e.pstate, err))) {
             hb_error_wrap(err, "policy %s", sp->policy->name);
             goto done;
@@ -436,7 +455,9 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .monitor = (hb_time)llround(cfg->monitor_ms * 1e3),
         .cold_start = cfg->cold_start_ms < 0 ? -1 : (hb_time)llround(cfg->cold_start_ms * 1e3),
         .cv = cfg->workload_cv,
-        .funcs = cfg->funcs,
+        .n_funcs = e.n_funcs,
+        .funcs = e.funcs,
+        .workloads = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
         .params = sp->backend_params,
@@ -498,6 +519,7 @@ done:
     hb_eventgen_free(gen);
     free(e.ctl);
     free(e.wrap);
+    free(e.own_funcs);
     gsl_rng_free(r_arr);
     gsl_rng_free(r_size);
     gsl_rng_free(r_pol);

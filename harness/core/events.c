@@ -99,9 +99,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int64_t draw_size(hb_eventgen *g, int func, uint64_t index)
+static int64_t draw_size(hb_eventgen *g, int workload, uint64_t index)
 {
-    const hb_function *fn = &hb_functions[func];
+    const hb_function *fn = &hb_functions[workload];
     switch (g->sizes) {
     case HB_SIZES_FILE:
         return g->trace->sizes[index];
@@ -203,8 +203,9 @@ static int fill(hb_eventgen *g)
                 e[i].t = base + off[i];
                 e[i].index = g->next_index++;
                 e[i].trace_func = (int)f;
-                e[i].func = t->funcs[f].bench;
-                e[i].input_size = draw_size(g, e[i].func, e[i].index);
+                e[i].func = (int)f;
+                e[i].workload = t->funcs[f].bench;
+                e[i].input_size = draw_size(g, e[i].workload, e[i].index);
             }
             g->n += c;
         }

@@ -73,7 +73,7 @@ void hb_timeline_free(hb_timeline_lib *lib)
     free(lib->s);
     free(lib->runs);
     free(lib->sel);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         free(lib->sizes[f]);
     free(lib);
 }

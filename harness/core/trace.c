@@ -355,7 +355,7 @@ int hb_trace_nearest_by_duration(double dur_ms, const double *ref_ms)
 {
     int best_b = 0;
     double best = INFINITY;
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         double d = fabs(log(dur_ms) - log(ref_ms[b]));
         if (d < best) {
             best = d;
@@ -377,7 +377,7 @@ static void map_functions(hb_trace *t, const hb_trace_spec *spec)
         }
         f->bench = by_duration && f->dur_avg_ms > 0
                        ? hb_trace_nearest_by_duration(f->dur_avg_ms, spec->ref_duration_ms)
-                       : (int)(i % HB_NFUNCS);
+                       : (int)(i % HB_NWORKLOADS);
     }
 }
 
@@ -447,6 +447,7 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     uint32_t *counts = malloc(r.n_minutes * sizeof *counts);
     row_buf rows = {.width = width};
     uint64_t before_window = 0, full_total = 0;  /* events before the window, for input sizes */
+    uint64_t window_total = 0;         /* calls in the window before any filter */
     if (!t || !counts) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto fail;
@@ -479,6 +480,8 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
             dropped_dup++;             /* as the artifact's sampler: later duplicates dropped */
             continue;
         }
+        for (size_t m = 0; m < width; m++)
+            window_total += counts[start + m];
         if (r.azure) {
             /* keep functions whose every replayed minute is within the per-minute bounds */
             uint64_t sum = 0;
@@ -500,6 +503,13 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     }
     hb_csv_close(r.csv);
     r.csv = NULL;
+    if (window_total == 0) {           /* not the filter's fault: the window is empty */
+        rc = hb_fail(err, HB_EINPUT, "%s: no call in the replayed window ([trace] start_minute = %zu, "
+                     "minutes = %d: minutes %zu..%zu of %zu); choose a window with calls",
+                     spec->invocations, start + 1, spec->minutes, start + 1, start + width,
+                     r.n_minutes);
+        goto fail;
+    }
     if (rows.n == 0) {
         rc = hb_fail(err, HB_EINPUT, "%s: no function %s", spec->invocations,
                      r.azure ? "passes the [trace] filter (min_per_minute, max_per_minute)" : "in the trace");
@@ -615,9 +625,13 @@ int hb_trace_synthetic(uint64_t invocations, int n_funcs, uint32_t per_minute, h
     t->n_funcs = (size_t)n_funcs;
     t->n_minutes = minutes;
     for (int f = 0; f < n_funcs; f++) {
-        snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s", hb_functions[f % HB_NFUNCS].id);
+        if (f < HB_NWORKLOADS)
+            snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s", hb_functions[f].id);
+        else                           /* the (k+1)-th function running the same workload */
+            snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s-%d",
+                     hb_functions[f % HB_NWORKLOADS].id, f / HB_NWORKLOADS + 1);
         snprintf(t->funcs[f].trigger, sizeof t->funcs[f].trigger, "synthetic");
-        t->funcs[f].bench = f % HB_NFUNCS;
+        t->funcs[f].bench = f % HB_NWORKLOADS;
         t->funcs[f].dur_avg_ms = t->funcs[f].mem_avg_mb = -1;
         for (size_t m = 0; m < minutes; m++)
             t->counts[(size_t)f * minutes + m] = per_minute;

@@ -295,7 +295,7 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
         tf->bench = spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms
                         ? hb_trace_nearest_by_duration(fmax(tf->dur_avg_ms, 1e-3),
                                                        spec->ref_duration_ms)
-                        : (int)(i % HB_NFUNCS);
+                        : (int)(i % HB_NWORKLOADS);
     }
 
     /* the replayed calls in event order (minute, trace row, time): their offsets into the minute */

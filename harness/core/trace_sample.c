@@ -299,7 +299,7 @@ int hb_sample_map_bench(double dur_ms, double mem_mb, const double *ref_ms, cons
     int best = 0;
     double bd = INFINITY;
     double d0 = log(fmax(dur_ms, 1e-3));
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         double d = fabs(d0 - log(fmax(ref_ms[b], 1e-3)));
         if (mem_mb > 0 && ref_mem_mb[b] > 0)
             d += fabs(log(mem_mb) - log(ref_mem_mb[b]));
@@ -617,7 +617,7 @@ static int write_mapping(const hb_sample_opts *o, const fsum *fs, const size_t *
     int rc = hb_afile_open(&a, o->out, "mapping.csv", err);
     if (rc)
         return rc;
-    int used[HB_NFUNCS] = {0};
+    int used[HB_NWORKLOADS] = {0};
     fputs("trace_function,app,trigger,invocations,rate_per_min,dur_avg_ms,app_mem_mb,app_functions,"
           "mem_mb,bench,bench_ms,bench_mem_mb\n", a.f);
     for (size_t k = 0; k < n; k++) {
@@ -634,7 +634,7 @@ static int write_mapping(const hb_sample_opts *o, const fsum *fs, const size_t *
                 o->ref_mem_mb[b]);
     }
     res->shared_bench = 0;
-    for (int b = 0; b < HB_NFUNCS; b++)
+    for (int b = 0; b < HB_NWORKLOADS; b++)
         if (used[b] > 1)
             res->shared_bench += used[b];
     return hb_afile_commit(&a, err);

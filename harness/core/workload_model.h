@@ -60,7 +60,7 @@ struct hb_timeline_lib;
 struct hb_profile {
     char name[64];                     /* "artifact", "measured", or the file's name */
     char source[256];                  /* where it came from, for the manifest */
-    hb_profile_func f[HB_NFUNCS];
+    hb_profile_func f[HB_NWORKLOADS];
     /* the truth model (set by the experiment, not stored in files) */
     int usage;                         /* HB_USAGE_FLAT or HB_USAGE_TIMELINE */
     int synthetic;                     /* timeline: 1 = artifact synthetic, 0 = measured library */

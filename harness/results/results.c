@@ -478,7 +478,7 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, const hb_call
     int ended = inv->outcome != HB_LOST && inv->outcome != HB_PENDING;
     /* invocations.csv */
     sb_printf(b, "%llu,%s,%s,%lld,%d,", (unsigned long long)inv->index, inv->activation_id,
-              hb_functions[inv->func].id, (long long)inv->input_size, inv->invoker);
+              hb_functions[inv->workload].id, (long long)inv->input_size, inv->invoker);
     sb_us(b, inv->arrival, 1);
     sb_printf(b, ",");
     if (ended) {
@@ -551,7 +551,7 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, const hb_call
     double dur_s = ended ? hb_time_s(inv->end - inv->exec_start) : 0;
     double lat_s = ended ? hb_time_s(inv->end - inv->arrival) : 0;
     sb_printf(b, "%llu,%s,%s,%lld,%s,%s,", (unsigned long long)inv->index, inv->activation_id,
-              hb_functions[inv->func].id, (long long)inv->input_size, ok ? "True" : "False",
+              hb_functions[inv->workload].id, (long long)inv->input_size, ok ? "True" : "False",
               inv->outcome == HB_TIMEOUT ? "True" : "False");
     /* the artifact's cpu and memory: what the policy asked for (its prediction, else its start) */
     sb_num(b, inv->pred.cpu >= 0 ? inv->pred.cpu : inv->alloc_start.cpu);

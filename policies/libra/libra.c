@@ -278,7 +278,7 @@ static int libra_np_create(const hb_policy_ctx *ctx, void **state, hb_error *err
     if (!rc)
         rc = hb_kv_int(ctx->params, "window", 1, 1000, &window, err);
     if (!rc)
-        rc = libra_predictor_window(&L->pred, (int)window, err);
+        rc = libra_predictor_window(&L->pred, (int)window, ctx->n_funcs, err);
     if (rc) {
         libra_destroy(L);
         return rc;
@@ -297,7 +297,7 @@ static int libra_size(void *state, const hb_invocation *inv, const hb_observatio
     libra *L = state;
     const hb_func_config *fc = &L->funcs[inv->func];
     libra_pred p;
-    libra_predict(&L->pred, inv->func, (double)inv->input_size, inv->user, &p);
+    libra_predict(&L->pred, inv->func, inv->workload, (double)inv->input_size, inv->user, &p);
     hb_res pred = {hb_clip(p.cpu, fc->cpu_clip[0], fc->cpu_clip[1]),
                    hb_clip(p.mem_mb, fc->mem_clip_mb[0], fc->mem_clip_mb[1])};
     out->pred = pred;

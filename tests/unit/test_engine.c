@@ -100,7 +100,7 @@ static int run_policy(const hb_policy_ops *pol, int scale, volatile sig_atomic_t
     hb_config cfg;
     hb_error e;
     ck_assert_int_eq(hb_config_load_text("[workload]\ntimeout_s = 300\n", "t.ini", ".", &cfg, &e), 0);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         cfg.funcs[f].cpu_clip[0] = 1;
         cfg.funcs[f].cpu_clip[1] = 2;
         cfg.funcs[f].mem_clip_mb[0] = 256;

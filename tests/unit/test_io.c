@@ -100,7 +100,7 @@ static hb_invocation call(uint64_t index)
     memset(&inv, 0, sizeof inv);
     inv.index = index;
     snprintf(inv.activation_id, sizeof inv.activation_id, "id%llu", (unsigned long long)index);
-    inv.func = 0;
+    inv.func = inv.workload = 0;
     inv.outcome = HB_SUCCESS;
     inv.arrival = (hb_time)index * HB_SEC;
     inv.start = inv.arrival + 1;

@@ -86,30 +86,30 @@ START_TEST(artifact_predictor_matches_the_demo_actions)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int f = hb_function_find(want[i].id);
         libra_pred p;
-        libra_predict(&lp, f, want[i].size, (hb_res){1, 128}, &p);
+        libra_predict(&lp, f, f, want[i].size, (hb_res){1, 128}, &p);
         ck_assert_double_eq(p.cpu, want[i].cpu_class);
         ck_assert_double_eq(p.mem_mb, want[i].mem_class * 128);
         ck_assert_double_eq_tol(p.dur_s, want[i].dur, 0.006);
     }
     libra_predictor_free(&lp);
     /* the moving window: the user's until a call ends, then the mean peaks rounded up */
-    ck_assert_int_eq(libra_predictor_window(&lp, 3, &e), 0);
+    ck_assert_int_eq(libra_predictor_window(&lp, 3, HB_NWORKLOADS, &e), 0);
     libra_pred p;
-    libra_predict(&lp, 2, 1, (hb_res){2, 256}, &p);
+    libra_predict(&lp, 2, 2, 1, (hb_res){2, 256}, &p);
     ck_assert_double_eq(p.cpu, 2);
     ck_assert_double_eq(p.mem_mb, 256);
-    hb_invocation done = {.func = 2, .outcome = HB_SUCCESS, .cpu_peak = 1.5, .mem_peak_mb = 100,
+    hb_invocation done = {.func = 2, .workload = 2, .outcome = HB_SUCCESS, .cpu_peak = 1.5, .mem_peak_mb = 100,
                           .exec_start = 0, .end = S(4)};
     libra_predictor_observe(&lp, &done);
     done.cpu_peak = 2.7;
     done.mem_peak_mb = 300;
     done.end = S(6);
     libra_predictor_observe(&lp, &done);
-    libra_predict(&lp, 2, 1, (hb_res){2, 256}, &p);
+    libra_predict(&lp, 2, 2, 1, (hb_res){2, 256}, &p);
     ck_assert_double_eq(p.cpu, 3);                           /* mean 2.1 -> 3 cores */
     ck_assert_double_eq(p.mem_mb, 256);                      /* mean 200 MB -> 2 units */
     ck_assert_double_eq(p.dur_s, 5);
-    libra_predict(&lp, 3, 1, (hb_res){2, 256}, &p);           /* another function: no history */
+    libra_predict(&lp, 3, 3, 1, (hb_res){2, 256}, &p);           /* another function: no history */
     ck_assert_double_eq(p.cpu, 2);
     libra_predictor_free(&lp);
 }
@@ -121,7 +121,7 @@ typedef struct world {
     void *sim, *libra;
     hb_invocation inv[8];
     hb_profile *prof;
-    hb_func_config funcs[HB_NFUNCS];
+    hb_func_config funcs[HB_NWORKLOADS];
     hb_invoker *iv[2];
     int audits;
     hb_error audit_err;
@@ -187,12 +187,12 @@ static void world_open(world *w, int invokers)
 {
     memset(w, 0, sizeof *w);
     w->prof = calloc(1, sizeof *w->prof);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         set_func(w->prof, f, 100, 1, 50, 1, 0);              /* long, small: no surprises */
-        w->funcs[f] = (hb_func_config){{1, 128}, {1, 8}, {128, 1024}, 600 * HB_SEC};
+        w->funcs[f] = (hb_func_config){{1, 128}, {1, 8}, {128, 1024}, 600 * HB_SEC, f, NULL, 1};
     }
     hb_policy_ctx ctx = {.name = "libra", .n_invokers = invokers, .invoker_capacity = {8, 8192},
-                         .funcs = w->funcs, .monitor_interval = 100 * HB_MS,
+                         .n_funcs = HB_NWORKLOADS, .funcs = w->funcs, .monitor_interval = 100 * HB_MS,
                          .backend_caps = hb_backend_sim.caps};
     hb_kvlist none = {"policy.libra", NULL, 0};
     ctx.params = &none;
@@ -204,7 +204,7 @@ static void world_start_sim(world *w, int invokers)
 {
     hb_backend_hooks hooks = {w, w_start, w_tick, w_end, NULL, 100 * HB_MS};
     hb_backend_args a = {.n_invokers = invokers, .capacity = {8, 8192}, .keep_alive = 0,
-                         .cold_start = 0, .cv = 0, .funcs = w->funcs, .profile = w->prof, .seed = 1};
+                         .cold_start = 0, .cv = 0, .n_funcs = HB_NWORKLOADS, .funcs = w->funcs, .profile = w->prof, .seed = 1};
     hb_error e;
     ck_assert_int_eq(hb_backend_sim.open(&a, &hooks, &w->sim, &e), 0);
 }
@@ -241,7 +241,7 @@ static hb_invocation *submit(world *w, int k, double t, int f, hb_res user, hb_r
     memset(inv, 0, sizeof *inv);
     inv->index = (uint64_t)k;
     snprintf(inv->activation_id, sizeof inv->activation_id, "call%d", k);
-    inv->func = f;
+    inv->func = inv->workload = f;
     inv->input_size = 1;
     inv->user = user;
     inv->pred = pred;
@@ -380,7 +380,7 @@ START_TEST(placement_follows_coverage_for_calls_that_need_more)
     submit(&w, 0, 0, 0, (hb_res){6, 256}, (hb_res){2, 256}, 30, 1);
     hb_invoker_state st[2] = {{0, {8, 8192}, {8, 8192}}, {1, {2, 7936}, {8, 8192}}};
     hb_cluster_view v = {S(1), 2, st, NULL};
-    hb_invocation need = {.func = 1, .user = {1, 128}, .pred = {3, 128}, .pred_duration_s = 10,
+    hb_invocation need = {.func = 1, .workload = 1, .user = {1, 128}, .pred = {3, 128}, .pred_duration_s = 10,
                           .reserve = {1, 128}};
     hb_error e;
     ck_assert_int_eq(hb_policy_libra.place(w.libra, &need, &v, &e), 1);   /* covered there */
@@ -452,7 +452,7 @@ START_TEST(random_traces_keep_lending_balanced_and_end_with_empty_pools)
         const char *text = "[cluster]\ninvokers = 3\ncores = 16\nmemory_mb = 8192\nkeep_alive_s = 30\n"
                            "[workload]\ntimeout_s = 40\n";
         ck_assert_int_eq(hb_config_load_text(text, "t.ini", ".", &cfg, &e), 0);
-        for (int f = 0; f < HB_NFUNCS; f++) {
+        for (int f = 0; f < HB_NWORKLOADS; f++) {
             cfg.funcs[f].user = (hb_res){f % 2 ? 4 : 1, f % 3 ? 1024 : 256};
             cfg.funcs[f].cpu_clip[0] = 1;
             cfg.funcs[f].cpu_clip[1] = 8;

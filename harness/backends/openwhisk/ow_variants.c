@@ -65,7 +65,7 @@ int ow_grid_build(ow_flavor flavor, const char *prefix, const hb_func_config *fu
     g->flavor = flavor;
     size_t cap = 0;
     ow_variant v;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_func_config *fc = &funcs[f];
         g->first[f] = g->n;
         int u_lo = ceil_i(fc->mem_clip_mb[0] / HB_MEM_UNIT_MB);
