@@ -17,6 +17,8 @@
 
 #include "local/cgroup.h"
 
+#include "hb_test.h"
+
 static char self[512];
 
 static double now(void)
@@ -404,14 +406,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n_group; i++)
             tcase_add_test(tc, group_tests[i]);
     } else {
-        /* counted by tests/run.sh as skipped */
-        printf("SKIPPED %zu test(s): test_cgroup: the group tests: %s\n", n_group, why);
+        hb_test_skipped(n_group, "test_cgroup: the group tests: %s", why);
         tcase_add_test(tc, without_permission_the_error_says_what_is_missing);
     }
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return hb_test_run(s);
 }
