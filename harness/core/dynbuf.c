@@ -28,6 +28,9 @@ void hb_dyn_reset(hb_dynbuf *b)
         b->buf[0] = '\0';
 }
 
+/* The limit in force: a zeroed buffer has none but the address space's. */
+static size_t limit(const hb_dynbuf *b) { return b->max ? b->max : HB_DYN_UNLIMITED; }
+
 /* Room for `fit` bytes (content and NUL): doubles, never past max + 1. */
 static int reserve(hb_dynbuf *b, size_t fit)
 {
@@ -36,8 +39,8 @@ static int reserve(hb_dynbuf *b, size_t fit)
     size_t a = b->alloc ? b->alloc : FIRST_ALLOC;
     while (a < fit)
         a *= 2;                        /* fit <= max + 1 <= SIZE_MAX / 2 + 1: cannot overflow */
-    if (a > b->max + 1)
-        a = b->max + 1;
+    if (a > limit(b) + 1)
+        a = limit(b) + 1;
     char *p = realloc(b->buf, a);
     if (!p)
         return HB_ENOMEM;
@@ -48,7 +51,7 @@ static int reserve(hb_dynbuf *b, size_t fit)
 
 int hb_dyn_addn(hb_dynbuf *b, const void *mem, size_t n)
 {
-    if (n > b->max - b->len)
+    if (n > limit(b) - b->len)
         return HB_EINPUT;
     if (reserve(b, b->len + n + 1) != HB_OK)
         return HB_ENOMEM;
@@ -69,7 +72,7 @@ int hb_dyn_vaddf(hb_dynbuf *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return HB_EINPUT;              /* an encoding error in the arguments */
-    if ((size_t)n > b->max - b->len)
+    if ((size_t)n > limit(b) - b->len)
         return HB_EINPUT;
     if (reserve(b, b->len + (size_t)n + 1) != HB_OK)
         return HB_ENOMEM;
@@ -89,9 +92,9 @@ int hb_dyn_addf(hb_dynbuf *b, const char *fmt, ...)
 
 int hb_dyn_addn_clip(hb_dynbuf *b, const void *mem, size_t n, int *clipped)
 {
-    if (n > b->max - b->len) {
+    if (n > limit(b) - b->len) {
         *clipped = 1;
-        n = b->max - b->len;
+        n = limit(b) - b->len;
     }
     return n ? hb_dyn_addn(b, mem, n) : HB_OK;
 }
@@ -101,6 +104,15 @@ void hb_dyn_setlen(hb_dynbuf *b, size_t n)
     if (n < b->len) {
         b->len = n;
         b->buf[n] = '\0';
+    }
+}
+
+void hb_dyn_tail(hb_dynbuf *b, size_t keep)
+{
+    if (keep < b->len) {
+        memmove(b->buf, b->buf + (b->len - keep), keep);
+        b->len = keep;
+        b->buf[keep] = '\0';
     }
 }
 

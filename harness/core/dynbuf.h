@@ -29,7 +29,8 @@ typedef struct hb_dynbuf {
     size_t max;    /* most bytes it may hold (not counting the NUL) */
 } hb_dynbuf;
 
-/* An empty buffer that may hold at most max bytes (0 is taken as HB_DYN_UNLIMITED). Allocates nothing. */
+/* An empty buffer that may hold at most max bytes (0: HB_DYN_UNLIMITED). Allocates nothing. A zeroed
+ * hb_dynbuf (a calloc'd struct's member) is the same as one initialised with max 0. */
 void hb_dyn_init(hb_dynbuf *b, size_t max);
 /* Releases the bytes; the buffer is empty and usable again with the same max. */
 void hb_dyn_free(hb_dynbuf *b);
@@ -49,8 +50,10 @@ int hb_dyn_vaddf(hb_dynbuf *b, const char *fmt, va_list ap) HB_WARN_UNUSED
 /* For capped captures (a child's output): appends what fits under max and drops the rest, setting
  * *clipped to 1 when anything was dropped (it is never cleared). HB_OK or HB_ENOMEM. */
 int hb_dyn_addn_clip(hb_dynbuf *b, const void *mem, size_t n, int *clipped) HB_WARN_UNUSED;
-/* Shortens the content to n bytes (n <= the length). */
+/* Shortens the content to its first n bytes (nothing if n >= the length). */
 void hb_dyn_setlen(hb_dynbuf *b, size_t n);
+/* Keeps only the last `keep` bytes (nothing if keep >= the length): consumes what was read. */
+void hb_dyn_tail(hb_dynbuf *b, size_t keep);
 
 /* The content as a C string: "" while empty, never NULL. Valid until the next change. */
 const char *hb_dyn_str(const hb_dynbuf *b);

@@ -120,6 +120,24 @@ START_TEST(take_hands_the_bytes_over_and_resets)
 }
 END_TEST
 
+START_TEST(a_zeroed_buffer_is_empty_and_unlimited_and_tail_consumes)
+{
+    hb_dynbuf b = {0};                 /* a calloc'd struct's member, never initialised */
+    ck_assert_str_eq(hb_dyn_str(&b), "");
+    ck_assert_int_eq(hb_dyn_add(&b, "line one\nline two\nrest"), HB_OK);
+    hb_dyn_tail(&b, hb_dyn_len(&b) - strlen("line one\n"));
+    ck_assert_str_eq(hb_dyn_str(&b), "line two\nrest");
+    hb_dyn_tail(&b, 4);
+    ck_assert_str_eq(hb_dyn_str(&b), "rest");
+    hb_dyn_tail(&b, 10);               /* more than there is: unchanged */
+    ck_assert_str_eq(hb_dyn_str(&b), "rest");
+    hb_dyn_tail(&b, 0);
+    ck_assert_uint_eq(hb_dyn_len(&b), 0);
+    ck_assert_str_eq(hb_dyn_str(&b), "");
+    hb_dyn_free(&b);
+}
+END_TEST
+
 START_TEST(grow_doubles_and_refuses_overflow)
 {
     double *a = NULL;
@@ -167,4 +185,5 @@ END_TEST
 
 HB_TEST_MAIN("dynbuf", grows_and_keeps_every_byte, the_maximum_holds_and_a_refused_add_changes_nothing,
              an_allocation_failure_leaves_the_content, take_hands_the_bytes_over_and_resets,
+             a_zeroed_buffer_is_empty_and_unlimited_and_tail_consumes,
              grow_doubles_and_refuses_overflow, comparators_and_clock)

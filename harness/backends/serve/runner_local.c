@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "dynbuf.h"
 #include "files.h"
 #include "local/executor.h"
 #include "openwhisk/ow_zip.h"
@@ -71,13 +73,6 @@ typedef struct local_runner {
     uint64_t n_codes;
 } local_runner;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A monotonic instant (ns) as Unix epoch ms. */
 static int64_t epoch_of(int64_t mono_ns)
 {
@@ -115,7 +110,7 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
         snprintf(msg, n, "Failed to pull container image '%s'.", j->image ? j->image : "");
         return NULL;
     }
-    int64_t t0 = mono_ms();
+    int64_t t0 = hb_mono_ms();
     lr_code *c = calloc(1, sizeof *c);
     if (!c || !(c->key = strdup(j->code_key))) {
         free(c);
@@ -155,7 +150,7 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
     }
     c->next = r->codes;
     r->codes = c;
-    j->unpack_ms = mono_ms() - t0;
+    j->unpack_ms = hb_mono_ms() - t0;
     return c->dir;
 }
 
@@ -404,16 +399,10 @@ static void lr_forget(hb_runner *rr, const char *key)
     if (!k)
         return;                        /* its containers then simply expire */
     pthread_mutex_lock(&r->mu);
-    if (r->n_forget == r->cap_forget) {
-        size_t cap = r->cap_forget ? r->cap_forget * 2 : 8;
-        char **a = realloc(r->forget, cap * sizeof *a);
-        if (!a) {
-            pthread_mutex_unlock(&r->mu);
-            free(k);
-            return;
-        }
-        r->forget = a;
-        r->cap_forget = cap;
+    if (HB_GROW(r->forget, r->cap_forget, r->n_forget + 1) != HB_OK) {
+        pthread_mutex_unlock(&r->mu);
+        free(k);
+        return;
     }
     r->forget[r->n_forget++] = k;
     pthread_mutex_unlock(&r->mu);
