@@ -2,7 +2,8 @@
 # test_counts.sh - tests/run.sh counts a unit test binary from Check's TAP log, not from its text:
 # a crash (a signal), a missing log, a log without its closing plan, a "not ok" and an exit status
 # that disagrees with the log all count as failed; a clean log counts its "ok" lines. The binaries
-# here are stand-ins (shell scripts that write what Check would), run from an empty folder.
+# here are stand-ins (shell scripts that write what Check would), run from an empty folder. And every
+# Check test binary has the one main of tests/unit/hb_test.h.
 . tests/e2e/lib.sh
 ROOT=$(pwd)
 RUN="$ROOT/tests/run.sh"
@@ -64,4 +65,10 @@ if [ -x "${BUILD:-build}/tests/test_dynbuf" ]; then
 else
     skip check_tap "no ${BUILD:-build}/tests/test_dynbuf"
 fi
+# one main for every Check binary: HB_TEST_MAIN or hb_test_run, never a runner of its own
+own=""
+for f in tests/unit/test_*.c tests/workloads/test_*.c; do
+    grep -qE 'HB_TEST_MAIN\(|hb_test_run\(' "$f" && ! grep -q 'srunner_create' "$f" || own="$own $f"
+done
+[ -z "$own" ] && ok one_main || bad one_main "not using tests/unit/hb_test.h:$own"
 finish

@@ -132,7 +132,8 @@ static void container_release(exec_runner *r, container *c, int keep)
             break;
         }
     pthread_mutex_unlock(&r->mu);
-    hb_remove_tree(c->dir);
+    /* best effort: a directory left behind only takes disk space */
+    (void)hb_remove_tree(c->dir);
     free(c->key);
     free(c);
 }
@@ -368,7 +369,7 @@ static void *job_thread(void *arg)
     while (expired) {
         container *e = expired;
         expired = e->next;
-        hb_remove_tree(e->dir);
+        (void)hb_remove_tree(e->dir);
         free(e->key);
         free(e);
     }
@@ -529,7 +530,7 @@ static void exec_forget(hb_runner *rr, const char *key)
     while (gone) {
         container *c = gone;
         gone = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }
@@ -551,7 +552,7 @@ static void exec_close(hb_runner *rr)
     while (r->containers) {
         container *c = r->containers;
         r->containers = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }

@@ -143,7 +143,8 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
         rc = hb_fail(&err, HB_EIO, "%s: %s", c->dir, strerror(errno));
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
-        hb_remove_tree(c->dir);
+        /* best effort: a directory left behind only takes disk space */
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
         return NULL;
@@ -320,7 +321,7 @@ static void *runner_thread(void *arg)
                 if (strcmp((*pc)->key, forget[i]) == 0) {
                     lr_code *c = *pc;
                     *pc = c->next;
-                    hb_remove_tree(c->dir);
+                    (void)hb_remove_tree(c->dir);
                     free(c->key);
                     free(c);
                     break;
@@ -415,7 +416,7 @@ static void lr_free(local_runner *r)
     while (r->codes) {
         lr_code *c = r->codes;
         r->codes = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }
