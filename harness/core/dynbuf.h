@@ -16,9 +16,6 @@
 
 #include "hb_error.h"
 
-/* A result that must be looked at: the fallible calls below carry it. */
-#define HB_WARN_UNUSED __attribute__((warn_unused_result))
-
 /* A limit for buffers that have no natural one: half the address space (sizes stay overflow-free). */
 #define HB_DYN_UNLIMITED (SIZE_MAX / 2)
 
