@@ -4,6 +4,7 @@
  * defaults; docs/config.md documents each (a unit test checks none is missing). */
 #include "config.h"
 
+#include <errno.h>
 #include <ini.h>
 #include <limits.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "registry.h"
 
 typedef enum { K_INT, K_DOUBLE, K_AUTO_DOUBLE, K_STR, K_PATH, K_ENUM, K_LIST, K_SEED } ktype;
@@ -179,6 +181,16 @@ static int section_known(const char *s, const char **why)
     return 0;
 }
 
+/* A line that could not be read (out of memory, a read error): the parse fails with it. */
+static void read_failed(parse_ctx *p, int code)
+{
+    if (p->failed)
+        return;
+    hb_fail_at(p->err, code, p->name, p->lineno + 1, NULL, "%s",
+               code == HB_ENOMEM ? "out of memory" : "read error");
+    p->failed = 1;
+}
+
 /* The ini_reader: one physical line per call, leading blanks removed (so that libinih never sees a
  * continuation line), section headers checked here where the line number is known. */
 static char *read_line(char *str, int num, void *stream)
@@ -186,20 +198,21 @@ static char *read_line(char *str, int num, void *stream)
     parse_ctx *p = stream;
     ssize_t n;
     if (p->f) {
+        errno = 0;
         n = getline(&p->line, &p->line_cap, p->f);
-        if (n < 0)
+        if (n < 0) {                   /* the end, or a failure that must not pass for the end */
+            if (errno == ENOMEM || ferror(p->f))
+                read_failed(p, errno == ENOMEM ? HB_ENOMEM : HB_EIO);
             return NULL;
+        }
     } else {
         if (!*p->pos)
             return NULL;
         const char *nl = strchr(p->pos, '\n');
         size_t len = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
-        if (len + 1 > p->line_cap) {
-            char *b = realloc(p->line, len + 1);
-            if (!b)
-                return NULL;
-            p->line = b;
-            p->line_cap = len + 1;
+        if (HB_GROW(p->line, p->line_cap, len + 1) != HB_OK) {
+            read_failed(p, HB_ENOMEM);
+            return NULL;
         }
         memcpy(p->line, p->pos, len);
         p->line[len] = '\0';

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "seed.h"
 #include "trace_mapping.h"
 
@@ -55,13 +56,6 @@ typedef struct clip_invoker {
     hb_invoker *real;
     engine *e;
 } clip_invoker;
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 unsigned hb_engine_dropped(const hb_policy_ops *p, const hb_backend_ops *b)
 {
@@ -355,7 +349,7 @@ static int dispatch(engine *e, const hb_event *ev, hb_error *err)
 static void progress(engine *e, double *next, int final)
 {
     const hb_engine_spec *sp = e->spec;
-    double now = wall_now();
+    double now = hb_mono_s();
     if (!final && now < *next)
         return;
     *next = now + 0.25;
@@ -372,7 +366,7 @@ static void progress(engine *e, double *next, int final)
 int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 {
     const hb_config *cfg = sp->cfg;
-    double t_wall = wall_now();
+    double t_wall = hb_mono_s();
     engine e;
     memset(&e, 0, sizeof e);
     e.spec = sp;
@@ -524,6 +518,6 @@ done:
     gsl_rng_free(r_size);
     gsl_rng_free(r_pol);
     gsl_rng_free(e.rng_place);
-    sp->stats->wall_seconds = wall_now() - t_wall;
+    sp->stats->wall_seconds = hb_mono_s() - t_wall;
     return rc;
 }

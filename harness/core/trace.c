@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "hb_types.h"
 #include "trace_azure2021.h"
 
@@ -128,23 +129,14 @@ void hb_trace_free(hb_trace *t)
 typedef struct row_buf {
     hb_trace_func *funcs;
     uint32_t *counts;                  /* window columns only */
-    size_t n, cap, width;
+    size_t n, cap, width, counts_cap;
 } row_buf;
 
 static int rows_push(row_buf *b, const hb_trace_func *f, const uint32_t *counts, hb_error *err)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        hb_trace_func *nf = realloc(b->funcs, cap * sizeof *nf);
-        if (!nf)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        b->funcs = nf;
-        uint32_t *nc = realloc(b->counts, cap * b->width * sizeof *nc);
-        if (!nc)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        b->counts = nc;
-        b->cap = cap;
-    }
+    if (HB_GROW(b->funcs, b->cap, b->n + 1) != HB_OK ||
+        HB_GROW(b->counts, b->counts_cap, (b->n + 1) * b->width) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     b->funcs[b->n] = *f;
     memcpy(b->counts + b->n * b->width, counts, b->width * sizeof *counts);
     b->n++;
@@ -262,14 +254,8 @@ static int stat_row(stat_rows *s, double *v, hb_error *err)
     size_t len = 1;
     for (int k = 0; k < s->n_id; k++)
         len += strlen(hb_csv_field(c, (size_t)s->id_cols[k])) + 1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        stat_key *a = realloc(s->keys, cap * sizeof *a);
-        if (!a)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        s->keys = a;
-        s->cap = cap;
-    }
+    if (HB_GROW(s->keys, s->cap, s->n + 1) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     char *id = malloc(len);
     if (!id)
         return hb_fail(err, HB_ENOMEM, "out of memory");

@@ -10,6 +10,8 @@
 #include "results.h"
 #include "results_reader.h"
 
+#include "hb_test.h"
+
 #define FIX "tests/fixtures/results"
 #define TMP "tests/fixtures/tmp/reader"
 
@@ -334,22 +336,9 @@ START_TEST(extension_columns_and_no_pool_idle_read_alike)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("results_reader");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, reads_columns_by_name_and_counts);
-    tcase_add_test(tc, usage_is_summed_over_invokers_by_second);
-    tcase_add_test(tc, accelerated_counts_resources_received_while_running);
-    tcase_add_test(tc, malformed_numbers_name_file_line_column);
-    tcase_add_test(tc, malformed_rows_and_headers);
-    tcase_add_test(tc, manifest_errors_and_skipped_runs);
-    tcase_add_test(tc, pairing_needs_the_same_seeds);
-    tcase_add_test(tc, extension_columns_and_no_pool_idle_read_alike);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("results_reader", reads_columns_by_name_and_counts,
+             usage_is_summed_over_invokers_by_second,
+             accelerated_counts_resources_received_while_running,
+             malformed_numbers_name_file_line_column, malformed_rows_and_headers,
+             manifest_errors_and_skipped_runs, pairing_needs_the_same_seeds,
+             extension_columns_and_no_pool_idle_read_alike)
