@@ -158,6 +158,11 @@ typedef struct hb_policy_ops {
     int (*on_tick)(void *state, hb_invoker *iv, const hb_usage_sample *s, size_t n, hb_error *err);
     /* the call ended (any outcome); its allocation is released after this returns */
     int (*on_end)(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *err);
+
+    /* the Libra artifact's name for this policy in artifact CSV file names ({name}_{exp}_{episode},
+     * docs/outputs.md); "{trace}" in it stands for the trace's prefix ("libra_{trace}" gives
+     * libra_multi_12_0_0). NULL: the policy's name. */
+    const char *artifact_name;
 } hb_policy_ops;
 
 /* Clips a value into [lo, hi]. */

@@ -549,6 +549,7 @@ const hb_policy_ops hb_policy_libra = {
     .create = libra_create, .destroy = libra_destroy,
     .size = libra_size, .observe = libra_observe, .place = libra_place,
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
+    .artifact_name = "libra_{trace}",
 };
 
 const hb_policy_ops hb_policy_libra_np = {
@@ -557,4 +558,5 @@ const hb_policy_ops hb_policy_libra_np = {
     .create = libra_np_create, .destroy = libra_destroy,
     .size = libra_size, .observe = libra_observe, .place = libra_place,
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
+    .artifact_name = "Libra-NP",
 };
