@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "experiment_run.h"
 #include "hb_test.h"
 #include "registry.h"
 #include "seed.h"
@@ -425,28 +426,29 @@ static void record_peak(void *ctx, const hb_invocation *inv)
 
 static void run_policy(const char *policy, hb_profile *prof, double *peaks, size_t n)
 {
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
-    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
+    ck_assert_int_eq(hb_config_defaults(&x.cfg, &e), 0);
+    snprintf(x.cfg.policies[0], sizeof x.cfg.policies[0], "%s", policy);
+    x.cfg.n_policies = 1;
+    x.cfg.seeds = 1;
+    x.cfg.seed = 3;
     hb_trace_spec ts = {.format = "artifact",
                         .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
                         .start_minute = 1, .minutes = 5, .scale = 1, .functions = 10,
                         .max_per_minute = 1 << 30, .mapping = "order"};
-    hb_trace *tr;
-    ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
-    ck_assert_uint_le((size_t)tr->total, n);
-    hb_run_stats st;
-    hb_stats_init(&st, 0);
-    hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN,
-                         .sizes = HB_SIZES_MULTI, .policy = hb_policy_find(policy),
-                         .policy_params = hb_config_section_kv(&cfg, "policy.x"),
-                         .backend = &hb_backend_sim, .seed = 3, .seed_index = 1, .stats = &st,
-                         .usage = 0, .on_record = record_peak,
-                         .on_record_ctx = peaks};
-    ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
-    hb_stats_free(&st);
-    hb_trace_free(tr);
-    hb_config_free(&cfg);
+    ck_assert_int_eq(hb_trace_load(&ts, &x.trace, &e), 0);
+    ck_assert_uint_le((size_t)x.trace->total, n);
+    x.profile = prof;                  /* the caller's: not freed here */
+    x.arrival = HB_ARRIVAL_EVEN;
+    x.sizes = HB_SIZES_MULTI;
+    hb_run_spec spec = {.x = &x, .no_files = 1, .no_latencies = 1, .on_record = record_peak,
+                        .on_record_ctx = peaks};
+    hb_run_result *res;
+    ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
+    hb_run_result_free(res);
+    x.profile = NULL;
+    hb_experiment_free(&x);
 }
 
 START_TEST(timeline_choice_does_not_depend_on_the_policy)
