@@ -7,7 +7,7 @@
 #include "results.h"
 
 typedef struct hb_policy_result {
-    const char *name;
+    char name[32];                     /* the policy's */
     hb_run_stats pooled;               /* cpu_capacity, mem_capacity_mb: core-s and MB-s */
     double makespan_sum;               /* seconds */
     int seeds;                         /* runs pooled */
