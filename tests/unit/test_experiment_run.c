@@ -171,8 +171,10 @@ START_TEST(extra_policies_come_before_the_built_in_table)
 {
     hb_policy_ops mine = {.name = "fixed", .summary = "counts", .size = count_size,
                           .artifact_name = "Mine_{trace}"};
-    const hb_policy_ops *extra[] = {&mine};
-    hb_run_spec spec = {.extra_policies = extra, .n_extra_policies = 1};
+    hb_policy_ops other = mine;
+    other.name = "counting";           /* no built-in policy has this name */
+    const hb_policy_ops *extra[] = {&mine, &other};
+    hb_run_spec spec = {.extra_policies = extra, .n_extra_policies = 2};
     ck_assert_ptr_eq(hb_run_policy_find(&spec, "fixed"), &mine);
     ck_assert_ptr_nonnull(hb_run_policy_find(&spec, "default"));
     ck_assert_ptr_null(hb_run_policy_find(&spec, "nope"));
@@ -183,13 +185,14 @@ START_TEST(extra_policies_come_before_the_built_in_table)
     ck_assert_int_eq(hb_config_load_text(TINY, "tiny.ini", ".", &x.cfg, &e), 0);
     spec.x = &x;
     spec.out = dir;
-    spec.policies = "fixed";
+    spec.policies = "fixed, counting";
     spec.seeds = 1;
     hb_run_result *res;
     g_sized = 0;
     ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
-    ck_assert_int_eq(g_sized, 20);
+    ck_assert_int_eq(g_sized, 40);
     ck_assert(exists(dir, "fixed/seed-1/artifact/Mine_multi_1_0_0_trajectory.csv"));
+    ck_assert(exists(dir, "counting/seed-1/summary.json"));
     hb_run_result_free(res);
     hb_experiment_free(&x);
     rm_tmpdir();
