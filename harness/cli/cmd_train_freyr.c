@@ -220,6 +220,7 @@ static int train_main(int argc, char **argv, const char *cmd)
     freyr_norm norm;
     double first, last;
     rc = hb_freyr_train(&ts, &agent, &norm, &first, &last, &err);
+    int trained = rc == 0;             /* the networks are ours to free */
     hb_stop_restore(&guard);
     if (k.curve && fclose(k.curve) != 0 && !rc)
         rc = hb_fail(&err, HB_EIO, "%s: write failed", curve);
@@ -235,6 +236,8 @@ static int train_main(int argc, char **argv, const char *cmd)
             printf("held-out reward: %.3f before training, %.3f after\n", first, last);
         printf("saved %s\n", out);
     }
+    if (trained)
+        freyr_agent_free(&agent);
     hb_experiment_free(&x);
     return hb_exit_status(rc);
 }
