@@ -156,6 +156,39 @@ START_TEST(a_bad_key_fails_before_anything_runs_and_names_file_line_and_key)
 }
 END_TEST
 
+/* After the first run, manifest.json.tmp becomes a directory: the manifest can no longer be
+ * written. */
+static void block_manifest(void *ctx, const hb_run_entry *r, const hb_run_stats *st,
+                           const hb_error *err)
+{
+    (void)r, (void)st, (void)err;
+    char p[512];
+    snprintf(p, sizeof p, "%s/manifest.json.tmp", (const char *)ctx);
+    mkdir(p, 0755);
+}
+
+START_TEST(a_manifest_that_cannot_be_written_stops_the_runs_and_says_so)
+{
+    const char *dir = tmpdir();
+    hb_experiment x = {0};
+    hb_error e;
+    ck_assert_int_eq(hb_config_load_text(TINY, "tiny.ini", ".", &x.cfg, &e), 0);
+    hb_run_spec spec = {.x = &x, .out = dir, .on_run = block_manifest, .on_run_ctx = (void *)dir};
+    hb_run_result *res;
+    ck_assert_int_eq(hb_experiment_run(&spec, &res, &e), HB_EIO);
+    ck_assert_ptr_nonnull(res);
+    ck_assert_int_eq(res->experiment_rc, HB_EIO);
+    ck_assert_msg(strstr(e.msg, "manifest.json.tmp") != NULL, "%s", e.msg);
+    ck_assert_int_eq(res->runs[0].status, HB_RUN_COMPLETE);
+    ck_assert_int_eq(res->runs[1].status, HB_RUN_PENDING);  /* the loop stopped */
+    ck_assert(!res->complete);
+    ck_assert_int_eq(hb_run_exit_status(res), 1);
+    hb_run_result_free(res);
+    hb_experiment_free(&x);
+    rm_tmpdir();
+}
+END_TEST
+
 /* An out-of-tree "fixed" that counts its calls: found before the built-in one. */
 static int g_sized;
 
@@ -202,4 +235,5 @@ END_TEST
 HB_TEST_MAIN("experiment_run", one_call_runs_every_policy_and_seed_and_pools_them,
              resume_keeps_finished_runs_and_reruns_the_rest,
              a_bad_key_fails_before_anything_runs_and_names_file_line_and_key,
-             extra_policies_come_before_the_built_in_table)
+             extra_policies_come_before_the_built_in_table,
+             a_manifest_that_cannot_be_written_stops_the_runs_and_says_so)
