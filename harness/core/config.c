@@ -511,6 +511,13 @@ int hb_config_path(const hb_config *cfg, const char *p, char *out, size_t n)
 
 int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, hb_error *err)
 {
+    return hb_config_set_policies_in(cfg, list, where, NULL, NULL, err);
+}
+
+int hb_config_set_policies_in(hb_config *cfg, const char *list, const char *where,
+                              const void *(*find)(const void *ctx, const char *name),
+                              const void *ctx, hb_error *err)
+{
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
     int n = 0;
@@ -523,7 +530,7 @@ int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, 
             tok[--len] = '\0';
         if (!len)
             continue;
-        if (!hb_policy_find(tok)) {
+        if (!hb_policy_find(tok) && !(find && find(ctx, tok))) {
             char known[512] = "";
             for (int i = 0; hb_policy_table[i]; i++) {
                 strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);

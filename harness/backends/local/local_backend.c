@@ -875,7 +875,36 @@ static int lb_drain(void *state, hb_error *err)
 
 static hb_time lb_now(void *state) { return now_trace(state); }
 
+/* For the manifest: [backend.local] limits (the last setting; "cgroup" by default), and whether
+ * this process can create groups. Reads the keys without marking them: open() checks them. */
+static void lb_probe(const hb_kvlist *params, char *out, size_t len)
+{
+    const char *mode = "cgroup";
+    for (size_t i = 0; params && i < params->n; i++)
+        if (strcmp(params->items[i].key, "limits") == 0)
+            mode = params->items[i].value;
+    static const char UNAV[] = "unavailable: ";
+    int version;
+    if (strcmp(mode, "none") == 0)
+        snprintf(out, len, "none");
+    else if (len > sizeof UNAV && hb_cgroup_probe(&version, out + sizeof UNAV - 1,
+                                                  len - (sizeof UNAV - 1)))
+        snprintf(out, len, "cgroup v%d", version);
+    else if (len > sizeof UNAV)
+        memcpy(out, UNAV, sizeof UNAV - 1);
+    else if (len)
+        out[0] = '\0';
+}
+
+/* The keys are read when the backend opens, before the first call (they name the workload
+ * binaries it must find). */
+static int lb_check_params(hb_kvlist *params, const char *config_dir, hb_error *err)
+{
+    (void)params, (void)config_dir, (void)err;
+    return 0;
+}
+
 const hb_backend_ops hb_backend_local = {
     "local", HB_CAP_SIZING | HB_CAP_PLACEMENT | HB_CAP_INVOKER,
-    lb_open, lb_close, lb_submit, lb_advance, lb_drain, lb_now,
+    lb_open, lb_close, lb_submit, lb_advance, lb_drain, lb_now, lb_probe, lb_check_params,
 };

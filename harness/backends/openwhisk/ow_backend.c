@@ -29,6 +29,7 @@
 
 #include <cJSON.h>
 
+#include "config.h"
 #include "hb_backend.h"
 #include "ow_activation.h"
 #include "ow_auth.h"
@@ -817,6 +818,15 @@ static int ow_drain(void *state, hb_error *err)
 
 static hb_time ow_now(void *state) { return now_us(state); }
 
+/* Every [backend.openwhisk] key, read as open() reads it; unknown keys fail. */
+static int ow_check_params(hb_kvlist *params, const char *config_dir, hb_error *err)
+{
+    ow_options o;
+    int rc = ow_options_read(params, config_dir, &o, err);
+    return rc ? rc : hb_config_check_used(params, err);
+}
+
 const hb_backend_ops hb_backend_openwhisk = {
     "openwhisk", HB_CAP_SIZING, ow_open, ow_close, ow_submit, ow_advance, ow_drain, ow_now,
+    NULL, ow_check_params,
 };

@@ -1213,5 +1213,5 @@ static hb_time sim_now(void *state) { return ((sim *)state)->now; }
 
 const hb_backend_ops hb_backend_sim = {
     "sim", HB_CAP_SIZING | HB_CAP_PLACEMENT | HB_CAP_INVOKER,
-    sim_open, sim_close, sim_submit, sim_advance, sim_drain, sim_now,
+    sim_open, sim_close, sim_submit, sim_advance, sim_drain, sim_now, NULL, NULL,
 };
