@@ -395,7 +395,7 @@ int hb_im_submit(hb_im *m, hb_invocation *inv, hb_error *err)
     if (inv->reserve.cpu > iv->pub.capacity.cpu + EPS ||
         inv->reserve.mem_mb > iv->pub.capacity.mem_mb + EPS) {
         /* it could never be admitted: end it now rather than block the queue forever */
-        inv->start = inv->exec_start = inv->end = now;
+        inv->start = inv->exec_start = inv->end = now > inv->arrival ? now : inv->arrival;
         inv->outcome = HB_ERROR;
         snprintf(inv->error_msg, sizeof inv->error_msg,
                  "needs %.2f cores and %.0f MB, more than an invoker has", inv->reserve.cpu,
