@@ -33,22 +33,38 @@ static int bins_reserve(hb_im_invoker *iv, int64_t s)
     free(iv->bins);
     iv->bins = a;
     iv->cap_bins = cap;
+    iv->acc = a[(size_t)iv->lv_sec & (cap - 1)];
     return 0;
 }
 
-/* Integrates an invoker's levels from lv_t0 to t, second by second. */
-static int lv_advance(hb_im_invoker *iv, hb_time t)
+/* Adds the levels x d to one second's integrals (memory used as a trapezoid: it may ramp). The
+ * levels are read into locals first: the ring may alias them as far as the compiler knows. */
+static inline void integrate(hb_im_invoker *iv, double *acc, double d)
+{
+    const double *lv = iv->lv;
+    double ca = lv[V_CPU_ALLOC], cu = lv[V_CPU_USED], ma = lv[V_MEM_ALLOC], mu = lv[V_MEM_USED];
+    double ru = lv[V_RUNNING], qu = lv[V_QUEUED], ch = lv[V_CPU_HARV], cb = lv[V_CPU_BORR];
+    double mh = lv[V_MEM_HARV], mb = lv[V_MEM_BORR];
+    acc[V_CPU_ALLOC] += ca * d;
+    acc[V_CPU_USED] += cu * d;
+    acc[V_MEM_ALLOC] += ma * d;
+    acc[V_RUNNING] += ru * d;
+    acc[V_QUEUED] += qu * d;
+    acc[V_CPU_HARV] += ch * d;
+    acc[V_CPU_BORR] += cb * d;
+    acc[V_MEM_HARV] += mh * d;
+    acc[V_MEM_BORR] += mb * d;
+    double m1 = mu + iv->mem_slope * d;
+    acc[V_MEM_USED] += 0.5 * (mu + m1) * d;
+    iv->lv[V_MEM_USED] = m1;
+}
+
+/* Integrates the levels from lv_t0 to t across the edges of seconds. */
+static int lv_advance_edges(hb_im_invoker *iv, hb_time t)
 {
     while (iv->lv_t0 < t) {
         hb_time e = t < iv->lv_end ? t : iv->lv_end;
-        double d = (double)(e - iv->lv_t0);
-        double *acc = iv->bins[(size_t)iv->lv_sec & (iv->cap_bins - 1)];
-        for (int i = 0; i < NV; i++)
-            if (i != V_MEM_USED)
-                acc[i] += iv->lv[i] * d;
-        double m1 = iv->lv[V_MEM_USED] + iv->mem_slope * d;
-        acc[V_MEM_USED] += 0.5 * (iv->lv[V_MEM_USED] + m1) * d;
-        iv->lv[V_MEM_USED] = m1;
+        integrate(iv, iv->bins[(size_t)iv->lv_sec & (iv->cap_bins - 1)], (double)(e - iv->lv_t0));
         iv->lv_t0 = e;
         if (e == iv->lv_end) {
             iv->lv_sec++;
@@ -57,6 +73,19 @@ static int lv_advance(hb_im_invoker *iv, hb_time t)
                 return -1;
         }
     }
+    iv->acc = iv->bins[(size_t)iv->lv_sec & (iv->cap_bins - 1)];
+    return 0;
+}
+
+/* Integrates an invoker's levels from lv_t0 to t; most often both lie in one second. */
+static inline int lv_advance(hb_im_invoker *iv, hb_time t)
+{
+    if (t <= iv->lv_t0)
+        return 0;
+    if (t >= iv->lv_end)
+        return lv_advance_edges(iv, t);
+    integrate(iv, iv->acc, (double)(t - iv->lv_t0));
+    iv->lv_t0 = t;
     return 0;
 }
 
@@ -500,14 +529,9 @@ int hb_im_tick(hb_im_invoker *iv, hb_time now, hb_error *err)
         iv->samples = a;
         iv->cap_samples = n * 2;
     }
-    for (size_t i = 0; i < n; i++) {
-        hb_im_call *c = iv->run[i];
-        double cpu, mem;
-        int rc = m->ops->sample(m->ctx, c, now, &cpu, &mem, err);
-        if (rc)
-            return rc;
-        iv->samples[i] = (hb_usage_sample){c->inv, cpu, mem};
-    }
+    int rc = m->ops->sample(m->ctx, iv, now, iv->samples, err);
+    if (rc)
+        return rc;
     if (m->hooks.on_tick && m->hooks.tick_interval > 0)
         return m->hooks.on_tick(m->hooks.ctx, &iv->pub, iv->samples, n, err);
     return 0;

@@ -76,6 +76,7 @@ struct hb_im_invoker {
     hb_time lv_end;
     double (*bins)[HB_IM_NV];          /* integrals of the open seconds: a ring, second s at
                                           s & (cap_bins - 1), for s from m->bin0 */
+    double *acc;                       /* the ring's entry of second lv_sec */
     size_t cap_bins;
     hb_usage_sample *samples;
     size_t cap_samples;
@@ -96,9 +97,9 @@ typedef struct hb_im_ops {
     int (*begin)(void *ctx, hb_im_call *c, hb_error *err);
     /* its allocation changed (inv->alloc), cpu_changed when the CPU did */
     int (*resize)(void *ctx, hb_im_call *c, int cpu_changed, hb_error *err);
-    /* a monitor sample of a running call at `now`: cores, MB */
-    int (*sample)(void *ctx, hb_im_call *c, hb_time now, double *cpu, double *mem_mb,
-                  hb_error *err);
+    /* monitor samples at `now` of the invoker's running calls (iv->run[i] into out[i]: the call,
+     * its cores, its MB); one call per invoker, as the monitor reads them all at once */
+    int (*sample)(void *ctx, hb_im_invoker *iv, hb_time now, hb_usage_sample *out, hb_error *err);
     /* closes the backend's part of the call's accounting over [t0, t1] (may be NULL) */
     void (*seg)(void *ctx, hb_im_call *c, hb_time t0, hb_time t1);
     /* the call left the invoker's running set (may be NULL) */

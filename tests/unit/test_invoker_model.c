@@ -50,15 +50,14 @@ static int toy_resize(void *ctx, hb_im_call *c, int cpu_changed, hb_error *err)
     return 0;
 }
 
-static int toy_sample(void *ctx, hb_im_call *c, hb_time now, double *cpu, double *mem,
+static int toy_sample(void *ctx, hb_im_invoker *iv, hb_time now, hb_usage_sample *out,
                       hb_error *err)
 {
     (void)ctx;
-    (void)c;
     (void)now;
     (void)err;
-    *cpu = 0.5;
-    *mem = 100;
+    for (size_t i = 0; i < iv->n_run; i++)
+        out[i] = (hb_usage_sample){iv->run[i]->inv, 0.5, 100};
     return 0;
 }
 
@@ -85,12 +84,29 @@ static int on_usage(void *ctx, const hb_usage_row *row, hb_error *err)
     return 0;
 }
 
-static const hb_backend_hooks HOOKS = {.on_end = on_end, .on_usage = on_usage};
+static size_t g_tick_n;
+static int g_ticks;
+
+static int on_tick(void *ctx, hb_invoker *iv, const hb_usage_sample *smp, size_t n, hb_error *err)
+{
+    (void)ctx;
+    (void)iv;
+    (void)err;
+    g_ticks++;
+    g_tick_n = n;
+    for (size_t i = 0; i < n; i++)
+        ck_assert_double_eq(smp[i].mem_mb, 100);
+    return 0;
+}
+
+static const hb_backend_hooks HOOKS = {.on_end = on_end, .on_usage = on_usage, .on_tick = on_tick,
+                                       .tick_interval = 100 * HB_MS};
 
 static void toy_open(hb_im *m, int containers, hb_time keep_alive)
 {
     g_now = 0;
-    g_live = g_n_started = g_n_ended = g_resized = g_n_rows = 0;
+    g_live = g_n_started = g_n_ended = g_resized = g_n_rows = g_ticks = 0;
+    g_tick_n = 0;
     hb_im_config cfg = {
         .n_invokers = 1, .capacity = {2, 1000}, .n_funcs = 2, .containers = containers,
         .keep_alive = keep_alive, .usage_rows = 1, .hooks = &HOOKS, .ops = &TOY_OPS,
@@ -245,6 +261,26 @@ START_TEST(test_resize)
 }
 END_TEST
 
+/* A monitor tick samples every running call of an invoker, in start order, and runs the policy's
+ * hook; an invoker with none running is not sampled. */
+START_TEST(test_tick)
+{
+    hb_im m;
+    hb_error err = {0};
+    toy_open(&m, 0, 0);
+    ck_assert_int_eq(hb_im_tick_all(&m, 0, &err), 0);
+    ck_assert_int_eq(g_ticks, 0);
+    hb_invocation a = call(0, 0, 0.5, 100), b = call(1, 0, 0.5, 100);
+    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
+    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
+    ck_assert_int_eq(hb_im_tick_all(&m, 100 * HB_MS, &err), 0);
+    ck_assert_int_eq(g_ticks, 1);
+    ck_assert_int_eq((int)g_tick_n, 2);
+    ck_assert_ptr_eq(m.iv[0].samples[1].inv, &b);
+    hb_im_close(&m);
+}
+END_TEST
+
 /* Virtual containers: a call that succeeded leaves its container warm for the keep-alive; one
  * killed leaves none; an idle container is evicted when a cold one needs its memory. */
 START_TEST(test_containers)
@@ -290,4 +326,4 @@ START_TEST(test_containers)
 END_TEST
 
 HB_TEST_MAIN("invoker_model", test_admission_fifo, test_admission_by_reserve, test_reject_never_fits, test_usage_rows_exact,
-             test_resize, test_containers)
+             test_resize, test_tick, test_containers)

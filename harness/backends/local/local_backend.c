@@ -212,23 +212,25 @@ static int lb_resize(void *ctx, hb_im_call *mc, int cpu_changed, hb_error *err)
                               (unsigned long long)mc->inv->index) : 0;
 }
 
-/* A monitor sample: the reading of the call's group, integrated since the last one. */
-static int lb_sample(void *ctx, hb_im_call *mc, hb_time now, double *cpu, double *mem_mb,
+/* Monitor samples: the reading of each call's group, integrated since the last one. */
+static int lb_sample(void *ctx, hb_im_invoker *iv, hb_time now, hb_usage_sample *out,
                      hb_error *err)
 {
-    (void)now;                         /* the reading has its own wall time */
+    (void)now;                         /* each reading has its own wall time */
     lb *b = ctx;
-    lb_call *c = (lb_call *)mc;
-    hb_exec_usage u;
-    int rc = hb_exec_usage_read(b->ex, c->x, &u, err);
-    if (rc)
-        return hb_error_wrap(err, "local backend: reading the usage of call %llu",
-                             (unsigned long long)mc->inv->index);
-    if (take_reading(c, u.t, u.cpu_ns, u.mem_mb, cpu))
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    if (u.mem_peak_mb > c->m.peak_mem)
-        c->m.peak_mem = u.mem_peak_mb;
-    *mem_mb = u.mem_mb;
+    for (size_t i = 0; i < iv->n_run; i++) {
+        lb_call *c = (lb_call *)iv->run[i];
+        hb_exec_usage u;
+        double cores;
+        if (hb_exec_usage_read(b->ex, c->x, &u, err))
+            return hb_error_wrap(err, "local backend: reading the usage of call %llu",
+                                 (unsigned long long)c->m.inv->index);
+        if (take_reading(c, u.t, u.cpu_ns, u.mem_mb, &cores))
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        if (u.mem_peak_mb > c->m.peak_mem)
+            c->m.peak_mem = u.mem_peak_mb;
+        out[i] = (hb_usage_sample){c->m.inv, cores, u.mem_mb};
+    }
     return 0;
 }
 

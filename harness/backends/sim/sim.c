@@ -565,23 +565,24 @@ static int sim_resize(void *ctx, hb_im_call *mc, int cpu_changed, hb_error *err)
     return 0;
 }
 
-static int sim_sample(void *ctx, hb_im_call *mc, hb_time now, double *cpu_out, double *mem_out,
+static int sim_sample(void *ctx, hb_im_invoker *iv, hb_time now, hb_usage_sample *out,
                       hb_error *err)
 {
     (void)ctx;
     (void)err;
-    sim_call *c = sc(mc);
-    double cpu = 0;
-    if (c->m.phase == PH_RUN) {
-        double left = c->work_left - c->m.rate * (double)(now - c->m.seg_t0);
-        double done = c->tl ? c->done_prev + (c->phase_work - left) : c->work_total - left;
-        hb_time dt = now - c->tick_t;
-        cpu = dt > 0 ? (done - c->tick_done) / (double)dt : c->m.rate;
-        c->tick_done = done;
-        c->tick_t = now;
+    for (size_t i = 0; i < iv->n_run; i++) {
+        sim_call *c = sc(iv->run[i]);
+        double cpu = 0;
+        if (c->m.phase == PH_RUN) {
+            double left = c->work_left - c->m.rate * (double)(now - c->m.seg_t0);
+            double done = c->tl ? c->done_prev + (c->phase_work - left) : c->work_total - left;
+            hb_time dt = now - c->tick_t;
+            cpu = dt > 0 ? (done - c->tick_done) / (double)dt : c->m.rate;
+            c->tick_done = done;
+            c->tick_t = now;
+        }
+        out[i] = (hb_usage_sample){c->m.inv, cpu < 0 ? 0 : cpu, mem_at(c, now)};
     }
-    *cpu_out = cpu < 0 ? 0 : cpu;
-    *mem_out = mem_at(c, now);
     return 0;
 }
 
