@@ -516,24 +516,14 @@ int hb_im_end(hb_im_call *c, hb_time end, hb_outcome outcome, double mem_now, hb
 
 /* ---- monitor samples ---- */
 
-int hb_im_tick(hb_im_invoker *iv, hb_time now, hb_error *err)
+int hb_im_samples_grow(hb_im_invoker *iv, hb_error *err)
 {
-    hb_im *m = iv->m;
     size_t n = iv->n_run;
-    if (n == 0)
-        return 0;
-    if (n > iv->cap_samples) {
-        hb_usage_sample *a = realloc(iv->samples, n * 2 * sizeof *a);
-        if (!a)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        iv->samples = a;
-        iv->cap_samples = n * 2;
-    }
-    int rc = m->ops->sample(m->ctx, iv, now, iv->samples, err);
-    if (rc)
-        return rc;
-    if (m->hooks.on_tick && m->hooks.tick_interval > 0)
-        return m->hooks.on_tick(m->hooks.ctx, &iv->pub, iv->samples, n, err);
+    hb_usage_sample *a = realloc(iv->samples, n * 2 * sizeof *a);
+    if (!a)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    iv->samples = a;
+    iv->cap_samples = n * 2;
     return 0;
 }
 
