@@ -648,8 +648,9 @@ static void sim_close(void *state)
     if (!s)
         return;
     timer_heap_free(&s->heap);         /* first: it touches the timers inside calls */
+    int n = s->m.n;
     hb_im_close(&s->m);                /* the calls it holds go to the free list */
-    for (int i = 0; s->x && i < s->m.n; i++) {
+    for (int i = 0; s->x && i < n; i++) {
         sim_inv *x = &s->x[i];
         free(x->caps);
         free(x->weights);
