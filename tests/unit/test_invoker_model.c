@@ -128,6 +128,12 @@ static hb_invocation call(uint64_t index, int func, double cpu, double mem)
 
 static hb_im_call *im_call(hb_invocation *inv) { return inv->backend_data; }
 
+static void submit(hb_im *m, hb_invocation *inv)
+{
+    hb_error err = {0};
+    ck_assert_int_eq(hb_im_submit(m, inv, &err), 0);
+}
+
 /* ---- the tests ---- */
 
 /* A call waits while the one ahead of it does not fit, even if it would fit itself (FIFO), and
@@ -138,9 +144,9 @@ START_TEST(test_admission_fifo)
     hb_error err = {0};
     toy_open(&m, 0, 0);
     hb_invocation a = call(0, 0, 1.5, 100), b = call(1, 0, 1, 100), c = call(2, 0, 0.2, 100);
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &c, &err), 0);
+    submit(&m, &a);
+    submit(&m, &b);
+    submit(&m, &c);
     ck_assert_int_eq(g_n_started, 1);
     ck_assert_int_eq((int)m.iv[0].n_queued, 2);
     g_now = 2 * HB_SEC;
@@ -164,13 +170,12 @@ END_TEST
 START_TEST(test_admission_by_reserve)
 {
     hb_im m;
-    hb_error err = {0};
     toy_open(&m, 0, 0);
     hb_invocation a = call(0, 0, 0.5, 100), b = call(1, 0, 0.5, 100);
     a.reserve.cpu = 1.5;
     b.reserve.cpu = 1;
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
+    submit(&m, &a);
+    submit(&m, &b);
     ck_assert_int_eq(g_n_started, 1);          /* 1.5 + 1 reserved > 2 cores, though 0.5 + 0.5 fit */
     ck_assert_int_eq((int)m.iv[0].n_queued, 1);
     hb_im_close(&m);
@@ -181,11 +186,10 @@ END_TEST
 START_TEST(test_reject_never_fits)
 {
     hb_im m;
-    hb_error err = {0};
     toy_open(&m, 0, 0);
     g_now = 5 * HB_SEC;
     hb_invocation a = call(0, 0, 3, 100);
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
+    submit(&m, &a);
     ck_assert_int_eq(a.outcome, HB_ERROR);
     ck_assert_int_eq(a.end, 5 * HB_SEC);
     ck_assert_int_eq(g_n_ended, 1);
@@ -204,8 +208,8 @@ START_TEST(test_usage_rows_exact)
     toy_open(&m, 0, 0);
     g_now = HB_SEC / 2;
     hb_invocation a = call(0, 0, 1.5, 200), b = call(1, 0, 1, 100);
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);      /* queued: 1.5 + 1 > 2 cores */
+    submit(&m, &a);
+    submit(&m, &b);      /* queued: 1.5 + 1 > 2 cores */
     hb_im_running(im_call(&a), HB_SEC / 2);
     /* a reading of 0.8 cores over [0.5 s, 2.5 s] */
     ck_assert_int_eq(hb_im_usage_add(&m.iv[0], HB_IM_CPU_USED, HB_SEC / 2, 5 * HB_SEC / 2, 0.8), 0);
@@ -239,8 +243,8 @@ START_TEST(test_resize)
     toy_open(&m, 0, 0);
     hb_invocation a = call(0, 0, 1, 400), b = call(1, 0, 0.5, 100);
     a.cpu_hard = 1;
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
+    submit(&m, &a);
+    submit(&m, &b);
     hb_im_running(im_call(&a), 0);
     hb_invoker *iv = &m.iv[0].pub;
     g_now = HB_SEC;
@@ -271,8 +275,8 @@ START_TEST(test_tick)
     ck_assert_int_eq(hb_im_tick_all(&m, 0, &err), 0);
     ck_assert_int_eq(g_ticks, 0);
     hb_invocation a = call(0, 0, 0.5, 100), b = call(1, 0, 0.5, 100);
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
+    submit(&m, &a);
+    submit(&m, &b);
     ck_assert_int_eq(hb_im_tick_all(&m, 100 * HB_MS, &err), 0);
     ck_assert_int_eq(g_ticks, 1);
     ck_assert_int_eq((int)g_tick_n, 2);
@@ -289,7 +293,7 @@ START_TEST(test_containers)
     hb_error err = {0};
     toy_open(&m, 1, 10 * HB_SEC);
     hb_invocation a = call(0, 0, 1, 600);
-    ck_assert_int_eq(hb_im_submit(&m, &a, &err), 0);
+    submit(&m, &a);
     ck_assert_int_eq(a.cold_start, 1);
     g_now = HB_SEC;
     ck_assert_int_eq(hb_im_end(im_call(&a), g_now, HB_SUCCESS, 0, &err), 0);
@@ -297,20 +301,20 @@ START_TEST(test_containers)
 
     g_now = 5 * HB_SEC;                         /* within its keep-alive: warm */
     hb_invocation b = call(1, 0, 1, 600);
-    ck_assert_int_eq(hb_im_submit(&m, &b, &err), 0);
+    submit(&m, &b);
     ck_assert_int_eq(b.cold_start, 0);
     g_now = 6 * HB_SEC;
     ck_assert_int_eq(hb_im_end(im_call(&b), g_now, HB_OOM, 0, &err), 0);
     ck_assert_double_eq(m.iv[0].idle_mem, 0); /* killed: its container is gone */
 
     hb_invocation c = call(2, 0, 1, 600);
-    ck_assert_int_eq(hb_im_submit(&m, &c, &err), 0);
+    submit(&m, &c);
     ck_assert_int_eq(c.cold_start, 1);
     g_now = 7 * HB_SEC;
     ck_assert_int_eq(hb_im_end(im_call(&c), g_now, HB_SUCCESS, 0, &err), 0);
     /* another function's cold container needs 600 of the 1000 MB: the idle one is evicted */
     hb_invocation d = call(3, 1, 1, 600);
-    ck_assert_int_eq(hb_im_submit(&m, &d, &err), 0);
+    submit(&m, &d);
     ck_assert_int_eq(d.cold_start, 1);
     ck_assert_double_eq(m.iv[0].idle_mem, 0);
     g_now = 8 * HB_SEC;
@@ -318,7 +322,7 @@ START_TEST(test_containers)
 
     g_now = 18 * HB_SEC;                        /* past its keep-alive: cold */
     hb_invocation e = call(4, 1, 1, 100);
-    ck_assert_int_eq(hb_im_submit(&m, &e, &err), 0);
+    submit(&m, &e);
     ck_assert_int_eq(e.cold_start, 1);
     hb_im_close(&m);
     ck_assert_int_eq(g_live, 0);
