@@ -1,0 +1,234 @@
+#!/bin/sh
+# End-to-end: the Libra fork's Redis side channel (issue 18 B). A real redis-server (loopback, a
+# random free port, a temporary directory, no persistence, a password and db 3) is started and
+# stopped by its PID on every exit path; `harvestbench serve --flavor libra-fork --redis` plays the
+# fork's invoker towards it; `run --backend openwhisk` with flavor = libra-fork and `redis` writes
+# the libra policy's predictions and reads back the trajectories and pools. Checks: the hashes
+# hold what the fork's formats say, every activation has its trajectory, the predictions written
+# are the policy's, the records' allocations are what serve applied; an unreachable Redis or a
+# wrong password stops a run at start (exit 2); a Redis restarted mid-run loses no call: a short
+# outage is retried through, a long one ends the calls it holds up as `error` with the reason.
+. tests/e2e/lib.sh
+
+REDIS_PID=""
+SERVE_PID=""
+RUN_PID=""
+cleanup() {
+    [ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null
+    [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+if ! command -v redis-server > /dev/null 2>&1 || ! command -v redis-cli > /dev/null 2>&1; then
+    bad "redis-server and redis-cli are installed" "missing: run scripts/deps.sh (Debian redis-server)"
+    finish
+    exit 1
+fi
+
+PW="hbredis$$pw"
+printf '%s\n' "$PW" > "$TMP/redis.pw"
+DB=3
+RDIR="$TMP/redis"
+mkdir -p "$RDIR"
+R() { redis-cli -h 127.0.0.1 -p "$RPORT" -a "$PW" --no-auth-warning -n "$DB" "$@"; }
+
+# start_redis [PORT]: on that port, else on a random free one (retried if taken); sets RPORT
+start_redis() {
+    want=${1:-}
+    tries=0
+    while [ $tries -lt 20 ]; do
+        tries=$((tries + 1))
+        RPORT=${want:-$(awk -v s="$$$tries" 'BEGIN { srand(s + systime()); print 20000 + int(rand() * 40000) }')}
+        redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$RDIR" --save '' --appendonly no \
+            --daemonize no --requirepass "$PW" > "$TMP/redis-$RPORT.log" 2>&1 &
+        REDIS_PID=$!
+        i=0
+        while [ $i -lt 100 ]; do
+            kill -0 "$REDIS_PID" 2>/dev/null || break
+            [ "$(R ping 2>/dev/null)" = PONG ] && return 0
+            sleep 0.05; i=$((i + 1))
+        done
+        kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; REDIS_PID=""
+        [ -n "$want" ] && sleep 0.2          # the same port again: give it a moment
+    done
+    return 1
+}
+stop_redis() { kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; REDIS_PID=""; }
+
+start_serve() {
+    name=$1; shift
+    PROPS="$TMP/$name.props"
+    "$HB" serve --port 0 --props "$PROPS" --flavor libra-fork "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+    SERVE_PID=$!
+    i=0
+    while [ $i -lt 200 ] && ! grep -q '^listening on' "$TMP/$name.out" 2>/dev/null; do
+        sleep 0.05; i=$((i + 1))
+    done
+    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/$name.out")
+}
+stop_serve() { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=""; }
+col() {  # col FILE NAME: the values of one column of a CSV with a header
+    awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' "$1"
+}
+
+WL="build/workloads"
+if [ ! -x "$WL/ms" ]; then
+    echo "note: $WL has no workloads; deploying stand-in scripts"
+    WL="$TMP/standin"
+    mkdir -p "$WL"
+    for f in dh eg ip vp ir knn alu ms gd dv; do
+        printf '#!/bin/sh\necho "{\\"function\\":\\"%s\\",\\"params\\":$1}"\n' "$f" > "$WL/$f"
+        chmod +x "$WL/$f"
+    done
+fi
+
+check "redis-server starts on a free loopback port" start_redis
+RARGS="--redis 127.0.0.1:$RPORT --redis-db $DB --redis-password-file $TMP/redis.pw"
+CONF=configs/openwhisk-local.ini
+SET="--set backend.openwhisk.flavor=libra-fork --set backend.openwhisk.redis=127.0.0.1:$RPORT
+     --set backend.openwhisk.redis_db=$DB --set backend.openwhisk.redis_password_file=$TMP/redis.pw
+     --set trace.minutes=1 --policy libra"
+
+# ---- usage and start errors ----
+"$HB" serve --port 0 --redis "127.0.0.1:$RPORT" > "$TMP/u1.log" 2>&1
+check "serve --redis without --flavor libra-fork: exit 2" test $? -eq 2
+check "... saying so" grep -q "needs --flavor libra-fork" "$TMP/u1.log"
+"$HB" serve --port 0 --flavor libra-fork --redis 127.0.0.1:1 --props "$TMP/u2.props" > "$TMP/u2.log" 2>&1
+check "serve with Redis unreachable: exit 2" test $? -eq 2
+check "... a clear error" grep -q "redis 127.0.0.1:1 db 0: cannot connect" "$TMP/u2.log"
+printf 'not-the-password\n' > "$TMP/wrong.pw"
+"$HB" serve --port 0 --flavor libra-fork --redis "127.0.0.1:$RPORT" --redis-password-file "$TMP/wrong.pw" \
+    --props "$TMP/u3.props" > "$TMP/u3.log" 2>&1
+check "serve with a wrong Redis password: exit 2" test $? -eq 2
+check "... saying AUTH was refused, not showing the password" sh -c "grep -q 'AUTH (password not shown) refused' '$TMP/u3.log' && ! grep -q not-the-password '$TMP/u3.log'"
+
+start_serve fork $RARGS
+check "serve --flavor libra-fork --redis listens" test -n "$PORT"
+export WSK_CONFIG_FILE="$PROPS"
+"$HB" deploy "$CONF" --flavor libra-fork --workloads "$WL" --quiet > "$TMP/deploy.log" 2>&1
+check "deploy --flavor libra-fork exits 0" test $? -eq 0
+
+# shellcheck disable=SC2086
+"$HB" run "$CONF" --backend openwhisk --out "$TMP/down" $SET --set backend.openwhisk.redis=127.0.0.1:1 \
+    --quiet > "$TMP/down.log" 2>&1
+check "run with Redis unreachable: exit 2" test $? -eq 2
+check "... a clear error naming the setting" grep -q "redis 127.0.0.1:1 db $DB: cannot connect" "$TMP/down.log"
+check "... nothing marked complete" sh -c "! grep -qs '\"complete\"' '$TMP/down/manifest.json'"
+# shellcheck disable=SC2086
+"$HB" run "$CONF" --backend openwhisk --out "$TMP/wrongpw" $SET \
+    --set "backend.openwhisk.redis_password_file=$TMP/wrong.pw" --quiet > "$TMP/wrongpw.log" 2>&1
+check "run with a wrong Redis password: exit 2" test $? -eq 2
+check "... AUTH refused, the password not shown" sh -c "grep -q 'AUTH (password not shown) refused' '$TMP/wrongpw.log' && ! grep -q not-the-password '$TMP/wrongpw.log'"
+# shellcheck disable=SC2086
+"$HB" run "$CONF" --backend openwhisk --out "$TMP/stockr" $SET --set backend.openwhisk.flavor=stock \
+    --quiet > "$TMP/stockr.log" 2>&1
+check "redis with flavor stock: exit 2" test $? -eq 2
+
+# ---- the round trip ----
+# shellcheck disable=SC2086
+"$HB" run "$CONF" --backend openwhisk --out "$TMP/rt" $SET --set backend.openwhisk.redis_sample_ms=20 \
+    > "$TMP/rt.log" 2>&1
+check "run --backend openwhisk with the fork's Redis channel exits 0" test $? -eq 0
+f="$TMP/rt/libra/seed-1/invocations.csv"
+n=$(tail -n +2 "$f" | wc -l)
+check "30 calls, each once" test "$(tail -n +2 "$f" | cut -d, -f1 | sort -n | uniq | wc -l)" -eq 30 -a "$n" -eq 30
+check "every call succeeded" test "$(col "$f" outcome | grep -c '^success$')" -eq 30
+missing=0
+for id in $(col "$f" activation_id); do
+    [ "$(R hexists invocations "$id")" = 1 ] || missing=$((missing + 1))
+done
+check "every activation has a trajectory in invocations ($missing missing)" test "$missing" -eq 0
+check "... and only those" test "$(R hlen invocations)" -eq 30
+badfmt=0
+for id in $(col "$f" activation_id); do
+    R hget invocations "$id" | grep -Eq '^[01];-?[0-9]+ -?[0-9]+;[0-9]+ [0-9]+;([0-9a-f]+:-?[0-9]+( [0-9a-f]+:-?[0-9]+)*)?;([0-9a-f]+:-?[0-9]+( [0-9a-f]+:-?[0-9]+)*)?$' \
+        || badfmt=$((badfmt + 1))
+done
+check "trajectories in the fork's format ($badfmt not)" test "$badfmt" -eq 0
+# the records' allocation is what serve applied: the user configuration + the trajectory's deltas
+mism=$(tail -n +2 "$f" | while IFS=, read -r idx id fn rest; do
+    row=$(awk -F, -v id="$id" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+            $2 == id { print $h["user_cpu"], $h["user_mem_mb"], $h["alloc_cpu"], $h["alloc_mem_mb"] }' "$f")
+    set -- $row
+    d=$(R hget invocations "$id" | cut -d';' -f2)
+    echo "$1 $2 $3 $4 $d" | awk '{ uc = $1 == int($1) ? $1 : int($1) + 1; um = int(($2 + 127) / 128) * 128;
+        if ($3 != uc + $6 || $4 != um + $5) print "mismatch" }'
+done | wc -l)
+check "records' allocations = user + the trajectory's deltas ($mism mismatches)" test "$mism" -eq 0
+# (this configuration's CPU predictions are never below the user's: memory is what is harvested)
+harvested=$(col "$f" harvested_mem_mb_s | awk '{ s += $1 } END { print s + 0 }')
+check "libra harvested memory (from the fork's deltas: $harvested MB-s)" awk -v x="$harvested" 'BEGIN { exit !(x > 0) }'
+# the predictions written are the policy's: the last call of each function left its own
+pbad=0
+for fn in $(col "$f" function | sort -u); do
+    last=$(awk -F, -v fn="$fn" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+            $h["function"] == fn { l = $h["pred_cpu"] " " $h["pred_mem_mb"] " " $h["pred_duration_ms"] " " $h["user_cpu"] " " $h["user_mem_mb"] }
+            END { print l }' "$f")
+    set -- $last
+    enc=$(echo "$1 $2" | awk '{ c = ($1 == int($1)) ? $1 : int($1) + 1; m = int(($2 + 127) / 128);
+        if (c < 1) c = 1; if (c > 8) c = 8; if (m < 1) m = 1; if (m > 8) m = 8; print (c - 1) * 8 + m }')
+    uc=$(echo "$4" | awk '{ print ($1 == int($1)) ? $1 : int($1) + 1 }')
+    um=$(echo "$5" | awk '{ print int(($1 + 127) / 128) * 128 }')
+    action="hb-$fn-c$uc-m$um"
+    got=$(R hget predict_peak "$action")
+    gotd=$(R hget predict_duration "$action")
+    wantd=$(echo "$3" | awk '{ print int($1) }')
+    if [ "$got" != "$enc" ] || [ "$gotd" != "$wantd" ]; then
+        pbad=$((pbad + 1)); echo "note: $action: predict_peak $got (policy $enc), predict_duration $gotd (policy $wantd)"
+    fi
+done
+check "predict_peak and predict_duration hold the policy's last prediction of each function ($pbad differ)" test "$pbad" -eq 0
+check "the pools are published (invoker0)" test -n "$(R hget invoker0 memory_summary)"
+p0=$(R hget invoker0 cpu_summary)
+check "invoker0 cpu_summary in the fork's format ('$p0')" sh -c "echo '$p0' | grep -Eq '^(None|[0-9a-f]+:[0-9]+;[0-9]+;[0-9]+(,[0-9a-f]+:[0-9]+;[0-9]+;[0-9]+)*)$'"
+u="$TMP/rt/libra/seed-1/usage.csv"
+hmax=$(col "$u" mem_harvested_mb | sort -g | tail -n 1)
+check "pool samples reach the usage timeline (max mem_harvested_mb $hmax)" awk -v x="$hmax" 'BEGIN { exit !(x > 0) }'
+check "the closing line counts the trajectories" grep -q "30 trajectories read, 0 calls without one" "$TMP/rt.log"
+leak=$(grep -rlF -- "$PW" "$TMP/rt" "$TMP/rt.log" "$TMP/fork.out" "$TMP/fork.err" 2>/dev/null | wc -l)
+check "the Redis password is in no result and no output" test "$leak" -eq 0
+"$HB" compare "$TMP/rt" --no-plots > "$TMP/compare.log" 2>&1
+check "compare works on the result" test $? -eq 0
+
+# ---- Redis restarted mid-run: nothing without an outcome ----
+# a short outage (0.5 s) inside redis_timeout_ms: retried through, every call succeeds; then a long
+# one (4 s) beyond it: the calls it holds up end as `error` saying why; later ones succeed again
+# shellcheck disable=SC2086
+"$HB" run "$CONF" --backend openwhisk --out "$TMP/restart" $SET --set backend.openwhisk.redis_timeout_ms=1500 \
+    --set trace.minutes=2 --set trace.per_minute=6 > "$TMP/restart.log" 2>&1 &
+RUN_PID=$!
+sleep 1.5
+stop_redis
+sleep 0.5
+check "redis-server restarts on the same port (short outage)" start_redis "$RPORT"
+sleep 3.5
+stop_redis
+sleep 4
+check "redis-server restarts on the same port (long outage)" start_redis "$RPORT"
+wait "$RUN_PID"
+rc=$?
+RUN_PID=""
+check "a run through Redis restarts exits 0 (exit $rc)" test $rc -eq 0
+f="$TMP/restart/libra/seed-1/invocations.csv"
+n=$(tail -n +2 "$f" | cut -d, -f1 | sort -n | uniq | wc -l)
+check "restarts: 120 calls, each once ($n)" test "$n" -eq 120 -a "$(tail -n +2 "$f" | wc -l)" -eq 120
+ok_n=$(col "$f" outcome | grep -c '^success$')
+err_n=$(grep -c ',error,.*prediction not written to Redis' "$f")
+echo "note: through the restarts: $ok_n succeeded, $err_n ended as error (the long outage)"
+# every call has an outcome (calls of the workloads may time out on a loaded machine: an outcome too)
+check "restarts: every call has an outcome" test "$(col "$f" outcome | grep -cE '^(success|timeout|oom|error)$')" -eq 120
+check "restarts: an error always says why" test "$(awk -F, 'NR > 1 && $14 == "error" && $NF == ""' "$f" | wc -l)" -eq 0
+check "restarts: the long outage failed some calls, as error saying the prediction was not written" test "$err_n" -gt 0
+check "restarts: the short outage was retried through (no such error before the long one)" \
+    test "$(awk -F, 'NR > 1 && /prediction not written/ && $6 < 4' "$f" | wc -l)" -eq 0
+check "restarts: the last calls succeeded" test "$(tail -n +2 "$f" | sort -t, -k6,6g | tail -n 5 | grep -c ',success,')" -eq 5
+check "restarts: the run counted the failed writes" grep -q "failed attempts" "$TMP/restart.log"
+stop_serve
+check "serve's closing line counts the Redis side" grep -q "redis 127.0.0.1:$RPORT db $DB: .* calls" "$TMP/fork.err"
+stop_redis
+
+finish
