@@ -112,6 +112,44 @@ export WSK_CONFIG_FILE="$PROPS"
 "$HB" deploy "$CONF" --flavor libra-fork --workloads "$WL" --quiet > "$TMP/deploy.log" 2>&1
 check "deploy --flavor libra-fork exits 0" test $? -eq 0
 
+# ---- serve plays the fork's invoker: a lender and a borrower, by hand ----
+KEY=$(sed -n 's/^AUTH=//p' "$PROPS")
+put() {  # put NAME ENCODED SLEEP_S: a script action with limits.memory ENCODED
+    curl -s -o /dev/null -w '%{http_code}' -u "$KEY" -X PUT -H 'Content-Type: application/json' \
+        -d "{\"exec\":{\"kind\":\"blackbox\",\"image\":\"openwhisk/dockerskeleton\",\"code\":\"#!/bin/sh\\nsleep $3\\necho {}\\n\"},\"limits\":{\"memory\":$2}}" \
+        "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/$1"
+}
+invoke() { curl -s -u "$KEY" -X POST "http://127.0.0.1:$PORT/api/v1/namespaces/_/actions/$1" | sed -n 's/.*"activationId":"\([0-9a-f]*\)".*/\1/p'; }
+check "a lender action (user 3 cores, 512 MB: encoded 20)" test "$(put lender 20 3)" = 200
+check "a borrower action (user 1 core, 256 MB: encoded 2)" test "$(put borrower 2 1)" = 200
+R hset predict_peak lender 2 > /dev/null; R hset predict_duration lender 60000 > /dev/null     # 1 core, 256 MB
+R hset predict_peak borrower 20 > /dev/null; R hset predict_duration borrower 1000 > /dev/null  # 3 cores, 512 MB
+L=$(invoke lender)
+i=0; while [ $i -lt 40 ] && ! R hget invoker0 cpu_summary | grep -q "^$L:2;"; do sleep 0.05; i=$((i + 1)); done
+pool=$(R hget invoker0 memory_summary)
+check "the lender's harvest is published in invoker0 ($pool)" sh -c "echo '$pool' | grep -Eq '^$L:2;[0-9]+;[0-9]+$'"
+s0=$(echo "$pool" | cut -d';' -f2); e0=$(echo "$pool" | cut -d';' -f3)
+check "... over its predicted window (end - start = 60000 ms)" test $((e0 - s0)) -eq 60000
+B=$(invoke borrower)
+i=0; while [ $i -lt 15 ] && [ "$(R hget invoker0 cpu_summary)" != None ]; do sleep 0.05; i=$((i + 1)); done
+check "the pool is empty while both run (all lent)" test "$(R hget invoker0 cpu_summary)" = None
+i=0; while [ $i -lt 100 ] && [ "$(R hexists invocations "$B")" != 1 ]; do sleep 0.05; i=$((i + 1)); done
+check "the borrower's trajectory: borrowed 256 MB and 2 cores from the lender" test "$(R hget invocations "$B")" = "0;256 2;0 0;$L:256;$L:2"
+i=0; while [ $i -lt 15 ] && ! R hget invoker0 cpu_summary | grep -q "^$L:2;"; do sleep 0.05; i=$((i + 1)); done
+back=$(R hget invoker0 cpu_summary)
+check "the loan went back to the lender's pool entry, until its predicted end ($back)" \
+    sh -c "echo '$back' | grep -Eq '^$L:2;[0-9]+;$e0$'"
+i=0; while [ $i -lt 100 ] && [ "$(R hexists invocations "$L")" != 1 ]; do sleep 0.05; i=$((i + 1)); done
+lt=$(R hget invocations "$L")
+check "the lender's trajectory: harvested 256 MB and 2 cores, lent them to the borrower ($lt)" \
+    sh -c "echo '$lt' | grep -Eq '^0;-256 -2;[0-9]+ [0-9]+;$B:-256;$B:-2$'"
+check "the activation record keeps the action's encoded limit" sh -c "curl -s -u '$KEY' 'http://127.0.0.1:$PORT/api/v1/namespaces/_/activations/$B' | grep -q '\"memory\":2'"
+R hset predict_peak lender 99 > /dev/null
+X=$(invoke lender)
+i=0; while [ $i -lt 100 ] && [ "$(R hexists invocations "$X")" != 1 ]; do sleep 0.05; i=$((i + 1)); done
+check "a malformed prediction is the fork's 'none': the user allocation" test "$(R hget invocations "$X")" = "0;0 0;0 0;;"
+R del predict_peak predict_duration invocations > /dev/null
+
 # shellcheck disable=SC2086
 "$HB" run "$CONF" --backend openwhisk --out "$TMP/down" $SET --set backend.openwhisk.redis=127.0.0.1:1 \
     --quiet > "$TMP/down.log" 2>&1
@@ -149,6 +187,15 @@ for id in $(col "$f" activation_id); do
         || badfmt=$((badfmt + 1))
 done
 check "trajectories in the fork's format ($badfmt not)" test "$badfmt" -eq 0
+# every loan is in both trajectories: "L:+x" in the borrower's, "B:-x" in the lender's
+R hgetall invocations > "$TMP/traj.txt"
+loans=$(awk 'NR % 2 == 1 { id = $0; next }
+    { split($0, f, ";"); for (d = 4; d <= 5; d++) { n = split(f[d], it, " ");
+        for (i = 1; i <= n; i++) { split(it[i], kv, ":"); if (kv[2] > 0) { b[d "," id "," kv[1]] += kv[2]; nb++ }
+                                   else l[d "," kv[1] "," id] -= kv[2] } } }
+    END { bad = 0; for (k in b) if (b[k] != l[k]) bad++; for (k in l) if (b[k] != l[k]) bad++; print nb + 0, bad }' "$TMP/traj.txt")
+echo "note: loans in the round trip: ${loans% *}"
+check "every loan is in the lender's and the borrower's trajectory (${loans#* } not)" test "${loans#* }" -eq 0
 # the records' allocation is what serve applied: the user configuration + the trajectory's deltas
 mism=$(tail -n +2 "$f" | while IFS=, read -r idx id fn rest; do
     row=$(awk -F, -v id="$id" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
