@@ -246,7 +246,7 @@ check "compare works on the result" test $? -eq 0
 # beyond it: the calls it holds up end as `error` saying why; later ones succeed again
 # shellcheck disable=SC2086
 "$HB" run "$CONF" --backend openwhisk --out "$TMP/restart" $SET --set backend.openwhisk.redis_timeout_ms=1500 \
-    --set trace.minutes=3 --set trace.per_minute=6 > "$TMP/restart.log" 2>&1 &
+    --set trace.minutes=3 > "$TMP/restart.log" 2>&1 &
 RUN_PID=$!
 sleep 2.5
 stop_redis
@@ -262,12 +262,13 @@ RUN_PID=""
 check "a run through Redis restarts exits 0 (exit $rc)" test $rc -eq 0
 f="$TMP/restart/libra/seed-1/invocations.csv"
 n=$(tail -n +2 "$f" | cut -d, -f1 | sort -n | uniq | wc -l)
-check "restarts: 180 calls, each once ($n)" test "$n" -eq 180 -a "$(tail -n +2 "$f" | wc -l)" -eq 180
+check "restarts: 90 calls, each once ($n)" test "$n" -eq 90 -a "$(tail -n +2 "$f" | wc -l)" -eq 90
 ok_n=$(col "$f" outcome | grep -c '^success$')
 err_n=$(grep -c ',error,.*prediction not written to Redis' "$f")
 echo "note: through the restarts: $ok_n succeeded, $err_n ended as error (the long outage)"
-# every call has an outcome (calls of the workloads may time out on a loaded machine: an outcome too)
-check "restarts: every call has an outcome" test "$(col "$f" outcome | grep -cE '^(success|timeout|oom|error)$')" -eq 180
+# every call has an outcome (on a loaded machine a call may also time out, or its record come too
+# late and the call end as lost: outcomes too)
+check "restarts: every call has an outcome" test "$(col "$f" outcome | grep -cE '^(success|timeout|oom|error|lost)$')" -eq 90
 check "restarts: an error always says why" test "$(awk -F, 'NR > 1 && $14 == "error" && $NF == ""' "$f" | wc -l)" -eq 0
 check "restarts: the long outage failed some calls, as error saying the prediction was not written" test "$err_n" -gt 0
 # the run's clock starts after the shell's: the failed calls are compared with each other, not with

@@ -481,9 +481,11 @@ static int request(ow_be *b, ow_call *c)
         hb_error e;
         if (ow_libra_predict(b->libra, c->var->name, c->inv, &e)) {
             c->t_add = c->redis_first; /* the call arrived with its first attempt */
-            double wait = c->backoff_ms * jitter(c);
+            /* backoff, the last attempt at the deadline itself */
+            double left_ms = hb_time_ms(c->redis_first + b->opt.redis_timeout_ms * HB_MS - now);
+            double wait = fmin(c->backoff_ms * jitter(c), left_ms);
             c->attempts++;
-            if (now + (hb_time)llround(wait * 1e3) - c->redis_first <= b->opt.redis_timeout_ms * HB_MS) {
+            if (wait > 0) {
                 c->backoff_ms = fmin(c->backoff_ms * 2, 1000);
                 return schedule(b, c, wait);
             }
