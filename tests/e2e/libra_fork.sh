@@ -279,7 +279,12 @@ check "restarts: the short outage was retried through (the failed calls span $sp
     awk -v x="$span" 'BEGIN { exit !(x <= 4) }'
 check "restarts: the last calls succeeded" test "$(tail -n +2 "$f" | sort -t, -k6,6g | tail -n 5 | grep -c ',success,')" -eq 5
 check "restarts: the run counted the failed writes" grep -q "failed attempts" "$TMP/restart.log"
-stop_serve
+kill "$SERVE_PID" 2>/dev/null
+wait "$SERVE_PID"
+rc=$?
+SERVE_PID=""
+check "serve exits 0 after SIGTERM (exit $rc; a sanitizer's report would change it)" test $rc -eq 0
+check "... and reports nothing from a sanitizer" sh -c "! grep -q 'Sanitizer\|runtime error' '$TMP/fork.err'"
 check "serve's closing line counts the Redis side" grep -q "redis 127.0.0.1:$RPORT db $DB: .* calls" "$TMP/fork.err"
 stop_redis
 
