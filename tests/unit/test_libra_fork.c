@@ -1,6 +1,6 @@
 /* test_libra_fork.c - the Libra fork's Redis formats (harness/backends/libra_fork.h) and the
  * Redis client's settings (libra_redis.h): encoding, pools, trajectories, malformed fields. The
- * round trip with a real Redis is tests/e2e/libra_fork.sh. */
+ * round trip with a real Redis is tests/e2e/openwhisk_libra_fork.sh. */
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 #!/bin/sh
-# End-to-end: the Libra fork's Redis side channel (issue 18 B). A real redis-server (loopback, a
+# End-to-end: the Libra fork's Redis side channel (issue 18 B). (Not named lib*: tests/run.sh takes
+# those for helpers.) A real redis-server (loopback, a
 # random free port, a temporary directory, no persistence, a password and db 3) is started and
 # stopped by its PID on every exit path; `harvestbench serve --flavor libra-fork --redis` plays the
 # fork's invoker towards it; `run --backend openwhisk` with flavor = libra-fork and `redis` writes
