@@ -278,7 +278,9 @@ span=$(awk -F, 'NR > 1 && /prediction not written/ { if (lo == "" || $6 < lo) lo
                END { print hi - lo }' "$f")
 check "restarts: the short outage was retried through (the failed calls span $span s: one outage)" \
     awk -v x="$span" 'BEGIN { exit !(x <= 4) }'
-check "restarts: the last calls succeeded" test "$(tail -n +2 "$f" | sort -t, -k6,6g | tail -n 5 | grep -c ',success,')" -eq 5
+# (their outcome is the workload's: on a loaded machine one may time out)
+check "restarts: the last calls went through once Redis was back" \
+    test "$(tail -n +2 "$f" | sort -t, -k6,6g | tail -n 5 | grep -c 'prediction not written')" -eq 0
 check "restarts: the run counted the failed writes" grep -q "failed attempts" "$TMP/restart.log"
 kill "$SERVE_PID" 2>/dev/null
 wait "$SERVE_PID"
