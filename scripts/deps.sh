@@ -7,6 +7,9 @@ set -eu
 # build and run: compiler front-end helpers and the libraries of the field
 PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl-dev
       libmicrohttpd-dev libzip-dev gnuplot-nox fonts-dejavu-core libxgboost-dev"
+# the Libra fork's Redis side channel (hiredis); its tests start a real redis-server (and read the
+# hashes back with redis-cli, which redis-server's package pulls in as redis-tools)
+PKGS="$PKGS libhiredis-dev redis-server"
 # the workload binaries are linked statically: Jansson (JSON; Debian's cJSON has no static archive)
 # and zlib (deflate for eg, ip, vp) both ship their .a files
 PKGS="$PKGS libjansson-dev zlib1g-dev"
