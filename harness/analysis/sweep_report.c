@@ -449,7 +449,7 @@ static int plot_one(const char *pdir, const char *policy, const char *metric, co
         return hb_fail(err, HB_EIO, "%s: cannot write (%s)", path, strerror(errno));
     fprintf(f, "# heatmap of the %s change (%%) of %s against the baseline; drawn by "
                "`harvestbench sweep plot`\nset terminal pngcairo size 800,600 font 'DejaVu Sans,10'\n"
-               "set output '%s.png'\nset title ", metric, policy, stem);
+               "set termoption noenhanced\nset output '%s.png'\nset title ", metric, policy, stem);
     char title[600];
     snprintf(title, sizeof title, "%s: %s change vs baseline (%%)%s", policy, metric,
              averaged ? ", mean over the other axes" : "");
@@ -470,14 +470,15 @@ static int plot_one(const char *pdir, const char *policy, const char *metric, co
         gp_quote(f, ys[j]);
         fprintf(f, " %zu", j);
     }
-    fprintf(f, ")\nset xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n"
+    /* stats before the ranges: a one-column stats filters by the x range */
+    fprintf(f, ")\nstats '%s.dat' using 3 nooutput\nm = (abs(STATS_min) > abs(STATS_max) ? "
+               "abs(STATS_min) : abs(STATS_max))\nm = (m == 0 ? 1 : m)\nset cbrange [-m:m]\n"
+               "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n"
                "set palette defined (-1 '#2166ac', 0 '#f7f7f7', 1 '#b2182b')\n"
-               "stats '%s.dat' using 3 nooutput\nm = (abs(STATS_min) > abs(STATS_max) ? "
-               "abs(STATS_min) : abs(STATS_max)); if (m == 0) m = 1\nset cbrange [-m:m]\n"
-               "set cblabel 'change %%'\n"
+               "set cblabel 'change %% (blue: lower than the baseline)'\n"
                "plot '%s.dat' using 1:2:3 with image notitle, "
                "'%s.dat' using 1:2:(sprintf('%%+.1f', $3)) with labels notitle\n",
-            nx - 1, ny - 1, stem, stem, stem);
+            stem, nx - 1, ny - 1, stem, stem);
     fclose(f);
     char script[420];
     snprintf(script, sizeof script, "%s.gp", stem);
