@@ -19,7 +19,10 @@
 #include <cJSON.h>
 
 #include "csv_reader.h"
+#include "engine.h"
 #include "files.h"
+#include "registry.h"
+#include "seed.h"
 
 static const char *const DERIVED[] = {"overprovisioned_share", "overprovision_ratio",
                                       "underprovision_ratio", NULL};
@@ -198,6 +201,36 @@ static int parse_section(const char *path, sweep *s, int *seed_set, hb_error *er
     return rc;
 }
 
+/* A [policy.NAME] axis value: the policy, when the configuration runs it, reads its keys as `run`
+ * has it read them before anything runs (created with a generator of its own, then destroyed). */
+static int check_policy_keys(hb_config *cfg, const char *section, hb_error *err)
+{
+    const hb_backend_ops *be = hb_backend_find(cfg->backend);
+    for (int p = 0; be && p < cfg->n_policies; p++) {
+        if (strcmp(section + 7, cfg->policies[p]) != 0)
+            continue;
+        const hb_policy_ops *po = hb_policy_find(cfg->policies[p]);
+        hb_kvlist *kv = hb_config_section_kv(cfg, section);
+        int rc = 0;
+        if (po && po->create) {
+            gsl_rng *rng = hb_rng_new(cfg->seed, "validate");
+            if (!rng)
+                return hb_fail(err, HB_ENOMEM, "out of memory");
+            hb_policy_ctx ctx;
+            hb_engine_policy_ctx(cfg, po->name, kv, rng, 0, be->caps, &ctx);
+            void *state = NULL;
+            rc = po->create(&ctx, &state, err);
+            if (!rc && po->destroy)
+                po->destroy(state);
+            gsl_rng_free(rng);
+        }
+        if (!rc && kv)
+            rc = hb_config_check_used(kv, err);
+        return rc;
+    }
+    return 0;
+}
+
 /* Every value of every configuration axis must pass --set's checks on the configuration. */
 static int check_values(const sweep *s, hb_error *err)
 {
@@ -213,6 +246,12 @@ static int check_values(const sweep *s, hb_error *err)
             char as[1400];
             snprintf(as, sizeof as, "%s=%s", s->axes[a].key, s->axes[a].values[v]);
             rc = hb_config_set(&cfg, as, &e);
+            if (!rc && strncmp(s->axes[a].key, "policy.", 7) == 0) {
+                char sec[128];
+                snprintf(sec, sizeof sec, "%.*s", (int)(strrchr(s->axes[a].key, '.') -
+                                                        s->axes[a].key), s->axes[a].key);
+                rc = check_policy_keys(&cfg, sec, &e);
+            }
             hb_config_free(&cfg);
             if (rc) {
                 const char *m = strncmp(e.msg, "--set: ", 7) == 0 ? e.msg + 7 : e.msg;

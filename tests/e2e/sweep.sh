@@ -113,6 +113,8 @@ bad_axis() {  # bad_axis NAME LINE_TEXT WANT_IN_MESSAGE
 bad_axis "unknown key" "cluster.nope = 1, 2" "bad.ini:22: cluster.nope"
 bad_axis "wrong type" "trace.per_minute = 1, many" "bad.ini:22: trace.per_minute: the value 'many'"
 bad_axis "unknown sweep key" "ratio = 2" "bad.ini:22: ratio: unknown sweep key"
+bad_axis "unknown policy key" "policy.libra.nope = 1" "bad.ini:22: policy.libra.nope: the value '1': nope: unknown key"
+bad_axis "policy value out of range" "policy.libra.safeguard_threshold = 0.5, 2" "bad.ini:22: policy.libra.safeguard_threshold: the value '2'"
 bad_axis "derived out of range" "overprovision_ratio = -1" "bad.ini:22: overprovision_ratio"
 
 # heatmaps
