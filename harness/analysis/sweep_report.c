@@ -266,6 +266,53 @@ static void md_rows(FILE *f, const sweep *s, size_t cell, const cell_stats *c)
     }
 }
 
+/* Writes what f_write puts into a FILE to path (path.tmp, then rename). */
+static int write_rows(const char *path, void (*fn)(FILE *, const sweep *, size_t, const cell_stats *),
+                      const sweep *s, size_t cell, const cell_stats *c, hb_error *err)
+{
+    char tmp[HB_PATH_MAX + 80];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return hb_fail(err, HB_EIO, "%s: cannot write (%s)", tmp, strerror(errno));
+    fn(f, s, cell, c);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return hb_fail(err, HB_EIO, "%s: cannot write (%s)", path, strerror(errno));
+    }
+    return 0;
+}
+
+int sweep_report_cell(const sweep *s, size_t cell, hb_error *err)
+{
+    char dir[HB_PATH_MAX + 64], csv[HB_PATH_MAX + 64], md[HB_PATH_MAX + 64];
+    sweep_cell_dir(s, cell, dir, sizeof dir);
+    sweep_rows_path(s, cell, "csv", csv, sizeof csv);
+    sweep_rows_path(s, cell, "md", md, sizeof md);
+    cell_stats c;
+    int rc = cell_compute(dir, &c, err);
+    if (rc)
+        return rc;
+    /* the md first: a csv present means both are */
+    rc = write_rows(md, md_rows, s, cell, &c, err);
+    if (!rc)
+        rc = write_rows(csv, csv_rows, s, cell, &c, err);
+    cell_free(&c);
+    return rc;
+}
+
+/* Appends the file at path to f. */
+static int append(FILE *f, const char *path, hb_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = hb_read_text(path, &text, &len, err);
+    if (!rc && fwrite(text, 1, len, f) != len)
+        rc = hb_fail(err, HB_EIO, "write failed");
+    free(text);
+    return rc;
+}
+
 int sweep_report_write(const sweep *s, hb_error *err)
 {
     for (size_t cell = 0; cell < s->ncells; cell++)
@@ -275,6 +322,15 @@ int sweep_report_write(const sweep *s, hb_error *err)
             return hb_fail(err, HB_ERUN, "%s/cells/%s is not complete; run the sweep with --resume",
                            s->out, id);
         }
+    int rc = 0;
+    for (size_t cell = 0; cell < s->ncells && !rc; cell++) {
+        char rows[HB_PATH_MAX + 64];
+        sweep_rows_path(s, cell, "csv", rows, sizeof rows);
+        if (access(rows, R_OK) != 0)
+            rc = sweep_report_cell(s, cell, err);
+    }
+    if (rc)
+        return rc;
     char csv[HB_PATH_MAX + 32], md[HB_PATH_MAX + 32], tcsv[HB_PATH_MAX + 40], tmd[HB_PATH_MAX + 40];
     snprintf(csv, sizeof csv, "%s/sweep.csv", s->out);
     snprintf(md, sizeof md, "%s/sweep.md", s->out);
@@ -288,7 +344,7 @@ int sweep_report_write(const sweep *s, hb_error *err)
             fclose(fm);
         return hb_fail(err, HB_EIO, "%s: cannot write (%s)", fc ? tmd : tcsv, strerror(errno));
     }
-    fputs("cell", fc);
+    put_text(fc, "cell", 1);
     for (size_t a = 0; a < s->naxes; a++)
         put_text(fc, s->axes[a].key, 0);
     fputc(',', fc);
@@ -303,16 +359,13 @@ int sweep_report_write(const sweep *s, hb_error *err)
     for (size_t a = 0; a < s->naxes; a++)
         fputs("---|", fm);
     fputs("---|---|---|---|---|---|\n", fm);
-    int rc = 0;
     for (size_t cell = 0; cell < s->ncells && !rc; cell++) {
-        char dir[HB_PATH_MAX + 64];
-        sweep_cell_dir(s, cell, dir, sizeof dir);
-        cell_stats c;
-        if ((rc = cell_compute(dir, &c, err)))
-            break;
-        csv_rows(fc, s, cell, &c);
-        md_rows(fm, s, cell, &c);
-        cell_free(&c);
+        char rows[HB_PATH_MAX + 64];
+        sweep_rows_path(s, cell, "csv", rows, sizeof rows);
+        rc = append(fc, rows, err);
+        sweep_rows_path(s, cell, "md", rows, sizeof rows);
+        if (!rc)
+            rc = append(fm, rows, err);
     }
     int e1 = fclose(fc), e2 = fclose(fm);
     if (!rc && (e1 || e2))

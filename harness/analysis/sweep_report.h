@@ -11,8 +11,14 @@
 #include "hb_error.h"
 #include "sweep.h"
 
-/* Writes DIR/sweep.csv (a row per cell x policy) and DIR/sweep.md. Every cell must be complete:
- * otherwise HB_ERUN naming the first that is not. */
+/* Computes the statistics of one complete cell and writes its rows of sweep.csv and sweep.md to
+ * DIR/cells/ID.rows.{csv,md} (each written whole, then renamed), so that the cells' statistics are
+ * computed in parallel, by the processes that ran them. */
+int sweep_report_cell(const sweep *s, size_t cell, hb_error *err);
+
+/* Writes DIR/sweep.csv (a row per cell x policy) and DIR/sweep.md from the cells' rows files,
+ * computing those that are missing. Every cell must be complete: otherwise HB_ERUN naming the
+ * first that is not. */
 int sweep_report_write(const sweep *s, hb_error *err);
 
 /* The metrics a heatmap can show: the *_change_pct columns of sweep.csv, by prefix ("mean"). */

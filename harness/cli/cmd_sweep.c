@@ -173,14 +173,18 @@ static int run(opts *o)
     }
     if (o->cell) {
         /* the sweep as DIR/sweep.json records it; a changed CONFIG is refused there */
-        size_t c;
+        size_t c = 0;
         if ((rc = sweep_load_dir(o->out, &s, &err)))
             return fail("--cell", &err, rc);
         if (sweep_cell_parse(&s, o->cell, &c))
             rc = hb_fail(&err, HB_EINPUT, "--cell: '%s' is not a cell of this sweep (0000 to "
                          "%04zu)", o->cell, s.ncells - 1);
         else if (!sweep_cell_done(&s, c))
-            rc = sweep_run_cell(&s, c, &err);
+            rc = sweep_run_cell(&s, c, &err);      /* removes the cell's old rows */
+        char rows[HB_PATH_MAX + 64];
+        sweep_rows_path(&s, c, "csv", rows, sizeof rows);
+        if (!rc && access(rows, R_OK) != 0)
+            rc = sweep_report_cell(&s, c, &err);   /* its rows, computed here, in parallel */
         sweep_free(&s);
         return rc ? fail("", &err, rc) : 0;
     }

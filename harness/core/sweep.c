@@ -429,6 +429,13 @@ void sweep_cell_dir(const sweep *s, size_t cell, char *buf, size_t n)
     snprintf(buf, n, "%s/cells/%s", s->out, id);
 }
 
+void sweep_rows_path(const sweep *s, size_t cell, const char *ext, char *buf, size_t n)
+{
+    char id[SWEEP_ID_MAX];
+    sweep_cell_id(cell, id);
+    snprintf(buf, n, "%s/cells/%s.rows.%s", s->out, id, ext);
+}
+
 static int file_exists(const char *p)
 {
     struct stat st;
@@ -530,19 +537,53 @@ int sweep_prepare_out(sweep *s, const char *dir, int resume, hb_error *err)
     return rc;
 }
 
-int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
+/* fork + exec of argv[] with stdout and stderr appended to log (truncated first if trunc); the
+ * child is killed when we die (a killed sweep takes its cells with it; --resume redoes them). */
+static int spawn(const char *exe, char *const argv[], const char *log, int trunc, pid_t *pid,
+                 hb_error *err)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t p = fork();
+    if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | (trunc ? O_TRUNC : 0), 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execv(exe, argv);
+        _exit(127);
+    }
+    if (p < 0)
+        return hb_fail(err, HB_EIO, "cannot start %s: %s", exe, strerror(errno));
+    *pid = p;
+    return 0;
+}
+
+static void log_path(const sweep *s, size_t cell, char *buf, size_t n)
+{
+    char id[SWEEP_ID_MAX];
+    sweep_cell_id(cell, id);
+    snprintf(buf, n, "%s/logs/%s.log", s->out, id);
+}
+
+/* `harvestbench run CONFIG --out DIR/cells/ID --quiet [--resume] --set ...`, output appended to
+ * DIR/logs/ID.log. */
+static int spawn_run(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
 {
     char **sets;
     size_t n;
     int rc = sweep_cell_sets(s, cell, &sets, &n, err);
     if (rc)
         return rc;
-    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96], log[HB_PATH_MAX + 64], id[SWEEP_ID_MAX];
-    sweep_cell_id(cell, id);
+    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96], log[HB_PATH_MAX + 64];
     sweep_cell_dir(s, cell, dir, sizeof dir);
     snprintf(man, sizeof man, "%s/manifest.json", dir);
-    snprintf(log, sizeof log, "%s/logs/%s.log", s->out, id);
-    int resume = file_exists(man);
+    log_path(s, cell, log, sizeof log);
     char **argv = calloc(8 + 2 * n, sizeof *argv);
     if (!argv) {
         sweep_sets_free(sets, n);
@@ -555,37 +596,27 @@ int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
     argv[k++] = (char *)"--out";
     argv[k++] = dir;
     argv[k++] = (char *)"--quiet";
-    if (resume)
+    if (file_exists(man))
         argv[k++] = (char *)"--resume";
     for (size_t i = 0; i < n; i++) {
         argv[k++] = (char *)"--set";
         argv[k++] = sets[i];
     }
     argv[k] = NULL;
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t p = fork();
-    if (p == 0) {
-        /* a killed sweep takes its cells with it; --resume redoes them */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execv(s->exe, argv);
-        _exit(127);
-    }
-    int e = errno;
+    rc = spawn(s->exe, argv, log, 0, pid, err);
     free(argv);
     sweep_sets_free(sets, n);
-    if (p < 0)
-        return hb_fail(err, HB_EIO, "cannot start cell %s: %s", id, strerror(e));
-    *pid = p;
-    return 0;
+    return rc;
+}
+
+int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
+{
+    char id[SWEEP_ID_MAX], log[HB_PATH_MAX + 64];
+    sweep_cell_id(cell, id);
+    log_path(s, cell, log, sizeof log);
+    char *argv[] = {(char *)"harvestbench", (char *)"sweep", (char *)s->config, (char *)"--out",
+                    (char *)s->out, (char *)"--cell", id, (char *)"--quiet", NULL};
+    return spawn(s->exe, argv, log, 1, pid, err);
 }
 
 static int cell_status(int status)
@@ -596,7 +627,12 @@ static int cell_status(int status)
 int sweep_run_cell(const sweep *s, size_t cell, hb_error *err)
 {
     pid_t pid;
-    int rc = sweep_spawn_cell(s, cell, &pid, err);
+    char rows[HB_PATH_MAX + 64];
+    sweep_rows_path(s, cell, "csv", rows, sizeof rows);
+    remove(rows);                      /* stale once the cell runs again */
+    sweep_rows_path(s, cell, "md", rows, sizeof rows);
+    remove(rows);
+    int rc = spawn_run(s, cell, &pid, err);
     if (rc)
         return rc;
     int status;

@@ -71,6 +71,9 @@ void sweep_sets_free(char **sets, size_t n);
 
 /* Paths under DIR: cells/ID (the run), cells/ID.json (its values), logs/ID.log (its output). */
 void sweep_cell_dir(const sweep *s, size_t cell, char *buf, size_t n);
+/* DIR/cells/ID.rows.EXT: the cell's rows of sweep.csv (EXT csv) and sweep.md (md), written when
+ * the cell has run (sweep_report.h) and removed before it runs again. */
+void sweep_rows_path(const sweep *s, size_t cell, const char *ext, char *buf, size_t n);
 /* 1 when the cell's manifest says "complete". */
 int sweep_cell_done(const sweep *s, size_t cell);
 
@@ -79,11 +82,14 @@ int sweep_cell_done(const sweep *s, size_t cell);
  * sweep.json must describe the same sweep. */
 int sweep_prepare_out(sweep *s, const char *dir, int resume, hb_error *err);
 
-/* Starts one cell as a child process `harvestbench run CONFIG --out DIR/cells/ID --quiet --set ...`
- * (--resume when it has a manifest), its output in DIR/logs/ID.log; the child dies with us. */
+/* Starts one cell as a child process `harvestbench sweep CONFIG --out DIR --cell ID --quiet`
+ * (which runs it and writes its rows of sweep.csv, sweep_report.h), its output in DIR/logs/ID.log;
+ * the child dies with us. What --jobs and the Slurm array tasks run. */
 int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err);
-/* Runs one cell to its end: HB_OK, or HB_ERUN naming the log when the run failed. This is the one
- * place a cell is run. */
+/* Runs one cell to its end: `harvestbench run CONFIG --out DIR/cells/ID --quiet --set ...` (with
+ * --resume when the cell has a manifest), as a child process whose output is appended to
+ * DIR/logs/ID.log. HB_OK, or HB_ERUN naming the log when the run failed. This is the one place a
+ * cell's run is started (an in-process run would replace the child here). */
 int sweep_run_cell(const sweep *s, size_t cell, hb_error *err);
 
 /* Runs every cell not yet complete, jobs at a time, progress on stderr unless quiet. Returns HB_OK,
