@@ -117,6 +117,13 @@ bad_axis "unknown policy key" "policy.libra.nope = 1" "bad.ini:22: policy.libra.
 bad_axis "policy value out of range" "policy.libra.safeguard_threshold = 0.5, 2" "bad.ini:22: policy.libra.safeguard_threshold: the value '2'"
 bad_axis "derived out of range" "overprovision_ratio = -1" "bad.ini:22: overprovision_ratio"
 
+# a cell whose run fails: the others run, the sweep exits 1 naming it and its log
+sed 's|^overprovision_ratio = 2$|trace.format = constant, artifact|; /^overprovisioned_share/d; /^cluster.invokers = 1, 2$/d' "$T/s.ini" > "$T/f.ini"
+expect "a failing cell" 1 "$HB" sweep "$T/f.ini" --out "$T/f" --jobs 2
+contains "names the failed cell" "cell 0001 FAILED"
+grep -q "invocations" "$T/f/logs/0001.log" && ok || bad "cell log" "$(cat "$T/f/logs/0001.log")"
+grep -q '"status":[[:space:]]*"complete"' "$T/f/cells/0000/manifest.json" && ok || bad "other cells run" "cell 0000 not complete"
+
 # heatmaps
 expect "plot" 0 "$HB" sweep plot "$T/a" --x cluster.invokers --y overprovisioned_share
 if command -v gnuplot > /dev/null 2>&1; then
