@@ -204,7 +204,8 @@ int sweep_slurm_check(const sweep *s, hb_error *err)
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(tj, "tasks")) {
             const cJSON *x;
             cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(t, "cells"))
-                if (cJSON_IsString(x) && strcmp(x->valuestring, id) == 0)
+                if (cJSON_IsString(x) && strcmp(x->valuestring, id) == 0 &&
+                    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "log")))
                     log = cJSON_GetObjectItemCaseSensitive(t, "log")->valuestring;
         }
         fprintf(stderr, "sweep: cell %s is not complete; Slurm log: %s; cell log: %s/logs/%s.log\n",
