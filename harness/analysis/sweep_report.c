@@ -25,6 +25,21 @@ typedef struct harvest_sums {
     int has_running, has_idle, has_lent, has_safeguard;
 } harvest_sums;
 
+/* A column by its name, or else one whose name ends in ".NAME" or "_NAME": a policy's extension
+ * column (e.g. "libra.pool_idle_cpu_s") at the end of the row. -1 if none. */
+static int find_col(const hb_csv *c, const char *name)
+{
+    int i = hb_csv_col(c, name);
+    size_t n = strlen(name);
+    for (size_t k = 0; i < 0 && k < hb_csv_ncols(c); k++) {
+        const char *h = hb_csv_colname(c, k);
+        size_t l = strlen(h);
+        if (l > n + 1 && strcmp(h + l - n, name) == 0 && (h[l - n - 1] == '.' || h[l - n - 1] == '_'))
+            i = (int)k;
+    }
+    return i;
+}
+
 static int sum_invocations(const char *path, harvest_sums *h, hb_error *err)
 {
     static const char *const cols[] = {"harvested_cpu_s", "harvested_mem_mb_s",
@@ -41,7 +56,7 @@ static int sum_invocations(const char *path, harvest_sums *h, hb_error *err)
     if (!rc)
         rc = hb_csv_take_header(c, err);
     for (int k = 0; k < 7 && !rc; k++)
-        idx[k] = hb_csv_col(c, cols[k]);
+        idx[k] = find_col(c, cols[k]);
     if (!rc) {
         h->has_lent = idx[0] >= 0 && idx[1] >= 0;
         h->has_running = idx[2] >= 0 && idx[3] >= 0;
