@@ -462,6 +462,14 @@ static cJSON *sweep_json(const sweep *s)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "config_file", s->config);
+    /* the file's content, so that a resumed sweep cannot mix cells of two configurations */
+    char *text = NULL;
+    hb_error e = {0};
+    char h[24] = "unreadable";
+    if (hb_read_text(s->config, &text, NULL, &e) == 0)
+        snprintf(h, sizeof h, "%016llx", (unsigned long long)fnv1a64(text));
+    free(text);
+    cJSON_AddStringToObject(j, "config_fnv1a64", h);
     cJSON_AddNumberToObject(j, "seed", (double)s->seed);
     cJSON *ax = cJSON_AddArrayToObject(j, "axes");
     for (size_t a = 0; a < s->naxes; a++) {
@@ -525,8 +533,8 @@ int sweep_prepare_out(sweep *s, const char *dir, int resume, hb_error *err)
             rc = hb_fail(err, HB_EINPUT, "%s already holds a sweep; continue it with --resume, "
                          "or choose another --out", s->out);
         else if (!rc && !cJSON_Compare(old, now, 1))
-            rc = hb_fail(err, HB_EINPUT, "--resume: the configuration or its [sweep] section "
-                         "differs from the one in %s; choose another --out", path);
+            rc = hb_fail(err, HB_EINPUT, "--resume: the configuration file (or its [sweep] "
+                         "section) differs from the one in %s; choose another --out", path);
         cJSON_Delete(old);
     }
     if (!rc)

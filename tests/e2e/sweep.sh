@@ -136,4 +136,9 @@ v=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $1 == "0001" 
 grep -q "^0 1 $v\$" "$T/a/plots/heatmap_mean_libra_cluster_invokers_overprovisioned_share.dat" && ok || bad "heatmap data" "no '0 1 $v'"
 expect "plot: unknown axis" 2 "$HB" sweep plot "$T/a" --x cluster.cores --y overprovisioned_share
 expect "plot: unknown metric" 2 "$HB" sweep plot "$T/a" --x cluster.invokers --y overprovisioned_share --metric nope
+# a configuration edited outside [sweep] cannot resume the sweep it started (complete cells would
+# mix two configurations)
+sed -i 's/^cores = 8$/cores = 4/' "$T/s.ini"
+expect "resume after an edit" 2 "$HB" sweep "$T/s.ini" --out "$T/a" --resume
+contains "says it differs" "differs from the one in"
 finish
