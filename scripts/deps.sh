@@ -19,6 +19,9 @@ PKGS="$PKGS check libsubunit-dev curl procps"
 # fuzzing (make fuzz, make check): clang, and Debian's default compiler-rt, whose
 # libclang-rt-14-dev holds libFuzzer (libclang_rt.fuzzer) and the sanitizer runtimes for clang
 PKGS="$PKGS clang libclang-rt-dev"
+# the Slurm round trip of `harvestbench sweep --slurm` (tests/e2e/slurm_sweep.sh starts a
+# single-node Slurm on localhost from these)
+PKGS="$PKGS slurmctld slurmd munge slurm-client"
 
 # Commands that another packaging may already provide (Node.js from another archive ships its own
 # npm, and Debian's npm would conflict with it): installed only when the command itself is missing.
