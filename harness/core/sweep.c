@@ -275,7 +275,7 @@ int sweep_load(const char *config_path, sweep *s, hb_error *err)
         return rc;
     s->seed = cfg.seed;
     snprintf(s->name, sizeof s->name, "%s", cfg.name);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         s->base_cpu[f] = cfg.funcs[f].user.cpu;
         s->base_mem_mb[f] = cfg.funcs[f].user.mem_mb;
     }
@@ -335,25 +335,25 @@ static uint64_t fnv1a64(const char *t)
     return h;
 }
 
-void sweep_overprovisioned(uint64_t seed, double share, int over[HB_NFUNCS])
+void sweep_overprovisioned(uint64_t seed, double share, int over[HB_NWORKLOADS])
 {
-    uint64_t h[HB_NFUNCS];
-    int order[HB_NFUNCS];
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    uint64_t h[HB_NWORKLOADS];
+    int order[HB_NWORKLOADS];
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         char b[96];
         snprintf(b, sizeof b, "%llu:%s", (unsigned long long)seed, hb_functions[f].id);
         h[f] = fnv1a64(b);
         order[f] = f;
         over[f] = 0;
     }
-    for (int i = 1; i < HB_NFUNCS; i++)          /* insertion sort by hash, stable */
+    for (int i = 1; i < HB_NWORKLOADS; i++)          /* insertion sort by hash, stable */
         for (int j = i; j > 0 && h[order[j]] < h[order[j - 1]]; j--) {
             int t = order[j];
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    int k = (int)lround(share * HB_NFUNCS);
-    for (int i = 0; i < k && i < HB_NFUNCS; i++)
+    int k = (int)lround(share * HB_NWORKLOADS);
+    for (int i = 0; i < k && i < HB_NWORKLOADS; i++)
         over[order[i]] = 1;
 }
 
@@ -399,9 +399,9 @@ int sweep_cell_sets(const sweep *s, size_t cell, char ***sets, size_t *n, hb_err
             goto oom;
     }
     if (s->has_derived) {
-        int over[HB_NFUNCS];
+        int over[HB_NWORKLOADS];
         sweep_overprovisioned(s->seed, share, over);
-        for (int f = 0; f < HB_NFUNCS; f++) {
+        for (int f = 0; f < HB_NWORKLOADS; f++) {
             double r = over[f] ? over_r : under_r;
             /* CPU to the hundredth of a core and memory to the MB, the resolution of the keys */
             double cpu = fmax(0.01, round(s->base_cpu[f] * r * 100) / 100);

@@ -41,7 +41,7 @@ typedef struct sweep {
     size_t naxes, ncells;
     uint64_t seed;                     /* of the over-provisioned functions' rule */
     int has_derived;
-    double base_cpu[HB_NFUNCS], base_mem_mb[HB_NFUNCS];   /* the configuration's user sizes */
+    double base_cpu[HB_NWORKLOADS], base_mem_mb[HB_NWORKLOADS];   /* the configuration's user sizes */
 } sweep;
 
 /* Reads the [sweep] section of a configuration and checks every axis value against the
@@ -62,7 +62,7 @@ int sweep_cell_parse(const sweep *s, const char *id, size_t *cell);
 
 /* The over-provisioned functions for a share: the first round(share x N) functions in the order of
  * FNV-1a 64 of "SEED:ID" (ties by catalog order). over[f] = 1 for those. Nested in the share. */
-void sweep_overprovisioned(uint64_t seed, double share, int over[HB_NFUNCS]);
+void sweep_overprovisioned(uint64_t seed, double share, int over[HB_NWORKLOADS]);
 
 /* The SECTION.KEY=VALUE assignments of a cell (axes in order, then the derived user sizes of
  * every function). *sets is an array of n malloc'd strings; free with sweep_sets_free. */

@@ -129,10 +129,10 @@ START_TEST(the_overprovisioned_rule_is_seeded_and_nested)
     /* seed 1 orders the catalog dh, dv, eg, gd, ms, ir, ip, vp, alu, knn (FNV-1a 64 of "1:ID",
      * computed independently); half of ten is the first five */
     static const char *const want[] = {"dh", "dv", "eg", "gd", "ms"};
-    int over[HB_NFUNCS], again[HB_NFUNCS];
+    int over[HB_NWORKLOADS], again[HB_NWORKLOADS];
     sweep_overprovisioned(1, 0.5, over);
     int n = 0;
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         n += over[f];
     ck_assert_int_eq(n, 5);
     for (int i = 0; i < 5; i++)
@@ -144,12 +144,12 @@ START_TEST(the_overprovisioned_rule_is_seeded_and_nested)
     ck_assert_int_eq(again[hb_function_find("alu")] + again[hb_function_find("vp")] +
                      again[hb_function_find("gd")], 3);
     /* nested: every function over-provisioned at 0.2 is also at 0.5 */
-    int small[HB_NFUNCS];
+    int small[HB_NWORKLOADS];
     sweep_overprovisioned(1, 0.2, small);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         ck_assert(!small[f] || over[f]);
     sweep_overprovisioned(1, 0, small);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         ck_assert_int_eq(small[f], 0);
 }
 END_TEST
@@ -165,7 +165,7 @@ START_TEST(derived_axes_set_every_functions_user_size)
     char **sets;
     size_t n;
     ck_assert_int_eq(sweep_cell_sets(&s, 0, &sets, &n, &e), 0);
-    ck_assert_uint_eq(n, 2 * HB_NFUNCS);
+    ck_assert_uint_eq(n, 2 * HB_NWORKLOADS);
     int dh = hb_function_find("dh"), ip = hb_function_find("ip");
     char want[96];
     /* dh is over-provisioned (x2), ip under (x0.5); the catalog gives both their user size */
