@@ -20,6 +20,7 @@
 
 #include "csv_reader.h"
 #include "engine.h"
+#include "experiment_run.h"
 #include "files.h"
 #include "registry.h"
 #include "seed.h"
@@ -579,44 +580,6 @@ static void log_path(const sweep *s, size_t cell, char *buf, size_t n)
     snprintf(buf, n, "%s/logs/%s.log", s->out, id);
 }
 
-/* `harvestbench run CONFIG --out DIR/cells/ID --quiet [--resume] --set ...`, output appended to
- * DIR/logs/ID.log. */
-static int spawn_run(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
-{
-    char **sets;
-    size_t n;
-    int rc = sweep_cell_sets(s, cell, &sets, &n, err);
-    if (rc)
-        return rc;
-    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96], log[HB_PATH_MAX + 64];
-    sweep_cell_dir(s, cell, dir, sizeof dir);
-    snprintf(man, sizeof man, "%s/manifest.json", dir);
-    log_path(s, cell, log, sizeof log);
-    char **argv = calloc(8 + 2 * n, sizeof *argv);
-    if (!argv) {
-        sweep_sets_free(sets, n);
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    }
-    size_t k = 0;
-    argv[k++] = (char *)"harvestbench";
-    argv[k++] = (char *)"run";
-    argv[k++] = (char *)s->config;
-    argv[k++] = (char *)"--out";
-    argv[k++] = dir;
-    argv[k++] = (char *)"--quiet";
-    if (file_exists(man))
-        argv[k++] = (char *)"--resume";
-    for (size_t i = 0; i < n; i++) {
-        argv[k++] = (char *)"--set";
-        argv[k++] = sets[i];
-    }
-    argv[k] = NULL;
-    rc = spawn(s->exe, argv, log, 0, pid, err);
-    free(argv);
-    sweep_sets_free(sets, n);
-    return rc;
-}
-
 int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
 {
     char id[SWEEP_ID_MAX], log[HB_PATH_MAX + 64];
@@ -632,27 +595,51 @@ static int cell_status(int status)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-int sweep_run_cell(const sweep *s, size_t cell, hb_error *err)
+int sweep_run_cell(const sweep *s, size_t cell, const sweep_cell_hooks *hooks, hb_error *err)
 {
-    pid_t pid;
     char rows[HB_PATH_MAX + 64];
     sweep_rows_path(s, cell, "csv", rows, sizeof rows);
     remove(rows);                      /* stale once the cell runs again */
     sweep_rows_path(s, cell, "md", rows, sizeof rows);
     remove(rows);
-    int rc = spawn_run(s, cell, &pid, err);
+    char **sets;
+    size_t n;
+    int rc = sweep_cell_sets(s, cell, &sets, &n, err);
     if (rc)
         return rc;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return hb_fail(err, HB_EIO, "waitpid: %s", strerror(errno));
+    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96];
+    sweep_cell_dir(s, cell, dir, sizeof dir);
+    snprintf(man, sizeof man, "%s/manifest.json", dir);
+    /* what `harvestbench run CONFIG --out DIR/cells/ID --quiet [--resume] --set ...` does, in this
+     * process: one exec (and one dynamic link of the binary) less per cell */
+    hb_experiment x;
+    memset(&x, 0, sizeof x);
+    hb_run_spec spec = {
+        .x = &x, .sets = (const char *const *)sets, .n_sets = (int)n, .out = dir,
+        .resume = file_exists(man), .usage = 1, .quiet = 1, .who = "harvestbench sweep --cell",
+        .catch_signals = 1, .on_run = hooks ? hooks->on_run : NULL,
+        .on_run_ctx = hooks ? hooks->on_run_ctx : NULL,
+    };
+    hb_run_result *res = NULL;
+    rc = hb_config_load(s->config, &x.cfg, err);
+    if (rc)
+        hb_config_locate_path(&x.cfg, err);
+    else
+        rc = hb_experiment_run(&spec, &res, err);
+    if (res && res->experiment_rc && rc != res->experiment_rc)
+        fprintf(stderr, "harvestbench sweep --cell: %s\n", res->experiment_err.msg);
+    if (res && hooks && hooks->on_result)
+        hooks->on_result(res);
     char id[SWEEP_ID_MAX];
     sweep_cell_id(cell, id);
-    if (cell_status(status) != 0)
-        return hb_fail(err, HB_ERUN, "cell %s failed (exit %d); see %s/logs/%s.log", id,
-                       cell_status(status), s->out, id);
-    return 0;
+    if (!rc && res && !res->complete)
+        rc = hb_fail(err, HB_EINTR, "interrupted");
+    if (rc)
+        rc = hb_error_wrap(err, "cell %s", id);
+    hb_run_result_free(res);
+    hb_experiment_free(&x);
+    sweep_sets_free(sets, n);
+    return rc;
 }
 
 int sweep_run_local(const sweep *s, int jobs, int quiet, hb_error *err)
