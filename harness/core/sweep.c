@@ -54,6 +54,23 @@ void sweep_free(sweep *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Appends one value to the axis; a value listed twice is an error. */
+static int add_value(const char *file, long line, sweep_axis *a, const char *v, hb_error *err)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->values[i], v) == 0)
+            return hb_fail_at(err, HB_EINPUT, file, line, a->key, "the value '%s' is listed twice",
+                              v);
+    char **nv = realloc(a->values, (a->n + 1) * sizeof *nv);
+    if (!nv)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    a->values = nv;
+    if (!(nv[a->n] = strdup(v)))
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    a->n++;
+    return 0;
+}
+
 /* Splits "a, b, c" (or "a|b|c" when a '|' is present) into the axis' values. */
 static int split_values(const char *file, long line, sweep_axis *a, const char *value, hb_error *err)
 {
@@ -73,23 +90,25 @@ static int split_values(const char *file, long line, sweep_axis *a, const char *
                             "(values are separated by '%c')", sep);
             break;
         }
-        for (size_t i = 0; i < a->n; i++)
-            if (strcmp(a->values[i], v) == 0) {
-                rc = hb_fail_at(err, HB_EINPUT, file, line, a->key, "the value '%s' is listed "
-                                "twice", v);
+        long lo, hi;
+        char tail;
+        if (sscanf(v, "%ld..%ld%c", &lo, &hi, &tail) == 2 && strstr(v, "..")) {
+            /* an integer range: every integer from lo to hi (1,000 seeds fit on a line) */
+            if (hi < lo || hi - lo >= 100000) {
+                rc = hb_fail_at(err, HB_EINPUT, file, line, a->key, "the range '%s' must be "
+                                "LO..HI with LO <= HI and at most 100000 values", v);
                 break;
             }
+            char num[32];
+            for (long k = lo; !rc && k <= hi; k++) {
+                snprintf(num, sizeof num, "%ld", k);
+                rc = add_value(file, line, a, num, err);
+            }
+        } else {
+            rc = add_value(file, line, a, v, err);
+        }
         if (rc)
             break;
-        char **nv = realloc(a->values, (a->n + 1) * sizeof *nv);
-        if (!nv || !(nv[a->n] = strdup(v))) {
-            if (nv)
-                a->values = nv;
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            break;
-        }
-        a->values = nv;
-        a->n++;
         if (!end)
             break;
         p = end + 1;
@@ -264,7 +283,16 @@ static int check_values(const sweep *s, hb_error *err)
     return 0;
 }
 
+static int load(const char *config_path, int check, sweep *s, hb_error *err);
+
 int sweep_load(const char *config_path, sweep *s, hb_error *err)
+{
+    return load(config_path, 1, s, err);
+}
+
+/* check 0: the values are not checked again (one configuration load per value): a stored sweep,
+ * whose values were checked when it started and whose configuration is unchanged (its hash). */
+static int load(const char *config_path, int check, sweep *s, hb_error *err)
 {
     memset(s, 0, sizeof *s);
     if (!realpath(config_path, s->config))
@@ -287,7 +315,7 @@ int sweep_load(const char *config_path, sweep *s, hb_error *err)
     s->exe[n] = '\0';
     int seed_set = 0;
     rc = parse_section(s->config, s, &seed_set, err);
-    if (!rc)
+    if (!rc && check)
         rc = check_values(s, err);
     if (rc) {
         sweep_free(s);
@@ -725,7 +753,7 @@ int sweep_load_dir(const char *dir, sweep *s, hb_error *err)
         cJSON_Delete(old);
         return hb_fail(err, HB_EINPUT, "%s: no config_file", path);
     }
-    rc = sweep_load(cf->valuestring, s, err);
+    rc = load(cf->valuestring, 0, s, err);
     if (!rc && !realpath(dir, s->out))
         rc = hb_fail(err, HB_EIO, "%s: %s", dir, strerror(errno));
     if (!rc) {

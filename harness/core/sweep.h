@@ -51,7 +51,8 @@ int sweep_load(const char *config_path, sweep *s, hb_error *err);
 void sweep_free(sweep *s);
 
 /* Opens the sweep stored in DIR (DIR/sweep.json names its configuration), for --collect and
- * --cell: the configuration must still describe the same sweep. s->out is DIR, absolute. */
+ * --cell: the configuration must still describe the same sweep (its hash; the values, checked when
+ * the sweep started, are not checked again). s->out is DIR, absolute. */
 int sweep_load_dir(const char *dir, sweep *s, hb_error *err);
 
 /* The value index of axis a in cell c. */
