@@ -14,6 +14,8 @@
 #   make freyr-paper  retrain configs/freyr-paper.json, that of configs/paper.ini (~10 s)
 #   make fuzz       build the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) and run each for
 #                   FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (docs/fuzzing.md)
+#   make install    PREFIX=DIR (default /usr/local), DESTDIR honoured: binary, headers, library and
+#                   harvestbench.pc, for policies built out of tree (docs/policies.md)
 #   make clean
 #
 # SAN=1 builds into build/asan with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -45,6 +47,10 @@ PKG_LIBS   := $(shell $(PKG) --libs $(PKGS) 2>/dev/null)
 HARNESS_INC := -Iharness/core -Iharness/results -Iharness/analysis -Iharness/cli -Iharness/backends \
                -Ipolicies
 CPPFLAGS += -Iinclude $(HARNESS_INC) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PKG_CFLAGS)
+# The wall (docs/architecture.md, "Walls"): policies/ is compiled with include/ only (and, implicitly,
+# each file's own folder and the system and library headers), so a policy that includes a harness
+# header fails to build. tests/e2e/walls.sh proves it with tests/walls/*.c, built by the same rule.
+POLICY_CPPFLAGS := $(filter-out $(HARNESS_INC),$(CPPFLAGS))
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lcsv -lxgboost -lm -lpthread
@@ -56,6 +62,11 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LIB_SRC  := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c harness/*/*/*.c \
                                                    policies/*.c policies/*/*.c)))
 LIB_ASM  := harness/core/embedded_data.S
+# train_libra.c (the Libra trainer, a harness program) is on its way to harness/; until then it is
+# the one file of policies/ built with the harness's paths.
+POLICY_SRC := $(filter-out policies/libra/train_libra.c,$(filter policies/%,$(LIB_SRC)))
+POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o)
+WALL_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/walls/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libharvestbench.a
 BIN      := $(BUILD)/harvestbench
@@ -70,7 +81,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
+.PHONY: all demo check test test-san bench clean deps paper install FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -79,6 +90,10 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(POLICY_OBJ) $(WALL_OBJ): $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(POLICY_CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The predictor table is compiled in, so the binary runs from any directory.
 $(BUILD)/obj/harness/core/embedded_data.o: harness/core/embedded_data.S data/libra-artifact-predictors.csv
@@ -98,8 +113,35 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/harness/cli/main.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# The binary exports the policy API, every function and object include/ declares (and nothing else),
+# so that a policy loaded with --policy-lib resolves it there (docs/policies.md, "A policy out of
+# tree"); --undefined pulls each one out of the archive even when no built-in policy calls it.
+comma    := ,
+API_SYMS := $(shell sh scripts/api_symbols.sh include/*.h)
+API_LIST := $(BUILD)/api.dynlist
+$(API_LIST): $(wildcard include/*.h) scripts/api_symbols.sh
+	@mkdir -p $(dir $@)
+	sh scripts/api_symbols.sh --dynamic-list include/*.h > $@
+
+$(BIN): $(BUILD)/obj/harness/cli/main.o $(LIB) $(API_LIST)
+	$(CC) $(LDFLAGS) -Wl,--dynamic-list=$(API_LIST) $(addprefix -Wl$(comma)--undefined=,$(API_SYMS)) \
+	    $(BUILD)/obj/harness/cli/main.o $(LIB) $(LDLIBS) -o $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the public headers (in
+# include/harvestbench/), the static library and harvestbench.pc (docs/policies.md). A policy
+# compiled as a plugin needs `pkg-config --cflags harvestbench` only; --libs is for programs that
+# link the library.
+PREFIX  ?= /usr/local
+INSTALL ?= install
+install: $(BIN) $(LIB)
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/harvestbench \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/harvestbench
+	$(INSTALL) -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/harvestbench/
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libharvestbench.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
+	    harvestbench.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/harvestbench.pc
+	@chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/harvestbench.pc
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)

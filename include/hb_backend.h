@@ -66,7 +66,11 @@ typedef struct hb_backend_args {
     hb_time monitor;                   /* [cluster] monitor_ms, whether or not the policy ticks */
     hb_time cold_start;                /* < 0: the profile's per-function value */
     double cv;                         /* < 0: the profile's run-to-run variation */
-    const hb_func_config *funcs;       /* HB_NFUNCS entries */
+    int n_funcs;                       /* the run's functions */
+    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func */
+    const hb_func_config *workloads;   /* HB_NWORKLOADS entries, indexed by hb_invocation.workload:
+                                        * each workload's configuration (catalogue and
+                                        * [function.ID]), what `deploy` created actions from */
     const hb_profile *profile;         /* the workload model (sim) */
     uint64_t seed;                     /* the run's seed; backends derive their own streams */
     hb_kvlist *params;                 /* its [backend.NAME] section */

@@ -18,6 +18,10 @@ enum {
 
 #define HB_ERRMSG_MAX 1024
 
+/* Marks a function whose failure must not be dropped: ignoring its result is a compile error under
+ * -Werror (a (void) cast does not silence it; handle the code or say in a branch why not). */
+#define HB_WARN_UNUSED __attribute__((warn_unused_result))
+
 typedef struct hb_error {
     int code;
     char msg[HB_ERRMSG_MAX];

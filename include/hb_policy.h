@@ -18,6 +18,30 @@
 #include "hb_error.h"
 #include "hb_types.h"
 
+/* ---- policies out of tree (docs/policies.md, "A policy out of tree") ----
+ * A policy compiled into a shared object is loaded with `harvestbench run --policy-lib FILE.so`. The
+ * object names its policies once, at file scope, with HB_POLICY_PLUGIN(&ops1, &ops2, ...): that
+ * defines the entry symbol `hb_policy_plugin`, which records the API version and the size of
+ * hb_policy_ops the object was compiled with; the loader refuses any other. Raise
+ * HB_POLICY_API_VERSION with every change to include/ that breaks a compiled policy: the layout of a
+ * struct a policy sees (hb_policy_ops, hb_policy_ctx, hb_invocation, ...) or a signature. */
+#define HB_POLICY_API_VERSION 1
+
+typedef struct hb_policy_ops hb_policy_ops;
+
+typedef struct hb_policy_plugin_info {
+    unsigned api_version;              /* HB_POLICY_API_VERSION of the headers it was built with */
+    unsigned ops_size;                 /* sizeof(hb_policy_ops) there */
+    const hb_policy_ops *const *policies;  /* NULL-terminated */
+} hb_policy_plugin_info;
+
+#define HB_POLICY_PLUGIN_SYMBOL "hb_policy_plugin"
+#define HB_POLICY_PLUGIN(...)                                                                      \
+    static const hb_policy_ops *const hb_policy_plugin_list_[] = {__VA_ARGS__, NULL};             \
+    extern const hb_policy_plugin_info hb_policy_plugin;                                         \
+    const hb_policy_plugin_info hb_policy_plugin = {                                             \
+        HB_POLICY_API_VERSION, (unsigned)sizeof(hb_policy_ops), hb_policy_plugin_list_}
+
 /* ---- configuration handed to a policy: the keys of its [policy.NAME] section ---- */
 
 typedef struct hb_kv {
@@ -57,13 +81,20 @@ typedef struct hb_func_config {
     double cpu_clip[2];                /* range a decision is clipped to, cores (engine-enforced) */
     double mem_clip_mb[2];             /* ... MB */
     hb_time timeout;
+    /* In the run's function table (hb_policy_ctx.funcs) also: */
+    int workload;                      /* index into hb_functions: what the function runs */
+    const char *name;                  /* its name in the trace (NULL: the workload's id) */
+    double work_scale;                 /* multiplies the workload's work ([trace] scale_work); 0
+                                        * reads as 1 */
 } hb_func_config;
 
 typedef struct hb_policy_ctx {
     const char *name;                  /* the registered name */
     int n_invokers;
     hb_res invoker_capacity;           /* per invoker */
-    const hb_func_config *funcs;       /* HB_NFUNCS entries */
+    int n_funcs;                       /* functions of the run (the trace's, any number >= 1) */
+    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func; size
+                                        * per-function state from n_funcs at create() */
     gsl_rng *rng;                      /* the policy's own seeded generator (owned by the engine) */
     hb_kvlist *params;                 /* its [policy.NAME] section (may have n == 0) */
     const char *config_dir;            /* directory of the config file, for relative paths */
@@ -134,6 +165,43 @@ int hb_invoker_resize(hb_invoker *iv, hb_invocation *inv, hb_res alloc, hb_error
 /* The calls running on the invoker now (borrowed array, valid until the next backend event). */
 size_t hb_invoker_running(hb_invoker *iv, hb_invocation *const **out);
 
+/* ---- per-call state and extension columns (docs/policies.md, "Per-call state and extension
+ * columns") ----
+ *
+ * The shared record (hb_invocation) holds what every policy and backend has in common. What only one
+ * policy keeps about a call lives in the policy's own state hung on inv->policy_data (set from any
+ * invoker-side hook); the engine hands it back through the release hook once the call's record is
+ * done, including calls that never ended (a stopped or failed run), so nothing leaks. A policy that
+ * sets policy_data must fill release.
+ *
+ * What a policy wants written about a call goes through extension columns: it names them in
+ * hb_policy_ops.columns, and the engine asks its column hook for one call's values once the call
+ * ended (after on_end, before release). The writer appends them to invocations.csv after the fixed
+ * columns (docs/outputs.md) and, for columns marked total, puts the run's total in summary.json under
+ * the same name. The Libra artifact's per-run CSVs (artifact/) have a fixed format; the artifact hook
+ * fills its policy-specific fields. */
+
+typedef struct hb_column {
+    const char *name;                  /* header: [a-z0-9_], not a fixed column's; NULL ends a list */
+    int total;                         /* 1: summary.json carries the sum over the run's calls */
+} hb_column;
+
+#define HB_MAX_COLUMNS 16              /* extension columns per policy */
+
+typedef struct hb_column_value {
+    double num;                        /* written as the fixed numbers are (at most 6 decimals);
+                                        * NaN (the value the hook starts with): an empty field */
+    const char *text;                  /* non-NULL: this text instead, CSV-quoted when needed; it
+                                        * must live until the call's release */
+} hb_column_value;
+
+typedef struct hb_artifact_fields {
+    const char *history;               /* *_trajectory.csv history; NULL: "0;0 0;0 0;;" (nothing
+                                        * lent or received); must live until the call's release */
+    double cpu_idle_s;                 /* *_delta.csv cpu_idle: core x s lent that no call took */
+    double memory_idle_mb_s;           /* ... memory_idle, MB x s */
+} hb_artifact_fields;
+
 /* ---- the table a policy registers ---- */
 
 typedef struct hb_policy_ops {
@@ -158,6 +226,19 @@ typedef struct hb_policy_ops {
     int (*on_tick)(void *state, hb_invoker *iv, const hb_usage_sample *s, size_t n, hb_error *err);
     /* the call ended (any outcome); its allocation is released after this returns */
     int (*on_end)(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *err);
+
+    /* ---- per-call state and what the policy writes (see above); added last, so that tables
+     * written before them still compile ---- */
+    /* frees inv->policy_data; called once per call whose policy_data is non-NULL when its record is
+     * done: after its rows are written and observe() ran, or, for calls that never ended, before
+     * destroy(). The engine sets policy_data to NULL afterwards. */
+    void (*release)(void *state, hb_invocation *inv);
+    /* the policy's extension columns (NULL: none), ended by an entry whose name is NULL */
+    const hb_column *columns;
+    /* value of column col (index into columns) of an ended call; out arrives as {NAN, NULL} */
+    void (*column)(void *state, const hb_invocation *inv, size_t col, hb_column_value *out);
+    /* the artifact's per-call fields of an ended call; out arrives as {NULL, 0, 0} */
+    void (*artifact)(void *state, const hb_invocation *inv, hb_artifact_fields *out);
 } hb_policy_ops;
 
 /* Clips a value into [lo, hi]. */

@@ -1,5 +1,9 @@
-/* hb_types.h - the record types every part of harvestbench shares: time, resources, the ten
- * benchmark functions, and one invocation's record from arrival to its outcome.
+/* hb_types.h - the record types every part of harvestbench shares: time, resources, the catalogue
+ * of the ten benchmark workloads, and one invocation's record from arrival to its outcome.
+ *
+ * Functions and workloads: a run has its own table of functions (one per trace function, any number;
+ * hb_policy_ctx.funcs), each with its own identity, user configuration and history; each runs one
+ * workload of the catalogue below (hb_functions), the code it executes.
  *
  * Units, everywhere: time in microseconds of the experiment clock (hb_time), CPU in cores (may be
  * fractional), memory in MB (the MiB of Docker's "m" suffix and of OpenWhisk's memory limit). */
@@ -24,9 +28,11 @@ typedef struct hb_res {
     double mem_mb;                     /* MB */
 } hb_res;
 
-/* ---- the ten benchmark functions (libra-harness spec section 6) ---- */
+/* ---- the catalogue: the ten benchmark workloads a function can run (libra-harness spec
+ * section 6). A compile-time constant only because the catalogue is code; the number of functions
+ * of a run is not (hb_policy_ctx.n_funcs). ---- */
 
-#define HB_NFUNCS 10
+#define HB_NWORKLOADS 10
 
 typedef struct hb_function {
     const char *id;                    /* short id: "dh", "eg", ... */
@@ -42,9 +48,9 @@ typedef struct hb_function {
     int parallel;                      /* worker count the original deployed with */
 } hb_function;
 
-extern const hb_function hb_functions[HB_NFUNCS];
+extern const hb_function hb_functions[HB_NWORKLOADS];
 
-/* Index of a function by short id, or -1. */
+/* Index of a workload by short id, or -1. */
 int hb_function_find(const char *id);
 
 /* ---- one invocation ---- */
@@ -66,12 +72,14 @@ typedef struct hb_invocation {
     /* identity (engine) */
     uint64_t index;                    /* global event index, the trace's generation order */
     char activation_id[33];            /* 32 hex digits, deterministic for (seed, index) */
-    int func;                          /* index into hb_functions */
-    int trace_func;                    /* row of the trace this call came from */
+    int func;                          /* index into the run's function table (hb_policy_ctx.funcs,
+                                        * 0..n_funcs-1): per-function state is kept by this */
+    int workload;                      /* index into hb_functions: the code the function runs */
+    int trace_func;                    /* row of the trace this call came from (= func) */
     const char *trace_name;            /* that row's function name (owned by the trace) */
     int64_t input_size;
 
-    /* user configuration of the function (engine, from the catalog and [function.ID]) */
+    /* user configuration of the function (engine, from its entry in the run's function table) */
     hb_res user;
     hb_time timeout;                   /* execution time limit */
 
@@ -109,11 +117,12 @@ typedef struct hb_invocation {
     char error_msg[96];                /* why it ended as error/lost, for the record */
 
     /* invoker-side management (policy) */
-    int safeguard;                     /* 1 if a safeguard restored its user allocation */
-    double pool_idle_cpu_s;            /* harvested core x s that sat unlent in a pool */
-    double pool_idle_mem_mb_s;
-    char *history;                     /* Libra trajectory string (heap, freed by the engine) */
-    void *policy_data;                 /* the policy's per-invocation state */
+    int safeguard;                     /* 1 if a safeguard of an invoker-side policy restored the
+                                        * call's user allocation to protect it (any policy may set
+                                        * it; invocations.csv, summary.json and the artifact count it) */
+    void *policy_data;                 /* the policy's own per-call state: what only that policy
+                                        * keeps lives there, handed back through its release hook
+                                        * and written through its extension columns (hb_policy.h) */
 
     void *backend_data;                /* the backend's per-invocation state */
 } hb_invocation;

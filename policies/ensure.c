@@ -39,25 +39,40 @@ typedef struct ensure_func {
 } ensure_func;
 
 typedef struct ensure_state {
-    hb_func_config funcs[HB_NFUNCS];
-    ensure_func f[HB_NFUNCS];
+    int n_funcs;                       /* the run's functions (ctx->n_funcs) */
+    hb_func_config *funcs;             /* n_funcs each */
+    ensure_func *f;
 } ensure_state;
+
+static void ensure_destroy(void *state)
+{
+    ensure_state *s = state;
+    if (!s)
+        return;
+    free(s->funcs);
+    free(s->f);
+    free(s);
+}
 
 static int ensure_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     ensure_state *s = calloc(1, sizeof *s);
-    if (!s)
+    size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
+    if (s) {
+        s->funcs = calloc(n ? n : 1, sizeof *s->funcs);
+        s->f = calloc(n ? n : 1, sizeof *s->f);
+    }
+    if (!s || !s->funcs || !s->f) {
+        ensure_destroy(s);
         return hb_fail(err, HB_ENOMEM, "ensure: out of memory");
-    memcpy(s->funcs, ctx->funcs, sizeof s->funcs);
-    for (int i = 0; i < HB_NFUNCS; i++)
+    }
+    s->n_funcs = (int)n;
+    if (n)
+        memcpy(s->funcs, ctx->funcs, n * sizeof *s->funcs);
+    for (size_t i = 0; i < n; i++)
         s->f[i].cpu = hb_clip(s->funcs[i].user.cpu, s->funcs[i].cpu_clip[0], s->funcs[i].cpu_clip[1]);
     *state = s;
     return 0;
-}
-
-static void ensure_destroy(void *state)
-{
-    free(state);
 }
 
 static int ensure_size(void *state, const hb_invocation *inv, const hb_observation *obs,
@@ -103,7 +118,7 @@ static int ensure_size(void *state, const hb_invocation *inv, const hb_observati
 static void ensure_observe(void *state, const hb_invocation *done)
 {
     ensure_state *s = state;
-    if (done->func < 0 || done->func >= HB_NFUNCS)
+    if (done->func < 0 || done->func >= s->n_funcs)
         return;
     ensure_func *f = &s->f[done->func];
     double latency = hb_time_s(done->end - done->arrival);

@@ -28,23 +28,38 @@ typedef struct greedy_last {
 } greedy_last;
 
 typedef struct greedy_state {
-    hb_func_config funcs[HB_NFUNCS];
-    greedy_last last[HB_NFUNCS];
+    int n_funcs;                       /* the run's functions (ctx->n_funcs) */
+    hb_func_config *funcs;             /* n_funcs each */
+    greedy_last *last;
 } greedy_state;
+
+static void greedy_destroy(void *state)
+{
+    greedy_state *s = state;
+    if (!s)
+        return;
+    free(s->funcs);
+    free(s->last);
+    free(s);
+}
 
 static int greedy_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     greedy_state *s = calloc(1, sizeof *s);
-    if (!s)
+    size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
+    if (s) {
+        s->funcs = calloc(n ? n : 1, sizeof *s->funcs);
+        s->last = calloc(n ? n : 1, sizeof *s->last);
+    }
+    if (!s || !s->funcs || !s->last) {
+        greedy_destroy(s);
         return hb_fail(err, HB_ENOMEM, "greedy: out of memory");
-    memcpy(s->funcs, ctx->funcs, sizeof s->funcs);
+    }
+    s->n_funcs = (int)n;
+    if (n)
+        memcpy(s->funcs, ctx->funcs, n * sizeof *s->funcs);
     *state = s;
     return 0;
-}
-
-static void greedy_destroy(void *state)
-{
-    free(state);
 }
 
 static int greedy_size(void *state, const hb_invocation *inv, const hb_observation *obs,
@@ -76,7 +91,7 @@ static int greedy_size(void *state, const hb_invocation *inv, const hb_observati
 static void greedy_observe(void *state, const hb_invocation *done)
 {
     greedy_state *s = state;
-    if (done->func < 0 || done->func >= HB_NFUNCS)
+    if (done->func < 0 || done->func >= s->n_funcs)
         return;
     if (done->outcome != HB_SUCCESS && done->outcome != HB_TIMEOUT && done->outcome != HB_OOM)
         return;                        /* error / lost: no usable measurements */

@@ -1,4 +1,4 @@
-/* policies.h - the built-in policies (one hb_policy_ops each; policies/registry.c lists them). */
+/* policies.h - the built-in policies (one hb_policy_ops each; harness/core/registry.c lists them). */
 #ifndef HB_POLICIES_H
 #define HB_POLICIES_H
 

@@ -2,8 +2,10 @@
 # `make check`: the CI gate, the tests (plain build), the same tests under ASan+UBSan, and the fuzz
 # targets, in that order. Every phase runs even when an earlier one failed (a failure in the plain
 # build must not hide what the sanitizers would have said), and the closing line adds the phases up:
-# "N passed, N failed, N skipped". A phase without a closing line of its own (the CI gate) counts as
-# one check, passed or failed by its exit status. Exit status 1 if any phase failed.
+# "N passed, N failed, N skipped". The counts of a phase are read from the totals file its runner
+# writes (HB_TEST_TOTALS: tests/run.sh, tests/fuzz/run.sh), not from its printed text; a phase that
+# writes none (the CI gate) counts as one check, passed or failed by its exit status. Exit status 1
+# if any phase failed.
 # usage: tests/check.sh   (MAKE and FUZZ_SECONDS are taken from the environment)
 set -u
 MAKE=${MAKE:-make}
@@ -14,18 +16,18 @@ pass=0; fail=0; skip=0; failed=""
 phase() {  # $1 = name, then the command
     name=$1; shift
     echo "==== make check: $name"
-    { "$@" 2>&1 && echo 0 > "$LOG/rc" || echo $? > "$LOG/rc"; } | tee "$LOG/out"
+    rm -f "$LOG/totals"
+    { HB_TEST_TOTALS="$LOG/totals" "$@" 2>&1 && echo 0 > "$LOG/rc" || echo $? > "$LOG/rc"; }
     rc=$(cat "$LOG/rc")
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$LOG/out" | tail -n 1)
-    if [ -n "$line" ]; then
-        set -- $line
-        p=$1; f=$3; s=${5:-0}
+    if [ -s "$LOG/totals" ]; then
+        set -- $(cat "$LOG/totals")
+        p=$1; f=$2; s=${3:-0}
     elif [ "$rc" -eq 0 ]; then
         p=1; f=0; s=0
     else
         p=0; f=1; s=0
     fi
-    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1    # a phase that failed after its last line still fails
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1    # a phase that failed after its totals still fails
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
     [ "$f" -ne 0 ] && failed="$failed $name"
     echo "==== $name: $p passed, $f failed, $s skipped (exit $rc)"

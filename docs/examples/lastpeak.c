@@ -1,7 +1,9 @@
 /* lastpeak.c - a complete harvestbench policy (docs/policies.md): each call gets the memory its
  * function peaked at last time plus a margin, and its user CPU as a quota; placement is
- * join-shortest-queue. To build it in: copy it to policies/, declare `hb_policy_lastpeak` in
- * policies/policies.h and add it to the table in policies/registry.c. */
+ * join-shortest-queue. Out of tree, as a plugin for `harvestbench run --policy-lib lastpeak.so`:
+ *   cc -shared -fPIC $(pkg-config --cflags harvestbench) lastpeak.c -o lastpeak.so -lm
+ * To build it in instead: copy it to policies/ without its last line, declare `hb_policy_lastpeak`
+ * in policies/policies.h and add it to the table in harness/core/registry.c. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -10,18 +12,24 @@
 typedef struct lastpeak {
     const hb_func_config *funcs;       /* per-function user allocation and clip range */
     double margin;                     /* [policy.lastpeak] margin, default 0.25 */
-    double last_peak_mb[HB_NFUNCS];    /* 0 until the function's first success */
+    double *last_peak_mb;              /* per function of the run (ctx->n_funcs); 0 until its
+                                        * first success */
 } lastpeak;
 
 static int lp_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     lastpeak *p = calloc(1, sizeof *p);
+    if (p && !(p->last_peak_mb = calloc((size_t)ctx->n_funcs, sizeof *p->last_peak_mb))) {
+        free(p);
+        p = NULL;
+    }
     if (!p)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    p->funcs = ctx->funcs;
+    p->funcs = ctx->funcs;             /* the run's table: valid for the policy's lifetime */
     p->margin = 0.25;
     int rc = hb_kv_double(ctx->params, "margin", 0, 10, &p->margin, err);  /* file:line errors */
     if (rc) {
+        free(p->last_peak_mb);
         free(p);
         return rc;
     }
@@ -29,7 +37,12 @@ static int lp_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
     return 0;
 }
 
-static void lp_destroy(void *state) { free(state); }
+static void lp_destroy(void *state)
+{
+    lastpeak *p = state;
+    free(p->last_peak_mb);
+    free(p);
+}
 
 static int lp_size(void *state, const hb_invocation *inv, const hb_observation *obs, hb_sizing *out,
                    hb_error *err)
@@ -64,3 +77,5 @@ const hb_policy_ops hb_policy_lastpeak = {
     .size = lp_size, .observe = lp_observe,
     .place = hb_place_jsq_hook,                            /* join-shortest-queue */
 };
+
+HB_POLICY_PLUGIN(&hb_policy_lastpeak);   /* the entry point of `harvestbench run --policy-lib` */

@@ -97,16 +97,16 @@ int cmd_bench(int argc, char **argv)
     cfg->seed = (uint64_t)seed;
     /* arrival rate for ~70% of the cores busy: mean core-seconds of a call at its user size */
     double core_s = 0;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_profile_func *pf = &x.profile->f[f];
         double size = (double)hb_functions[f].size_multi;
         double par = hb_profile_eval(&pf->parallelism, size);
         double work = hb_profile_eval(&pf->exec_s, size) * fmin(pf->ref_cores, par);
-        core_s += work / HB_NFUNCS;
+        core_s += work / HB_NWORKLOADS;
     }
     double per_s = 0.7 * cfg->cores * (double)invokers / core_s;
-    uint32_t per_minute = (uint32_t)fmax(1, floor(per_s * 60 / HB_NFUNCS));
-    rc = hb_trace_synthetic((uint64_t)n, HB_NFUNCS, per_minute, &x.trace, &err);
+    uint32_t per_minute = (uint32_t)fmax(1, floor(per_s * 60 / HB_NWORKLOADS));
+    rc = hb_trace_synthetic((uint64_t)n, HB_NWORKLOADS, per_minute, &x.trace, &err);
     if (rc) {
         fprintf(stderr, "harvestbench bench: %s\n", err.msg);
         hb_experiment_free(&x);

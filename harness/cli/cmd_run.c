@@ -14,13 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "commands.h"
 #include "version.h"
 #include "engine.h"
 #include "experiment.h"
+#include "trace_mapping.h"
 #include "files.h"
 #include "openwhisk/ow_options.h"
+#include "policy_lib.h"
 #include "registry.h"
 #include "results.h"
 #include "seed.h"
@@ -30,7 +32,7 @@
 static const char RUN_HELP[] =
     "usage: harvestbench run CONFIG [--out DIR] [--policy P1,P2,...] [--seeds N]\n"
     "                        [--backend sim|local|openwhisk] [--set SECTION.KEY=VALUE]...\n"
-    "                        [--resume] [--quiet]\n"
+    "                        [--policy-lib FILE.so]... [--resume] [--quiet]\n"
     "\n"
     "Replays the configuration's trace under every policy and seed and writes one results\n"
     "directory (docs/outputs.md): manifest.json, and per policy and seed invocations.csv,\n"
@@ -42,6 +44,8 @@ static const char RUN_HELP[] =
     "  --backend B     sim (default), local or openwhisk\n"
     "  --set S.K=V     override one configuration key (repeatable), e.g.\n"
     "                  --set trace.per_minute=12 --set function.dh.cpu_clip=1,8\n"
+    "  --policy-lib F  load the policies of a shared object built against this harvestbench\n"
+    "                  (repeatable; docs/policies.md, \"A policy out of tree\")\n"
     "  --resume        continue an incomplete run in DIR: runs with a summary.json are kept\n"
     "  --quiet         no progress or per-run lines; the closing table is still printed\n"
     "\n"
@@ -139,6 +143,7 @@ static cJSON *manifest_json(const hb_experiment *x, const hb_backend_ops *be, co
     cJSON_AddStringToObject(lib, "libcsv", v);
     cJSON_AddStringToObject(m, "experiment", cfg->name);
     cJSON_AddStringToObject(m, "config_file", config_path);
+    hb_policy_lib_manifest(m);
     cJSON_AddItemToObject(m, "config", hb_config_json(cfg));
     cJSON *tr = cJSON_AddObjectToObject(m, "trace");
     cJSON_AddStringToObject(tr, "source", x->trace->source);
@@ -262,9 +267,11 @@ static void print_artifact_lines(const char *policy, const policy_total *t)
         printf("Harvested: %.1f%% of calls, accelerated: %.1f%%, safeguard triggers: %llu\n",
                100.0 * (double)s->harvested / n, 100.0 * (double)s->accelerated / n,
                (unsigned long long)s->safeguards);
-        printf("Lent: %.1f core-s, %.0f MB-s; of which idle in pools: %.1f core-s, %.0f MB-s\n",
-               s->harvested_cpu_s, s->harvested_mem_mb_s, s->pool_idle_cpu_s, s->pool_idle_mem_mb_s);
+        printf("Lent: %.1f core-s, %.0f MB-s\n", s->harvested_cpu_s, s->harvested_mem_mb_s);
     }
+    for (size_t i = 0; i < s->n_columns; i++)   /* the policy's extension columns */
+        printf("%s%s %.1f%s", i ? ", " : "Policy totals: ", s->column[i].name, s->column[i].total,
+               i + 1 == s->n_columns ? "\n" : "");
 }
 
 static void print_table(const hb_config *cfg, policy_total *tot)
@@ -304,8 +311,7 @@ static int pool_stats(policy_total *t, const hb_run_stats *s)
     p->safeguards += s->safeguards;
     p->harvested_cpu_s += s->harvested_cpu_s;
     p->harvested_mem_mb_s += s->harvested_mem_mb_s;
-    p->pool_idle_cpu_s += s->pool_idle_cpu_s;
-    p->pool_idle_mem_mb_s += s->pool_idle_mem_mb_s;
+    hb_stats_pool_columns(p, s);
     p->cpu_used_core_s += s->cpu_used_core_s;
     p->cpu_alloc_core_s += s->cpu_alloc_core_s;
     p->mem_used_mb_s += s->mem_used_mb_s;
@@ -344,8 +350,7 @@ static int load_summary(const char *path, hb_run_stats *s)
     s->safeguards = (uint64_t)NUM(j, "safeguard_triggers");
     s->harvested_cpu_s = NUM(j, "harvested_cpu_s");
     s->harvested_mem_mb_s = NUM(j, "harvested_mem_mb_s");
-    s->pool_idle_cpu_s = NUM(j, "pool_idle_cpu_s");
-    s->pool_idle_mem_mb_s = NUM(j, "pool_idle_mem_mb_s");
+    hb_stats_columns_from_json(s, j);  /* the columns the caller declared */
     s->cpu_used_core_s = NUM(j, "cpu_used_core_s");
     s->cpu_alloc_core_s = NUM(j, "cpu_alloc_core_s");
     s->mem_used_mb_s = NUM(j, "mem_used_mb_s");
@@ -428,13 +433,23 @@ static void shell_quote(char *buf, size_t len, const char *s)
     buf[n] = '\0';
 }
 
+static int run_command(int argc, char **argv);
+
 int cmd_run(int argc, char **argv)
+{
+    int rc = run_command(argc, argv);
+    hb_policy_lib_unload_all();        /* the policies' code stays loaded until every run has ended */
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},   {"policy", required_argument, NULL, 'p'},
         {"seeds", required_argument, NULL, 's'}, {"backend", required_argument, NULL, 'b'},
         {"resume", no_argument, NULL, 'r'},      {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},        {"set", required_argument, NULL, 'S'},
+        {"policy-lib", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     const char *out_flag = NULL, *policy_flag = NULL, *backend_flag = NULL;
@@ -457,6 +472,14 @@ int cmd_run(int argc, char **argv)
                 return hb_usage_error("run", "more than 64 --set flags");
             sets[n_sets++] = optarg;
             break;
+        case 'L': {
+            hb_error lerr;
+            if (hb_policy_lib_load(optarg, &lerr)) {   /* before the configuration names its policies */
+                fprintf(stderr, "harvestbench run: --policy-lib %s\n", lerr.msg);
+                return 2;
+            }
+            break;
+        }
         case 's': {
             char *end;
             seeds_flag = strtol(optarg, &end, 10);
@@ -550,6 +573,8 @@ int cmd_run(int argc, char **argv)
     }
     if (!rc)
         rc = write_manifest(out, &x, be, config_path, runs, n_runs, started, NULL, "incomplete", &err);
+    if (!rc)   /* OUT/mapping.csv, the mapping printed, the offered-load warning (trace_mapping.h) */
+        rc = hb_run_mapping_report(cfg, x.trace, x.profile, out, quiet ? NULL : stdout, stderr, &err);
     if (rc) {
         fprintf(stderr, "harvestbench run: %s\n", err.msg);
         free(runs);
@@ -579,6 +604,7 @@ int cmd_run(int argc, char **argv)
         snprintf(sum, sizeof sum, "%s/summary.json", dir);
         hb_run_stats st;
         hb_stats_init(&st, 1);
+        hb_stats_columns(&st, hb_policy_find(r->policy)->columns);
         if (resume && file_exists(sum) && load_summary(sum, &st) == 0) {
             r->status = 1;
             pool_stats(&tot[p], &st);
@@ -591,7 +617,7 @@ int cmd_run(int argc, char **argv)
         char stem[256], label[128];
         artifact_stem(r->policy, x.trace->source, r->seed_index, stem, sizeof stem);
         snprintf(label, sizeof label, "%s seed %d/%d", r->policy, r->seed_index, cfg->seeds);
-        hb_writer_spec ws = {dir, stem};
+        hb_writer_spec ws = {dir, stem, hb_policy_find(r->policy)->columns};
         hb_run_writer *w = NULL;
         hb_error_clear(&err);
         rc = hb_writer_open(&ws, &w, &err);
@@ -666,6 +692,10 @@ int cmd_run(int argc, char **argv)
         shell_quote(hint, sizeof hint, program_invocation_name);
         shell_quote(hint, sizeof hint, "run");
         shell_quote(hint, sizeof hint, config_path);
+        for (size_t i = 0; i < hb_policy_lib_count(); i++) {
+            shell_quote(hint, sizeof hint, "--policy-lib");
+            shell_quote(hint, sizeof hint, hb_policy_lib_path(i));
+        }
         for (int i = 0; i < n_sets; i++) {
             shell_quote(hint, sizeof hint, "--set");
             shell_quote(hint, sizeof hint, sets[i]);

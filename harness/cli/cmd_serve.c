@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "openwhisk/ow_auth.h"
 #include "serve/serve_launch.h"
 
 static const char SERVE_HELP[] =
@@ -59,6 +60,31 @@ static int parse_long(const char *v, long lo, long hi, long *out)
         return -1;
     *out = x;
     return 0;
+}
+
+/* The key to accept: auth itself, else the one in auth_file, else NULL (the endpoint makes one).
+ * It is read by the OpenWhisk client's reader (a backend may not include another's headers, so
+ * the command does it); *key is the caller's to wipe and free. */
+static int read_key(const char *auth, const char *auth_file, char **key, hb_error *err)
+{
+    *key = NULL;
+    if (auth) {
+        if (!(*key = strdup(auth)))
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+    } else if (auth_file) {
+        /* the same reader as the client's: one line UUID:KEY, or AUTH= in a properties file */
+        ow_creds cr;
+        ow_creds_given g = {.apihost = "127.0.0.1", .auth_file = auth_file, .insecure = -1};
+        if (ow_creds_resolve(&g, &cr, err)) {
+            err->code = HB_EINPUT;
+            return HB_EINPUT;
+        }
+        *key = strdup(cr.auth);
+        ow_creds_free(&cr);
+        if (!*key)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+    }
+    return HB_OK;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -157,7 +183,7 @@ int cmd_serve(int argc, char **argv)
     if (sv_faults_parse(faults, &o.faults, &err))
         return hb_usage_error("serve", "%s", err.msg);
     char *key = NULL;
-    int rc = hb_serve_key(auth, auth_file, &key, &err);
+    int rc = read_key(auth, auth_file, &key, &err);
     if (rc) {
         fprintf(stderr, "harvestbench serve: %s\n", err.msg);
         return hb_exit_status(rc);

@@ -14,9 +14,9 @@ typedef struct hb_afile {
 } hb_afile;
 
 /* Opens dir/name.tmp for writing (dir may be NULL: name is the path). */
-int hb_afile_open(hb_afile *a, const char *dir, const char *name, hb_error *err);
+int hb_afile_open(hb_afile *a, const char *dir, const char *name, hb_error *err) HB_WARN_UNUSED;
 /* Closes and renames into place; on any write error removes the temporary file and fails. */
-int hb_afile_commit(hb_afile *a, hb_error *err);
+int hb_afile_commit(hb_afile *a, hb_error *err) HB_WARN_UNUSED;
 /* Closes and removes the temporary file, if open. */
 void hb_afile_abort(hb_afile *a);
 /* Closes the temporary file, if open, and leaves it (an interrupted run keeps what it wrote). */

@@ -4,7 +4,7 @@
 
 #include "hb_types.h"
 
-const hb_function hb_functions[HB_NFUNCS] = {
+const hb_function hb_functions[HB_NWORKLOADS] = {
     {"dh", "dynamic-html", "render an HTML page of merge-sorted random numbers",
      2, 8, {1, 2}, {2, 8}, 100, 1, 101, 1000, 2},
     {"eg", "email-generation", "generate batches of fake e-mails and log them",
@@ -29,7 +29,7 @@ const hb_function hb_functions[HB_NFUNCS] = {
 
 int hb_function_find(const char *id)
 {
-    for (int i = 0; i < HB_NFUNCS; i++)
+    for (int i = 0; i < HB_NWORKLOADS; i++)
         if (strcmp(hb_functions[i].id, id) == 0)
             return i;
     return -1;

@@ -7,7 +7,7 @@ void hb_catalog_print(FILE *out)
 {
     fprintf(out, "%-4s %-22s %4s %7s %8s %15s %8s  %s\n", "id", "name", "cpu", "mem_mb", "parallel",
             "sizes", "demo", "description");
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         const hb_function *f = &hb_functions[i];
         char range[40];
         snprintf(range, sizeof range, "%lld-%lld", (long long)(f->size_base * f->size_lo),

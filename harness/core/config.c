@@ -4,6 +4,7 @@
  * defaults; docs/config.md documents each (a unit test checks none is missing). */
 #include "config.h"
 
+#include <errno.h>
 #include <ini.h>
 #include <limits.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "registry.h"
 
 typedef enum { K_INT, K_DOUBLE, K_AUTO_DOUBLE, K_STR, K_PATH, K_ENUM, K_LIST, K_SEED } ktype;
@@ -35,6 +37,8 @@ static const char *const MAPPINGS[] = {"order", "duration", "file", NULL};
 static const char *const PROFILES[] = {"artifact", "measured", NULL};
 static const char *const BACKENDS[] = {"sim", "local", "openwhisk", NULL};
 static const char *const USAGES[] = {"timeline", "flat", NULL};
+static const char *const BOOLS[] = {"false", "true", NULL};
+static const char *const USER_MEMORY[] = {"catalog", "trace", NULL};
 
 #define O(f) offsetof(hb_config, f)
 static const key_schema SCHEMA[] = {
@@ -72,6 +76,8 @@ static const key_schema SCHEMA[] = {
     {"trace", "max_per_minute", K_INT, O(trace_max_per_minute), 0, INT_MAX, NULL, "2147483647"},
     {"trace", "scale", K_DOUBLE, O(trace_scale), 1e-6, 1e6, NULL, "1"},
     {"trace", "per_minute", K_INT, O(trace_per_minute), 1, 60000, NULL, "1"},
+    {"trace", "scale_work", K_ENUM, O(trace_scale_work), 0, 0, BOOLS, "false"},
+    {"trace", "user_memory", K_ENUM, O(trace_user_memory), 0, 0, USER_MEMORY, "catalog"},
 
     {"workload", "profile", K_ENUM, O(workload_profile), 0, 0, PROFILES, "artifact"},
     {"workload", "profile_file", K_PATH, O(workload_profile_file), 0, 0, NULL, ""},
@@ -126,7 +132,7 @@ typedef struct parse_ctx {
     int failed;
     /* lines of each static key seen, to reject duplicates */
     long seen[NSCHEMA];
-    long func_seen[HB_NFUNCS][8];
+    long func_seen[HB_NWORKLOADS][8];
     int override;                      /* --set: a later value replaces an earlier one */
 } parse_ctx;
 
@@ -175,6 +181,16 @@ static int section_known(const char *s, const char **why)
     return 0;
 }
 
+/* A line that could not be read (out of memory, a read error): the parse fails with it. */
+static void read_failed(parse_ctx *p, int code)
+{
+    if (p->failed)
+        return;
+    hb_fail_at(p->err, code, p->name, p->lineno + 1, NULL, "%s",
+               code == HB_ENOMEM ? "out of memory" : "read error");
+    p->failed = 1;
+}
+
 /* The ini_reader: one physical line per call, leading blanks removed (so that libinih never sees a
  * continuation line), section headers checked here where the line number is known. */
 static char *read_line(char *str, int num, void *stream)
@@ -182,20 +198,21 @@ static char *read_line(char *str, int num, void *stream)
     parse_ctx *p = stream;
     ssize_t n;
     if (p->f) {
+        errno = 0;
         n = getline(&p->line, &p->line_cap, p->f);
-        if (n < 0)
+        if (n < 0) {                   /* the end, or a failure that must not pass for the end */
+            if (errno == ENOMEM || ferror(p->f))
+                read_failed(p, errno == ENOMEM ? HB_ENOMEM : HB_EIO);
             return NULL;
+        }
     } else {
         if (!*p->pos)
             return NULL;
         const char *nl = strchr(p->pos, '\n');
         size_t len = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
-        if (len + 1 > p->line_cap) {
-            char *b = realloc(p->line, len + 1);
-            if (!b)
-                return NULL;
-            p->line = b;
-            p->line_cap = len + 1;
+        if (HB_GROW(p->line, p->line_cap, len + 1) != HB_OK) {
+            read_failed(p, HB_ENOMEM);
+            return NULL;
         }
         memcpy(p->line, p->pos, len);
         p->line[len] = '\0';
@@ -366,6 +383,7 @@ static int set_function_key(parse_ctx *p, int f, const char *key, const char *v)
         if (hb_parse_double(v, &x) || x < 1 || x > 1048576)
             return fail_line(p, key, "'%s' must be MB in [1, 1048576]", v), -1;
         fc->user.mem_mb = x;
+        p->cfg->func_mem_set[f] = 1;
         return 0;
     case 2:
         if (hb_parse_double(v, &x) || x < 0.1 || x > 86400)
@@ -548,6 +566,14 @@ void hb_config_free(hb_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
+const hb_kv *hb_config_entry(const hb_config *cfg, const char *section_key)
+{
+    for (size_t i = cfg->n_entries; i-- > 0;)
+        if (strcmp(cfg->entries[i].key, section_key) == 0)
+            return &cfg->entries[i];
+    return NULL;
+}
+
 int hb_config_defaults(hb_config *cfg, hb_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -555,7 +581,7 @@ int hb_config_defaults(hb_config *cfg, hb_error *err)
     for (size_t i = 0; i < NSCHEMA; i++)
         if (set_value(&p, &SCHEMA[i], SCHEMA[i].def))
             return err ? err->code : HB_EINPUT;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_function *fn = &hb_functions[f];
         hb_func_config *fc = &cfg->funcs[f];
         fc->user.cpu = fn->user_cpu;
@@ -565,6 +591,8 @@ int hb_config_defaults(hb_config *cfg, hb_error *err)
         fc->mem_clip_mb[0] = fn->mem_clip[0] * HB_MEM_UNIT_MB;
         fc->mem_clip_mb[1] = fn->mem_clip[1] * HB_MEM_UNIT_MB;
         fc->timeout = (hb_time)llround(cfg->workload_timeout_s * 1e6);
+        fc->workload = f;
+        fc->work_scale = 1;
     }
     return 0;
 }
@@ -604,7 +632,7 @@ static int load(parse_ctx *p, hb_config *cfg, const char *name, const char *dir,
 static void config_finish(hb_config *cfg)
 {
     /* a timeout in [workload] applies to every function without its own */
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         if (!cfg->func_timeout_set[f])
             cfg->funcs[f].timeout = (hb_time)llround(cfg->workload_timeout_s * 1e6);
     if (cfg->name[0] == '\0') {
@@ -779,7 +807,7 @@ cJSON *hb_config_json(const hb_config *cfg)
         }
     }
     cJSON *fs = cJSON_AddObjectToObject(root, "function");
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_func_config *fc = &cfg->funcs[f];
         cJSON *o = cJSON_AddObjectToObject(fs, hb_functions[f].id);
         cJSON_AddNumberToObject(o, "user_cpu", fc->user.cpu);

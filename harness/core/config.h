@@ -66,6 +66,8 @@ typedef struct hb_config {
     int trace_min_per_minute, trace_max_per_minute;   /* azure2019 filter */
     double trace_scale;                /* multiplies every per-minute count */
     int trace_per_minute;              /* constant: calls per function per minute */
+    char trace_scale_work[16];         /* "true": each function's work scaled to its trace duration */
+    char trace_user_memory[16];        /* catalog | trace: where a function's user memory comes from */
 
     /* [workload] */
     char workload_profile[16];         /* artifact | measured */
@@ -77,9 +79,19 @@ typedef struct hb_config {
     char workload_timeline_file[HB_PATH_MAX];   /* measured timelines; "": beside profile_file */
     double workload_cpu_class_error, workload_mem_class_error;  /* artifact misprediction knob */
 
-    /* [function.ID] applied over the catalog */
-    hb_func_config funcs[HB_NFUNCS];
-    int func_timeout_set[HB_NFUNCS];   /* timeout_s given for the function itself */
+    /* [function.ID] applied over the catalog: one entry per workload (ID is a workload id); every
+     * function of the run that runs a workload starts from its entry (trace_mapping.h) */
+    hb_func_config funcs[HB_NWORKLOADS];
+    int func_timeout_set[HB_NWORKLOADS];   /* timeout_s given for the function itself */
+    int func_mem_set[HB_NWORKLOADS];       /* user_mem_mb given for the function itself */
+
+    /* The run's function table (one per trace function), once an experiment bound a trace to this
+     * configuration (hb_experiment_prepare); borrowed, owned by the experiment. NULL: none bound
+     * yet, and the ten workloads stand for the functions one to one (hb_config_run_funcs). */
+    const hb_func_config *run_funcs;
+    int n_run_funcs;
+    const void *run_funcs_trace;       /* the trace (hb_trace) it was built from: the engine uses
+                                        * the table only for that trace, else builds its own */
 
     /* [policy.NAME], [backend.NAME] */
     hb_config_section **sections;      /* each allocated alone: kv pointers stay valid */
@@ -119,6 +131,16 @@ int hb_config_path(const hb_config *cfg, const char *p, char *out, size_t n);
  * it with where that key is ("file:line: section.key: "), unless it says so already: a missing
  * trace, model or profile then points at the line to fix. Returns err->code. */
 int hb_config_locate_path(const hb_config *cfg, hb_error *err);
+
+/* The last entry given for "section.key" (file or --set), or NULL when the key kept its default. */
+const hb_kv *hb_config_entry(const hb_config *cfg, const char *section_key);
+
+/* The run's function table: the bound one, else the ten workloads one to one. */
+static inline const hb_func_config *hb_config_run_funcs(const hb_config *cfg, int *n)
+{
+    *n = cfg->run_funcs ? cfg->n_run_funcs : HB_NWORKLOADS;
+    return cfg->run_funcs ? cfg->run_funcs : cfg->funcs;
+}
 
 /* Every resolved value (defaults included), for the manifest. */
 cJSON *hb_config_json(const hb_config *cfg);

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "dynbuf.h"
+
 struct hb_csv {
     char name[512];
     gzFile f;                          /* file mode: zlib reads gzip and plain files alike */
@@ -17,16 +19,14 @@ struct hb_csv {
     size_t rd_pos, rd_len;
     int rd_err;                        /* file mode: gzread failed (its gzerror code) */
     const char *mem, *mem_end, *pos;   /* memory mode */
-    char *line;                        /* getline buffer */
-    size_t line_cap;
+    hb_dynbuf line;                    /* the physical line being read */
     long lineno;
     struct csv_parser p;
     int eof;
 
     /* fields of the row being built */
     size_t nfields, cap_fields;
-    char *buf;                         /* field storage */
-    size_t buf_len, buf_cap;
+    hb_dynbuf fields;                  /* field storage: each field and its NUL */
     size_t *offs;
     int row_done;
     int oom;
@@ -47,33 +47,13 @@ static void on_field(void *s, size_t len, void *data)
     hb_csv *c = data;
     if (c->oom)
         return;
-    if (c->nfields == c->cap_fields) {
-        size_t n = c->cap_fields ? c->cap_fields * 2 : 16;
-        size_t *o = realloc(c->offs, n * sizeof *o);
-        if (!o) {
-            c->oom = 1;
-            return;
-        }
-        c->offs = o;
-        c->cap_fields = n;
+    size_t at = hb_dyn_len(&c->fields);
+    if (HB_GROW(c->offs, c->cap_fields, c->nfields + 1) != HB_OK ||
+        hb_dyn_addn(&c->fields, s, len) != HB_OK || hb_dyn_addn(&c->fields, "", 1) != HB_OK) {
+        c->oom = 1;
+        return;
     }
-    if (c->buf_len + len + 1 > c->buf_cap) {
-        size_t n = c->buf_cap ? c->buf_cap : 256;
-        while (n < c->buf_len + len + 1)
-            n *= 2;
-        char *b = realloc(c->buf, n);
-        if (!b) {
-            c->oom = 1;
-            return;
-        }
-        c->buf = b;
-        c->buf_cap = n;
-    }
-    c->offs[c->nfields++] = c->buf_len;
-    if (len)
-        memcpy(c->buf + c->buf_len, s, len);
-    c->buf[c->buf_len + len] = '\0';
-    c->buf_len += len + 1;
+    c->offs[c->nfields++] = at;
 }
 
 static void on_row(int term, void *data)
@@ -86,6 +66,8 @@ static void on_row(int term, void *data)
 static int reader_init(hb_csv *c, const char *name, hb_error *err)
 {
     snprintf(c->name, sizeof c->name, "%s", name);
+    hb_dyn_init(&c->line, HB_DYN_UNLIMITED);
+    hb_dyn_init(&c->fields, HB_DYN_UNLIMITED);
     if (csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return hb_fail(err, HB_ENOMEM, "%s: cannot initialise the CSV parser", name);
     return 0;
@@ -142,10 +124,10 @@ void hb_csv_close(hb_csv *c)
     if (c->f)
         gzclose(c->f);
     csv_free(&c->p);
-    free(c->line);
+    hb_dyn_free(&c->line);
     free(c->rd);
     free(c->offs);
-    free(c->buf);
+    hb_dyn_free(&c->fields);
     free(c->row);
     free(c->row_buf);
 
@@ -162,7 +144,7 @@ static long next_line(hb_csv *c)
         enum { CHUNK = 65536 };
         if (!c->rd && !(c->rd = malloc(CHUNK)))
             return -2;
-        size_t len = 0;
+        hb_dyn_reset(&c->line);
         for (;;) {
             if (c->rd_pos == c->rd_len) {
                 int got = c->rd_err ? -1 : gzread(c->f, c->rd, CHUNK);
@@ -178,42 +160,25 @@ static long next_line(hb_csv *c)
             size_t avail = c->rd_len - c->rd_pos;
             const char *nl = memchr(from, '\n', avail);
             size_t take = nl ? (size_t)(nl - from) + 1 : avail;
-            if (len + take + 1 > c->line_cap) {
-                size_t cap = c->line_cap ? c->line_cap : 4096;
-                while (cap < len + take + 1)
-                    cap *= 2;
-                char *b = realloc(c->line, cap);
-                if (!b)
-                    return -2;
-                c->line = b;
-                c->line_cap = cap;
-            }
-            memcpy(c->line + len, from, take);
-            len += take;
+            if (hb_dyn_addn(&c->line, from, take) != HB_OK)
+                return -2;
             c->rd_pos += take;
             if (nl)
                 break;
         }
-        if (len == 0) {
+        if (hb_dyn_len(&c->line) == 0) {
             int e = c->rd_err;
             return e == Z_OK || e == Z_STREAM_END ? -1 : e == Z_ERRNO ? -4 : -3;
         }
-        c->line[len] = '\0';
-        return (long)len;
+        return (long)hb_dyn_len(&c->line);
     }
     if (c->pos >= c->mem_end)
         return -1;
     const char *nl = memchr(c->pos, '\n', (size_t)(c->mem_end - c->pos));
     size_t n = nl ? (size_t)(nl - c->pos) + 1 : (size_t)(c->mem_end - c->pos);
-    if (n + 1 > c->line_cap) {
-        char *b = realloc(c->line, n + 1);
-        if (!b)
-            return -2;
-        c->line = b;
-        c->line_cap = n + 1;
-    }
-    memcpy(c->line, c->pos, n);
-    c->line[n] = '\0';
+    hb_dyn_reset(&c->line);
+    if (hb_dyn_addn(&c->line, c->pos, n) != HB_OK)
+        return -2;
     c->pos += n;
     return (long)n;
 }
@@ -221,28 +186,18 @@ static long next_line(hb_csv *c)
 /* Moves the fields collected so far into the completed row. */
 static int publish_row(hb_csv *c, hb_error *err)
 {
-    if (c->nfields > c->row_cap) {
-        char **r = realloc(c->row, c->nfields * sizeof *r);
-        if (!r)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        c->row = r;
-        c->row_cap = c->nfields;
-    }
-    if (c->buf_len > c->row_buf_cap) {
-        char *b = realloc(c->row_buf, c->buf_len);
-        if (!b)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        c->row_buf = b;
-        c->row_buf_cap = c->buf_len;
-    }
-    if (c->buf_len)
-        memcpy(c->row_buf, c->buf, c->buf_len);
+    size_t len = hb_dyn_len(&c->fields);
+    if (HB_GROW(c->row, c->row_cap, c->nfields) != HB_OK ||
+        HB_GROW(c->row_buf, c->row_buf_cap, len) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    if (len)
+        memcpy(c->row_buf, c->fields.buf, len);
     for (size_t i = 0; i < c->nfields; i++)
         c->row[i] = c->row_buf + c->offs[i];
     c->row_n = c->nfields;
     c->row_line = c->lineno;
     c->nfields = 0;
-    c->buf_len = 0;
+    hb_dyn_reset(&c->fields);
     c->row_done = 0;
     return 0;
 }
@@ -250,7 +205,7 @@ static int publish_row(hb_csv *c, hb_error *err)
 static int row_is_blank(const hb_csv *c)
 {
     for (size_t i = 0; i < c->nfields; i++)
-        if (c->buf[c->offs[i]] != '\0')
+        if (c->fields.buf[c->offs[i]] != '\0')
             return 0;
     return 1;
 }
@@ -277,10 +232,10 @@ int hb_csv_next(hb_csv *c, hb_error *err)
                                    csv_strerror(csv_error(&c->p)));
         } else {
             c->lineno++;
-            if (memchr(c->line, '\0', (size_t)n))
+            if (memchr(c->line.buf, '\0', (size_t)n))
                 return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno, NULL,
                                    "a NUL byte: this is not a text CSV file");
-            if (csv_parse(&c->p, c->line, (size_t)n, on_field, on_row, c) != (size_t)n)
+            if (csv_parse(&c->p, c->line.buf, (size_t)n, on_field, on_row, c) != (size_t)n)
                 return -hb_fail_at(err, HB_EINPUT, c->name, c->lineno, NULL, "malformed CSV: %s",
                                    csv_strerror(csv_error(&c->p)));
         }
@@ -288,7 +243,8 @@ int hb_csv_next(hb_csv *c, hb_error *err)
             return -hb_fail(err, HB_ENOMEM, "out of memory");
         if (c->row_done) {
             if (row_is_blank(c)) {
-                c->nfields = c->buf_len = 0;
+                c->nfields = 0;
+                hb_dyn_reset(&c->fields);
                 c->row_done = 0;
                 continue;
             }

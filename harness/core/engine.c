@@ -8,16 +8,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "seed.h"
+#include "trace_mapping.h"
 
 #define CHUNK 256
 
 /* Records are carved from chunks the engine owns, so that calls still in flight when a run stops
- * are freed with the chunks. */
+ * are found (their policy state released) and freed with the chunks. */
+typedef struct rec {
+    hb_invocation inv;                 /* first: a record is reached from its hb_invocation */
+    struct rec *next_free;
+    int live;                          /* handed out and not yet done */
+} rec;
+
 typedef struct rec_chunk {
     struct rec_chunk *next;
     size_t used;
-    hb_invocation recs[CHUNK];
+    rec recs[CHUNK];
 } rec_chunk;
 
 typedef struct engine {
@@ -29,12 +37,16 @@ typedef struct engine {
     hb_invoker_state *ctl;             /* controller view of each invoker */
     hb_observation obs;
     gsl_rng *rng_place;
-    hb_invocation *free_list;          /* recycled records (linked through policy_data) */
+    rec *free_list;                    /* recycled records */
+    size_t n_columns;                  /* the policy's extension columns */
     rec_chunk *chunks;
     uint64_t sent, ended;
     uint64_t id_key;                   /* hb_seed_derive(seed, "activation") */
     hb_time last_end;
     struct clip_invoker *wrap;         /* one per invoker: what invoker-side hooks are handed */
+    const hb_func_config *funcs;       /* the run's function table, one per trace function */
+    int n_funcs;
+    hb_func_config *own_funcs;         /* the table when no experiment bound one to the config */
 } engine;
 
 /* The invoker a policy's invoker-side hooks see: the backend's, with resize() clipped to the
@@ -44,13 +56,6 @@ typedef struct clip_invoker {
     hb_invoker *real;
     engine *e;
 } clip_invoker;
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 unsigned hb_engine_dropped(const hb_policy_ops *p, const hb_backend_ops *b)
 {
@@ -71,7 +76,7 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
     ctx->name = name;
     ctx->n_invokers = cfg->invokers;
     ctx->invoker_capacity = (hb_res){cfg->cores, cfg->memory_mb};
-    ctx->funcs = cfg->funcs;
+    ctx->funcs = hb_config_run_funcs(cfg, &ctx->n_funcs);
     ctx->rng = rng;
     ctx->params = params;
     ctx->config_dir = cfg->dir;
@@ -87,7 +92,7 @@ void hb_engine_policy_ctx(const hb_config *cfg, const char *name, hb_kvlist *par
  * Returns 1 if anything changed, and then counts the decision and flags the call. */
 static int clip_alloc(engine *e, hb_invocation *inv, int cpu_hard, hb_res *a)
 {
-    const hb_func_config *fc = &e->spec->cfg->funcs[inv->func];
+    const hb_func_config *fc = &e->funcs[inv->func];
     hb_res c = *a;
     if (cpu_hard)
         c.cpu = hb_clip(c.cpu, fc->cpu_clip[0], fc->cpu_clip[1]);
@@ -137,9 +142,9 @@ static hb_invoker *clipped_invoker(engine *e, hb_invoker *iv)
 
 static hb_invocation *record_new(engine *e)
 {
-    hb_invocation *inv = e->free_list;
-    if (inv) {
-        e->free_list = inv->policy_data;
+    rec *r = e->free_list;
+    if (r) {
+        e->free_list = r->next_free;
     } else {
         if (!e->chunks || e->chunks->used == CHUNK) {
             rec_chunk *c = malloc(sizeof *c);
@@ -149,18 +154,43 @@ static hb_invocation *record_new(engine *e)
             c->used = 0;
             e->chunks = c;
         }
-        inv = &e->chunks->recs[e->chunks->used++];
+        r = &e->chunks->recs[e->chunks->used++];
     }
-    memset(inv, 0, sizeof *inv);
-    return inv;
+    memset(r, 0, sizeof *r);
+    r->live = 1;
+    return &r->inv;
+}
+
+/* The policy's per-call state goes back to it (hb_policy_ops.release). */
+static void release_call(engine *e, hb_invocation *inv)
+{
+    if (inv->policy_data && e->pol->release)
+        e->pol->release(e->pstate, inv);
+    inv->policy_data = NULL;
 }
 
 static void record_free(engine *e, hb_invocation *inv)
 {
-    free(inv->history);
-    inv->history = NULL;
-    inv->policy_data = e->free_list;
-    e->free_list = inv;
+    rec *r = (rec *)inv;
+    release_call(e, inv);
+    r->live = 0;
+    r->next_free = e->free_list;
+    e->free_list = r;
+}
+
+/* What the policy writes about an ended call (extension columns, artifact fields). */
+static void call_ext(engine *e, const hb_invocation *inv, hb_column_value *v, hb_call_ext *ext)
+{
+    ext->n = e->n_columns;
+    ext->v = v;
+    ext->artifact = (hb_artifact_fields){NULL, 0, 0};
+    for (size_t i = 0; i < e->n_columns; i++) {
+        v[i] = (hb_column_value){NAN, NULL};
+        if (e->pol->column)
+            e->pol->column(e->pstate, inv, i, &v[i]);
+    }
+    if (e->pol->artifact)
+        e->pol->artifact(e->pstate, inv, &ext->artifact);
 }
 
 /* ---- backend hooks ---- */
@@ -202,9 +232,12 @@ static int hook_end(void *ctx, hb_invoker *iv, hb_invocation *inv, hb_error *err
     e->ended++;
     if (inv->end > e->last_end)
         e->last_end = inv->end;
-    if (hb_stats_add(sp->stats, inv))
+    hb_column_value v[HB_MAX_COLUMNS];
+    hb_call_ext ext;
+    call_ext(e, inv, v, &ext);
+    if (hb_stats_add(sp->stats, inv, &ext))
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    if (sp->writer && (rc = hb_writer_invocation(sp->writer, inv, err)))
+    if (sp->writer && (rc = hb_writer_invocation(sp->writer, inv, &ext, err)))
         return rc;
     if ((e->use & HB_CAP_SIZING) && e->pol->observe)
         e->pol->observe(e->pstate, inv);
@@ -293,11 +326,12 @@ static int dispatch(engine *e, const hb_event *ev, hb_error *err)
     inv->index = ev->index;
     hb_activation_id(e->id_key, ev->index, inv->activation_id);
     inv->func = ev->func;
+    inv->workload = ev->workload;
     inv->trace_func = ev->trace_func;
     inv->trace_name = sp->trace->funcs[ev->trace_func].name;
     inv->input_size = ev->input_size;
-    inv->user = sp->cfg->funcs[ev->func].user;
-    inv->timeout = sp->cfg->funcs[ev->func].timeout;
+    inv->user = e->funcs[ev->func].user;
+    inv->timeout = e->funcs[ev->func].timeout;
     inv->arrival = ev->t;
     inv->invoker = -1;
     inv->base_duration_ms = -1;
@@ -315,7 +349,7 @@ static int dispatch(engine *e, const hb_event *ev, hb_error *err)
 static void progress(engine *e, double *next, int final)
 {
     const hb_engine_spec *sp = e->spec;
-    double now = wall_now();
+    double now = hb_mono_s();
     if (!final && now < *next)
         return;
     *next = now + 0.25;
@@ -332,7 +366,7 @@ static void progress(engine *e, double *next, int final)
 int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 {
     const hb_config *cfg = sp->cfg;
-    double t_wall = wall_now();
+    double t_wall = hb_mono_s();
     engine e;
     memset(&e, 0, sizeof e);
     e.spec = sp;
@@ -359,7 +393,23 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
     e.obs.capacity = e.obs.free = (hb_res){cfg->cores * cfg->invokers, cfg->memory_mb * cfg->invokers};
     if ((rc = hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, r_arr, r_size, &gen, err)))
         goto done;
+    /* the run's functions: the experiment's table when it bound one, else one built here from the
+     * trace (the same rules: trace_mapping.h) */
+    if (cfg->run_funcs && cfg->run_funcs_trace == (const void *)sp->trace &&
+        (size_t)cfg->n_run_funcs == sp->trace->n_funcs) {
+        e.funcs = cfg->run_funcs;
+        e.n_funcs = cfg->n_run_funcs;
+    } else {
+        if ((rc = hb_run_funcs_build(cfg, sp->trace, sp->profile, &e.own_funcs, err)))
+            goto done;
+        e.funcs = e.own_funcs;
+        e.n_funcs = (int)sp->trace->n_funcs;
+    }
 
+    if ((rc = hb_columns_check(sp->policy->columns, sp->policy->name, err)))
+        goto done;
+    e.n_columns = hb_columns_count(sp->policy->columns);
+    hb_stats_columns(sp->stats, sp->policy->columns);
     sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
     sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
     if (cfg->warmup_s > 0 || cfg->drain_s > 0) {
@@ -376,6 +426,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         hb_policy_ctx ctx;
         hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training,
                              sp->backend->caps, &ctx);
+        ctx.funcs = e.funcs;
+        ctx.n_funcs = e.n_funcs;
         if ((rc = sp->policy->create(&ctx, &e.pstate, err))) {
             hb_error_wrap(err, "policy %s", sp->policy->name);
             goto done;
@@ -397,7 +449,9 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .monitor = (hb_time)llround(cfg->monitor_ms * 1e3),
         .cold_start = cfg->cold_start_ms < 0 ? -1 : (hb_time)llround(cfg->cold_start_ms * 1e3),
         .cv = cfg->workload_cv,
-        .funcs = cfg->funcs,
+        .n_funcs = e.n_funcs,
+        .funcs = e.funcs,
+        .workloads = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
         .params = sp->backend_params,
@@ -444,22 +498,26 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
 done:
     if (e.bstate)
         sp->backend->close(e.bstate);
+    /* calls that never ended (a stopped or failed run): their policy state goes back first */
+    for (rec_chunk *c = e.chunks; c; c = c->next)
+        for (size_t i = 0; i < c->used; i++)
+            if (c->recs[i].live)
+                release_call(&e, &c->recs[i].inv);
     if (policy_made && sp->policy->destroy)
         sp->policy->destroy(e.pstate);
     while (e.chunks) {
         rec_chunk *c = e.chunks;
         e.chunks = c->next;
-        for (size_t i = 0; i < c->used; i++)
-            free(c->recs[i].history);  /* records of calls still in flight */
         free(c);
     }
     hb_eventgen_free(gen);
     free(e.ctl);
     free(e.wrap);
+    free(e.own_funcs);
     gsl_rng_free(r_arr);
     gsl_rng_free(r_size);
     gsl_rng_free(r_pol);
     gsl_rng_free(e.rng_place);
-    sp->stats->wall_seconds = wall_now() - t_wall;
+    sp->stats->wall_seconds = hb_mono_s() - t_wall;
     return rc;
 }

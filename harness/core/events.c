@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynbuf.h"
+#include "sort_cmp.h"
+
 struct hb_eventgen {
     const hb_trace *trace;
     hb_arrival arrival;
@@ -93,15 +96,9 @@ static int cmp_event(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-static int cmp_double(const void *a, const void *b)
+static int64_t draw_size(hb_eventgen *g, int workload, uint64_t index)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int64_t draw_size(hb_eventgen *g, int func, uint64_t index)
-{
-    const hb_function *fn = &hb_functions[func];
+    const hb_function *fn = &hb_functions[workload];
     switch (g->sizes) {
     case HB_SIZES_FILE:
         return g->trace->sizes[index];
@@ -131,17 +128,12 @@ static int offsets(hb_eventgen *g, uint32_t n, hb_time *out)
     default:
         break;
     }
-    if (n + 1 > g->tmp_cap) {
-        double *t = realloc(g->tmp, (n + 1) * sizeof *t);
-        if (!t)
-            return -1;
-        g->tmp = t;
-        g->tmp_cap = n + 1;
-    }
+    if (HB_GROW(g->tmp, g->tmp_cap, (size_t)n + 1) != HB_OK)
+        return -1;
     if (g->arrival == HB_ARRIVAL_UNIFORM) {
         for (uint32_t i = 0; i < n; i++)
             g->tmp[i] = gsl_rng_uniform(g->arng);
-        qsort(g->tmp, n, sizeof *g->tmp, cmp_double);
+        qsort(g->tmp, n, sizeof *g->tmp, hb_cmp_double);
         for (uint32_t i = 0; i < n; i++)
             out[i] = (hb_time)floor(g->tmp[i] * (double)minute);
         return 0;
@@ -172,13 +164,8 @@ static int fill(hb_eventgen *g)
             n += hb_trace_count(t, f, m);
         if (n == 0)
             continue;
-        if (n > g->cap) {
-            hb_event *b = realloc(g->buf, n * sizeof *b);
-            if (!b)
-                return -1;
-            g->buf = b;
-            g->cap = n;
-        }
+        if (HB_GROW(g->buf, g->cap, n) != HB_OK)
+            return -1;
         g->n = 0;
         g->pos = 0;
         hb_time base = (hb_time)m * 60 * HB_SEC;
@@ -187,13 +174,8 @@ static int fill(hb_eventgen *g)
             if (!c)
                 continue;
             hb_event *e = g->buf + g->n;
-            if (c > g->off_cap) {
-                hb_time *o = realloc(g->off, c * sizeof *o);
-                if (!o)
-                    return -1;
-                g->off = o;
-                g->off_cap = c;
-            }
+            if (HB_GROW(g->off, g->off_cap, c) != HB_OK)
+                return -1;
             hb_time *off = g->off;
             if (t->offsets)            /* azure2021: the calls' real times */
                 memcpy(off, t->offsets + g->next_index, c * sizeof *off);
@@ -203,8 +185,9 @@ static int fill(hb_eventgen *g)
                 e[i].t = base + off[i];
                 e[i].index = g->next_index++;
                 e[i].trace_func = (int)f;
-                e[i].func = t->funcs[f].bench;
-                e[i].input_size = draw_size(g, e[i].func, e[i].index);
+                e[i].func = (int)f;
+                e[i].workload = t->funcs[f].bench;
+                e[i].input_size = draw_size(g, e[i].workload, e[i].index);
             }
             g->n += c;
         }

@@ -27,7 +27,8 @@ typedef struct hb_event {
     hb_time t;
     uint64_t index;
     int trace_func;
-    int func;
+    int func;                          /* the run's function: the trace row */
+    int workload;                      /* what it runs: the row's benchmark workload */
     int64_t input_size;
 } hb_event;
 

@@ -8,20 +8,16 @@
 
 #include <cJSON.h>
 
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "timeline.h"
+#include "trace_mapping.h"
 #include "trace_sample.h"
 #include "seed.h"
 
-void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS])
+void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NWORKLOADS])
 {
-    for (int f = 0; f < HB_NFUNCS; f++) {
-        const hb_profile_func *pf = &p->f[f];
-        double x = (double)hb_functions[f].size_multi;
-        double par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
-        double work = hb_profile_eval(&pf->exec_s, x) * fmin(pf->ref_cores, par);
-        out[f] = fmax(1e3 * (work / fmin(par, funcs[f].user.cpu) + pf->cold_start_s), 1e-3);
-    }
+    for (int f = 0; f < HB_NWORKLOADS; f++)
+        out[f] = hb_workload_reference_ms(p, f, funcs[f].user.cpu);
 }
 
 static int load_profile(const hb_config *cfg, hb_profile **out, hb_error *err)
@@ -73,7 +69,7 @@ static int set_usage(const hb_config *cfg, hb_profile *p, hb_error *err)
     if (rc)
         return hb_error_wrap(err, "%s: [workload] usage = timeline (set usage = flat for the "
                              "constant-usage model, or timeline_file)", cfg->path);
-    for (int f = 0; f < HB_NFUNCS; f++)  /* every function the profile models must have a run */
+    for (int f = 0; f < HB_NWORKLOADS; f++)  /* every function the profile models must have a run */
         if (p->f[f].present && p->timelines->nsizes[f] == 0)
             return hb_fail(err, HB_EINPUT, "%s: [workload] usage = timeline: %s has no run of "
                            "function %s", cfg->path, path, hb_functions[f].id);
@@ -98,7 +94,7 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
     int rc = hb_experiment_profile(cfg, &x->profile, err);
     if (rc)
         return rc;
-    double ref[HB_NFUNCS];
+    double ref[HB_NWORKLOADS];
     hb_profile_reference_ms(x->profile, cfg->funcs, ref);
     gsl_rng *sample = hb_rng_new(cfg->seed, "trace-sample");
     if (!sample)
@@ -122,7 +118,7 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
     if (strcmp(cfg->trace_format, "constant") == 0) {
         /* the artifact's multi_k traces: every function k times a minute */
         gsl_rng_free(sample);
-        int n = cfg->trace_functions < HB_NFUNCS ? cfg->trace_functions : HB_NFUNCS;
+        int n = cfg->trace_functions;  /* function i runs workload i mod 10 */
         uint64_t minutes = cfg->trace_minutes > 0 ? (uint64_t)cfg->trace_minutes : 1;
         rc = hb_trace_synthetic((uint64_t)n * (uint64_t)cfg->trace_per_minute * minutes, n,
                                 (uint32_t)cfg->trace_per_minute, &x->trace, err);
@@ -143,6 +139,12 @@ int hb_experiment_prepare(hb_experiment *x, hb_error *err)
         if (rc)
             return rc;
     }
+    if ((rc = hb_trace_check_request(cfg, x->trace, err)) ||
+        (rc = hb_run_funcs_build(cfg, x->trace, x->profile, &x->funcs, err)))
+        return rc;
+    cfg->run_funcs = x->funcs;
+    cfg->n_run_funcs = (int)x->trace->n_funcs;
+    cfg->run_funcs_trace = x->trace;
     if (hb_arrival_parse(cfg->trace_arrival, &x->arrival))
         return hb_fail(err, HB_EINPUT, "[trace] arrival: unknown mode '%s'", cfg->trace_arrival);
     return hb_sizes_parse(cfg->trace_sizes, x->trace, &x->sizes, err);
@@ -152,6 +154,7 @@ void hb_experiment_free(hb_experiment *x)
 {
     hb_trace_free(x->trace);
     hb_profile_free(x->profile);
+    free(x->funcs);
     hb_config_free(&x->cfg);
     memset(x, 0, sizeof *x);
 }

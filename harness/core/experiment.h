@@ -14,6 +14,8 @@ typedef struct hb_experiment {
     hb_profile *profile;
     hb_arrival arrival;
     hb_sizes sizes;
+    hb_func_config *funcs;             /* the run's function table (trace_mapping.h), bound to
+                                        * cfg.run_funcs */
 } hb_experiment;
 
 /* Loads the trace and the profile named by an already-loaded configuration (taken over: freed by
@@ -32,8 +34,8 @@ const char *hb_experiment_baseline(const hb_config *cfg);
 struct cJSON;
 void hb_experiment_manifest_stats(const hb_experiment *x, struct cJSON *manifest);
 
-/* Expected duration (ms) of each function alone at its user allocation and its demo size, from a
+/* Expected duration (ms) of each workload alone at its user allocation and its demo size, from a
  * profile: the reference for mapping trace functions by duration. */
-void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NFUNCS]);
+void hb_profile_reference_ms(const hb_profile *p, const hb_func_config *funcs, double out[HB_NWORKLOADS]);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "dynbuf.h"
 
 int hb_read_text(const char *path, char **out, size_t *len, hb_error *err)
 {
@@ -18,36 +19,22 @@ int hb_read_text(const char *path, char **out, size_t *len, hb_error *err)
     if (!f)
         return hb_fail_at(err, errno == ENOENT ? HB_EINPUT : HB_EIO, path, 0, NULL,
                           "cannot open: %s", strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
+    hb_dynbuf b;
+    hb_dyn_init(&b, HB_DYN_UNLIMITED);
+    char chunk[65536];
+    size_t got;
+    int rc = HB_OK;
+    while (rc == HB_OK && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = hb_dyn_addn(&b, chunk, got);
     int bad = ferror(f);
     fclose(f);
-    if (!buf)
+    if (rc == HB_OK && !bad && !(*out = hb_dyn_take(&b, len)))
+        rc = HB_ENOMEM;
+    hb_dyn_free(&b);
+    if (rc != HB_OK)
         return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-    if (bad) {
-        free(buf);
+    if (bad)
         return hb_fail_at(err, HB_EIO, path, 0, NULL, "read error");
-    }
-    buf[n] = '\0';
-    *out = buf;
-    if (len)
-        *len = n;
     return HB_OK;
 }
 

@@ -11,14 +11,14 @@
 
 /* Reads a whole file into a NUL-terminated buffer (the caller frees it); len may be NULL. A file
  * that does not exist is bad input (HB_EINPUT); other failures are HB_EIO. */
-int hb_read_text(const char *path, char **text, size_t *len, hb_error *err);
+int hb_read_text(const char *path, char **text, size_t *len, hb_error *err) HB_WARN_UNUSED;
 /* Parses a JSON file; a syntax error names the line and column. */
-int hb_read_json(const char *path, cJSON **out, hb_error *err);
+int hb_read_json(const char *path, cJSON **out, hb_error *err) HB_WARN_UNUSED;
 /* Writes a JSON document to path (path.tmp, then rename), with a final newline. */
-int hb_write_json(const char *path, const cJSON *doc, hb_error *err);
+int hb_write_json(const char *path, const cJSON *doc, hb_error *err) HB_WARN_UNUSED;
 /* rm -rf: removes a directory tree (links are removed, not followed). 0, or -1 if something stayed. */
 int hb_remove_tree(const char *path);
 /* mkdir -p */
-int hb_mkdirs(const char *path, hb_error *err);
+int hb_mkdirs(const char *path, hb_error *err) HB_WARN_UNUSED;
 
 #endif

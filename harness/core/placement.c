@@ -42,7 +42,9 @@ int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
     if (v->n <= 1)
         return 0;
     char fqn[128];
-    snprintf(fqn, sizeof fqn, "guest/%s", hb_functions[inv->func].id);
+    /* each function of the run is an action of its own, named as in the trace (the ten workloads'
+     * ids when the trace is the artifact's) */
+    snprintf(fqn, sizeof fqn, "guest/%s", inv->trace_name ? inv->trace_name : hb_functions[inv->workload].id);
     int32_t h = java_hash("guest") ^ java_hash(fqn);
     int64_t hash = h < 0 ? -(int64_t)h : h;
     int steps[64], n_steps = 0;

@@ -5,7 +5,7 @@
 #include "hb_backend.h"
 #include "hb_policy.h"
 
-/* NULL-terminated table of every built-in policy (policies/registry.c). */
+/* NULL-terminated table of every built-in policy (harness/core/registry.c). */
 extern const hb_policy_ops *const hb_policy_table[];
 const hb_policy_ops *hb_policy_find(const char *name);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "files.h"
 #include "seed.h"
 
@@ -26,13 +27,8 @@ static int tl_reserve(hb_call_timeline *t, size_t n, hb_error *err)
 {
     t->n = 0;
     t->peak_cpu = t->mem_peak_mb = 0;
-    if (n <= t->cap)
-        return 0;
-    hb_tl_phase *p = realloc(t->p, n * sizeof *p);
-    if (!p)
+    if (HB_GROW(t->p, t->cap, n) != HB_OK)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    t->p = p;
-    t->cap = n;
     return 0;
 }
 
@@ -73,7 +69,7 @@ void hb_timeline_free(hb_timeline_lib *lib)
     free(lib->s);
     free(lib->runs);
     free(lib->sel);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         free(lib->sizes[f]);
     free(lib);
 }
@@ -218,23 +214,13 @@ static int parse_rows(hb_csv *c, hb_timeline_lib *lib, const char *source, hb_er
                                       "run (%s, %lld, %g, %d) reappears after other runs",
                                       hb_functions[f].id, (long long)size, v[1], repeat);
             }
-            if (lib->nruns == cap_r) {
-                cap_r = cap_r ? cap_r * 2 : 64;
-                hb_tl_run *a = realloc(lib->runs, cap_r * sizeof *a);
-                if (!a)
-                    return hb_fail(err, HB_ENOMEM, "out of memory");
-                lib->runs = a;
-            }
+            if (HB_GROW(lib->runs, cap_r, lib->nruns + 1) != HB_OK)
+                return hb_fail(err, HB_ENOMEM, "out of memory");
             lib->runs[lib->nruns++] = (hb_tl_run){f, size, v[1], repeat, lib->ns, 0, 0, 0};
             last = &lib->runs[lib->nruns - 1];
         }
-        if (lib->ns == cap_s) {
-            cap_s = cap_s ? cap_s * 2 : 1024;
-            hb_tl_sample *a = realloc(lib->s, cap_s * sizeof *a);
-            if (!a)
-                return hb_fail(err, HB_ENOMEM, "out of memory");
-            lib->s = a;
-        }
+        if (HB_GROW(lib->s, cap_s, lib->ns + 1) != HB_OK)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
         last_t = v[3];
         lib->s[lib->ns++] = (hb_tl_sample){v[4] * 1e3, v[5], v[6], v[7]};
         last->n++;

@@ -78,8 +78,8 @@ typedef struct hb_timeline_lib {
     hb_tl_run *runs;
     size_t nruns;
     size_t *sel;
-    hb_tl_size *sizes[HB_NFUNCS];
-    size_t nsizes[HB_NFUNCS];
+    hb_tl_size *sizes[HB_NWORKLOADS];
+    size_t nsizes[HB_NWORKLOADS];
 } hb_timeline_lib;
 
 /* Parses a library (text of len bytes; source names it in messages). */

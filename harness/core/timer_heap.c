@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "dynbuf.h"
+
 static int before(const sim_timer *a, const sim_timer *b)
 {
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
@@ -70,14 +72,8 @@ int timer_heap_set(timer_heap *h, sim_timer *t, hb_time when)
             sift_down(h, i);
         return 0;
     }
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        sim_timer **a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        h->a = a;
-        h->cap = cap;
-    }
+    if (HB_GROW(h->a, h->cap, h->n + 1) != HB_OK)
+        return -1;
     t->t = when;
     t->seq = ++h->seq;
     place(h, h->n++, t);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "hb_types.h"
 #include "trace_azure2021.h"
 
@@ -128,23 +129,14 @@ void hb_trace_free(hb_trace *t)
 typedef struct row_buf {
     hb_trace_func *funcs;
     uint32_t *counts;                  /* window columns only */
-    size_t n, cap, width;
+    size_t n, cap, width, counts_cap;
 } row_buf;
 
 static int rows_push(row_buf *b, const hb_trace_func *f, const uint32_t *counts, hb_error *err)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        hb_trace_func *nf = realloc(b->funcs, cap * sizeof *nf);
-        if (!nf)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        b->funcs = nf;
-        uint32_t *nc = realloc(b->counts, cap * b->width * sizeof *nc);
-        if (!nc)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        b->counts = nc;
-        b->cap = cap;
-    }
+    if (HB_GROW(b->funcs, b->cap, b->n + 1) != HB_OK ||
+        HB_GROW(b->counts, b->counts_cap, (b->n + 1) * b->width) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     b->funcs[b->n] = *f;
     memcpy(b->counts + b->n * b->width, counts, b->width * sizeof *counts);
     b->n++;
@@ -262,14 +254,8 @@ static int stat_row(stat_rows *s, double *v, hb_error *err)
     size_t len = 1;
     for (int k = 0; k < s->n_id; k++)
         len += strlen(hb_csv_field(c, (size_t)s->id_cols[k])) + 1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        stat_key *a = realloc(s->keys, cap * sizeof *a);
-        if (!a)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-        s->keys = a;
-        s->cap = cap;
-    }
+    if (HB_GROW(s->keys, s->cap, s->n + 1) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     char *id = malloc(len);
     if (!id)
         return hb_fail(err, HB_ENOMEM, "out of memory");
@@ -355,7 +341,7 @@ int hb_trace_nearest_by_duration(double dur_ms, const double *ref_ms)
 {
     int best_b = 0;
     double best = INFINITY;
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         double d = fabs(log(dur_ms) - log(ref_ms[b]));
         if (d < best) {
             best = d;
@@ -377,7 +363,7 @@ static void map_functions(hb_trace *t, const hb_trace_spec *spec)
         }
         f->bench = by_duration && f->dur_avg_ms > 0
                        ? hb_trace_nearest_by_duration(f->dur_avg_ms, spec->ref_duration_ms)
-                       : (int)(i % HB_NFUNCS);
+                       : (int)(i % HB_NWORKLOADS);
     }
 }
 
@@ -447,6 +433,7 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     uint32_t *counts = malloc(r.n_minutes * sizeof *counts);
     row_buf rows = {.width = width};
     uint64_t before_window = 0, full_total = 0;  /* events before the window, for input sizes */
+    uint64_t window_total = 0;         /* calls in the window before any filter */
     if (!t || !counts) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto fail;
@@ -479,6 +466,8 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
             dropped_dup++;             /* as the artifact's sampler: later duplicates dropped */
             continue;
         }
+        for (size_t m = 0; m < width; m++)
+            window_total += counts[start + m];
         if (r.azure) {
             /* keep functions whose every replayed minute is within the per-minute bounds */
             uint64_t sum = 0;
@@ -500,6 +489,13 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     }
     hb_csv_close(r.csv);
     r.csv = NULL;
+    if (window_total == 0) {           /* not the filter's fault: the window is empty */
+        rc = hb_fail(err, HB_EINPUT, "%s: no call in the replayed window ([trace] start_minute = %zu, "
+                     "minutes = %d: minutes %zu..%zu of %zu); choose a window with calls",
+                     spec->invocations, start + 1, spec->minutes, start + 1, start + width,
+                     r.n_minutes);
+        goto fail;
+    }
     if (rows.n == 0) {
         rc = hb_fail(err, HB_EINPUT, "%s: no function %s", spec->invocations,
                      r.azure ? "passes the [trace] filter (min_per_minute, max_per_minute)" : "in the trace");
@@ -615,9 +611,13 @@ int hb_trace_synthetic(uint64_t invocations, int n_funcs, uint32_t per_minute, h
     t->n_funcs = (size_t)n_funcs;
     t->n_minutes = minutes;
     for (int f = 0; f < n_funcs; f++) {
-        snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s", hb_functions[f % HB_NFUNCS].id);
+        if (f < HB_NWORKLOADS)
+            snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s", hb_functions[f].id);
+        else                           /* the (k+1)-th function running the same workload */
+            snprintf(t->funcs[f].name, sizeof t->funcs[f].name, "%s-%d",
+                     hb_functions[f % HB_NWORKLOADS].id, f / HB_NWORKLOADS + 1);
         snprintf(t->funcs[f].trigger, sizeof t->funcs[f].trigger, "synthetic");
-        t->funcs[f].bench = f % HB_NFUNCS;
+        t->funcs[f].bench = f % HB_NWORKLOADS;
         t->funcs[f].dur_avg_ms = t->funcs[f].mem_avg_mb = -1;
         for (size_t m = 0; m < minutes; m++)
             t->counts[(size_t)f * minutes + m] = per_minute;

@@ -61,7 +61,7 @@ typedef struct hb_trace_spec {
 int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err);
 void hb_trace_free(hb_trace *t);
 
-/* The benchmark function whose reference duration (ref_ms[HB_NFUNCS], ms) is nearest to dur_ms
+/* The benchmark function whose reference duration (ref_ms[HB_NWORKLOADS], ms) is nearest to dur_ms
  * (> 0) on a log scale: `mapping = duration`, shared by every trace reader. */
 int hb_trace_nearest_by_duration(double dur_ms, const double *ref_ms);
 

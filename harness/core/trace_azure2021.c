@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "hb_types.h"
 
 typedef struct call {
@@ -72,14 +73,8 @@ static long func_index(loader *L, const char *app, const char *name)
         if (f->key == key && strcmp(f->name, name) == 0 && strcmp(f->app, app) == 0)
             return (long)(L->slot[j] - 1);
     }
-    if (L->n_funcs == L->cap_funcs) {
-        size_t cap = L->cap_funcs ? L->cap_funcs * 2 : 256;
-        func *nf = realloc(L->funcs, cap * sizeof *nf);
-        if (!nf)
-            return -1;
-        L->funcs = nf;
-        L->cap_funcs = cap;
-    }
+    if (HB_GROW(L->funcs, L->cap_funcs, L->n_funcs + 1) != HB_OK)
+        return -1;
     func *f = &L->funcs[L->n_funcs];
     f->key = key;
     snprintf(f->name, sizeof f->name, "%s", name);
@@ -142,15 +137,9 @@ static int read_calls(const char *path, loader *L, hb_error *err)
             rc = hb_fail(err, HB_ENOMEM, "out of memory");
             goto done;
         }
-        if (L->n_calls == L->cap_calls) {
-            size_t cap = L->cap_calls ? L->cap_calls * 2 : 4096;
-            call *nc = realloc(L->calls, cap * sizeof *nc);
-            if (!nc) {
-                rc = hb_fail(err, HB_ENOMEM, "out of memory");
-                goto done;
-            }
-            L->calls = nc;
-            L->cap_calls = cap;
+        if (HB_GROW(L->calls, L->cap_calls, L->n_calls + 1) != HB_OK) {
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+            goto done;
         }
         call *k = &L->calls[L->n_calls++];
         k->t = (hb_time)llround((end - dur) * 1e6);
@@ -295,7 +284,7 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
         tf->bench = spec->mapping && strcmp(spec->mapping, "duration") == 0 && spec->ref_duration_ms
                         ? hb_trace_nearest_by_duration(fmax(tf->dur_avg_ms, 1e-3),
                                                        spec->ref_duration_ms)
-                        : (int)(i % HB_NFUNCS);
+                        : (int)(i % HB_NWORKLOADS);
     }
 
     /* the replayed calls in event order (minute, trace row, time): their offsets into the minute */

@@ -9,8 +9,10 @@
 
 #include "atomic_file.h"
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "files.h"
 #include "seed.h"
+#include "sort_cmp.h"
 
 #define INV_STEM "invocations_per_function_md.anon"
 #define DUR_STEM "function_durations_percentiles.anon"
@@ -180,14 +182,9 @@ static int read_keyed(const char *path, int memory, keyval **out, size_t *nout, 
                             "'%s' is not a non-negative number", hb_csv_field(c, (size_t)cv));
             break;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            keyval *nt = realloc(t, cap * sizeof *nt);
-            if (!nt) {
-                rc = hb_fail(err, HB_ENOMEM, "out of memory");
-                break;
-            }
-            t = nt;
+        if (HB_GROW(t, cap, n + 1) != HB_OK) {
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+            break;
         }
         t[n].key = fnv(hb_csv_field(c, (size_t)ck1), ck2 >= 0 ? hb_csv_field(c, (size_t)ck2) : NULL);
         t[n].v = v;
@@ -299,7 +296,7 @@ int hb_sample_map_bench(double dur_ms, double mem_mb, const double *ref_ms, cons
     int best = 0;
     double bd = INFINITY;
     double d0 = log(fmax(dur_ms, 1e-3));
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         double d = fabs(d0 - log(fmax(ref_ms[b], 1e-3)));
         if (mem_mb > 0 && ref_mem_mb[b] > 0)
             d += fabs(log(mem_mb) - log(ref_mem_mb[b]));
@@ -340,15 +337,9 @@ static int dist_init(dist *d, const double *v, size_t p)
     return 0;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void dist_finish(dist *d)
 {
-    qsort(d->sorted, d->p, sizeof *d->sorted, cmp_dbl);
+    qsort(d->sorted, d->p, sizeof *d->sorted, hb_cmp_double);
     d->prefix[0] = 0;
     for (size_t i = 0; i < d->p; i++)
         d->prefix[i + 1] = d->prefix[i] + d->sorted[i];
@@ -364,18 +355,12 @@ static void evaluate(search *s, const size_t *idx, size_t n, double *wr, double 
 {
     for (size_t i = 0; i < n; i++)
         s->tmp[i] = s->lrate[idx[i]];
-    qsort(s->tmp, n, sizeof *s->tmp, cmp_dbl);
+    qsort(s->tmp, n, sizeof *s->tmp, hb_cmp_double);
     *wr = hb_wasserstein1(s->tmp, n, s->rate.sorted, s->rate.prefix, s->rate.p);
     for (size_t i = 0; i < n; i++)
         s->tmp[i] = s->ldur[idx[i]];
-    qsort(s->tmp, n, sizeof *s->tmp, cmp_dbl);
+    qsort(s->tmp, n, sizeof *s->tmp, hb_cmp_double);
     *wd = hb_wasserstein1(s->tmp, n, s->dur.sorted, s->dur.prefix, s->dur.p);
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* Chooses n of the p functions into chosen[] (ascending). Fills the distances. */
@@ -448,7 +433,7 @@ static int choose(const hb_sample_opts *o, const fsum *fs, size_t p, size_t n, g
             }
         }
     }
-    qsort(chosen, n, sizeof *chosen, cmp_size);
+    qsort(chosen, n, sizeof *chosen, hb_cmp_size);
     res->wd = best;
     res->wd_rate = best_r;
     res->wd_duration = best_d;
@@ -617,7 +602,7 @@ static int write_mapping(const hb_sample_opts *o, const fsum *fs, const size_t *
     int rc = hb_afile_open(&a, o->out, "mapping.csv", err);
     if (rc)
         return rc;
-    int used[HB_NFUNCS] = {0};
+    int used[HB_NWORKLOADS] = {0};
     fputs("trace_function,app,trigger,invocations,rate_per_min,dur_avg_ms,app_mem_mb,app_functions,"
           "mem_mb,bench,bench_ms,bench_mem_mb\n", a.f);
     for (size_t k = 0; k < n; k++) {
@@ -634,7 +619,7 @@ static int write_mapping(const hb_sample_opts *o, const fsum *fs, const size_t *
                 o->ref_mem_mb[b]);
     }
     res->shared_bench = 0;
-    for (int b = 0; b < HB_NFUNCS; b++)
+    for (int b = 0; b < HB_NWORKLOADS; b++)
         if (used[b] > 1)
             res->shared_bench += used[b];
     return hb_afile_commit(&a, err);
@@ -767,14 +752,9 @@ int hb_trace_sample(const hb_sample_opts *o, hb_sample_result *res, hb_error *er
             res->no_memory++;
             continue;
         }
-        if (nfs == cap) {
-            cap = cap ? cap * 2 : 1024;
-            fsum *n = realloc(fs, cap * sizeof *n);
-            if (!n) {
-                rc = hb_fail(err, HB_ENOMEM, "out of memory");
-                goto done;
-            }
-            fs = n;
+        if (HB_GROW(fs, cap, nfs + 1) != HB_OK) {
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+            goto done;
         }
         fsum *f = &fs[nfs++];
         f->line = hb_csv_line(c);

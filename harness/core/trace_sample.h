@@ -37,8 +37,8 @@ typedef struct hb_sample_opts {
     uint64_t seed;
     uint32_t min_per_minute, max_per_minute;   /* artifact filter, every replayed minute */
     int trials, swaps;                 /* representative search effort */
-    double ref_ms[HB_NFUNCS];          /* benchmark functions: expected duration, ms */
-    double ref_mem_mb[HB_NFUNCS];      /* ... and user memory, MB */
+    double ref_ms[HB_NWORKLOADS];          /* benchmark functions: expected duration, ms */
+    double ref_mem_mb[HB_NWORKLOADS];      /* ... and user memory, MB */
 } hb_sample_opts;
 
 typedef struct hb_sample_result {

@@ -18,7 +18,7 @@
 #include "atomic_file.h"
 #include "csv_reader.h"
 #include "files.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "timeline.h"
 
 /* Constants of the artifact derivation (documented in workloads/profiles/README.md). */
@@ -65,7 +65,7 @@ void hb_profile_free(hb_profile *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         curve_free(&p->f[i].exec_s);
         curve_free(&p->f[i].parallelism);
         curve_free(&p->f[i].mem_peak_mb);
@@ -148,7 +148,7 @@ int hb_profile_from_table(const hb_predictor_table *t, hb_profile **out, hb_erro
     snprintf(p->name, sizeof p->name, "artifact");
     snprintf(p->source, sizeof p->source, "%s", t->source);
     int rc = 0;
-    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+    for (int f = 0; f < HB_NWORKLOADS && !rc; f++)
         rc = derive_function(&p->f[f], t->f[f], &hb_functions[f], t->source, err);
     if (!rc)
         rc = hb_profile_validate(p, t->source, err);
@@ -197,7 +197,7 @@ static double *const_of(hb_profile_func *f, int k)
 int hb_profile_write(const hb_profile *p, FILE *f, hb_error *err)
 {
     fprintf(f, "function_id,param,x_gt,x_le,a,b,c\n");
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         hb_profile_func *pf = (hb_profile_func *)&p->f[i];
         if (!pf->present)
             continue;
@@ -266,7 +266,7 @@ int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
     const char *base = strrchr(path, '/');
     snprintf(p->name, sizeof p->name, "%s", base ? base + 1 : path);
     snprintf(p->source, sizeof p->source, "%s", path);
-    for (int i = 0; i < HB_NFUNCS; i++)
+    for (int i = 0; i < HB_NWORKLOADS; i++)
         for (int k = 0; k < 5; k++)
             *const_of(&p->f[i], k) = NAN;
     int r = hb_csv_next(c, err);
@@ -336,7 +336,7 @@ done:
 int hb_profile_validate(const hb_profile *p, const char *where, hb_error *err)
 {
     int any = 0;
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         const hb_profile_func *f = &p->f[i];
         if (!f->present)
             continue;

@@ -60,7 +60,7 @@ struct hb_timeline_lib;
 struct hb_profile {
     char name[64];                     /* "artifact", "measured", or the file's name */
     char source[256];                  /* where it came from, for the manifest */
-    hb_profile_func f[HB_NFUNCS];
+    hb_profile_func f[HB_NWORKLOADS];
     /* the truth model (set by the experiment, not stored in files) */
     int usage;                         /* HB_USAGE_FLAT or HB_USAGE_TIMELINE */
     int synthetic;                     /* timeline: 1 = artifact synthetic, 0 = measured library */
@@ -74,7 +74,7 @@ typedef struct hb_profile hb_profile;
 int hb_profile_artifact(const char *csv_text, size_t len, const char *source, hb_profile **out,
                         hb_error *err);
 struct hb_predictor_table;
-/* The artifact profile derived from a parsed predictor table (predictor_table.h). */
+/* The artifact profile derived from a parsed predictor table (hb_steptable.h). */
 int hb_profile_from_table(const struct hb_predictor_table *t, hb_profile **out, hb_error *err);
 /* Reads the predictor table compiled into the binary (NUL-terminated). */
 const char *hb_embedded_predictor_table(size_t *len);

@@ -18,9 +18,8 @@
     "index,activation_id,function,input_size,invoker,arrival_s,start_s,end_s,wait_ms,init_ms,"    \
     "duration_ms,latency_ms,cold_start,outcome,user_cpu,user_mem_mb,pred_cpu,pred_mem_mb,"        \
     "pred_duration_ms,alloc_cpu,alloc_mem_mb,cpu_peak,mem_peak_mb,harvested_cpu_s,"               \
-    "harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,safeguard,pool_idle_cpu_s,"              \
-    "pool_idle_mem_mb_s,base_duration_ms,dispatch_late_ms,borrowed_running_cpu_s,"                \
-    "borrowed_running_mem_mb_s,trace_function,error"
+    "harvested_mem_mb_s,borrowed_cpu_s,borrowed_mem_mb_s,safeguard,base_duration_ms,"              \
+    "dispatch_late_ms,borrowed_running_cpu_s,borrowed_running_mem_mb_s,trace_function,error"
 
 #define USAGE_HEADER                                                                               \
     "time_s,invoker,cpu_capacity,cpu_alloc,cpu_used,mem_capacity_mb,mem_alloc_mb,mem_used_mb,"    \
@@ -145,7 +144,118 @@ void hb_stats_free(hb_run_stats *st)
     st->n_lat = st->cap_lat = 0;
 }
 
-int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
+/* ---- extension columns ---- */
+
+size_t hb_columns_count(const hb_column *cols)
+{
+    size_t n = 0;
+    while (cols && cols[n].name)
+        n++;
+    return n;
+}
+
+/* Names a column may not take: the fixed columns of invocations.csv and the keys of summary.json. */
+static int fixed_name(const char *name)
+{
+    static const char *const keys[] = {
+        "policy", "seed_index", "seed", "backend", "invocations", "outcomes", "cold_starts",
+        "latency_ms", "wait_ms_mean", "makespan_s", "cpu_used_core_s", "cpu_alloc_core_s",
+        "cpu_capacity_core_s", "mem_used_mb_s", "mem_alloc_mb_s", "mem_capacity_mb_s",
+        "cpu_util_alloc", "cpu_util_capacity", "mem_util_alloc", "mem_util_capacity",
+        "harvested_share", "accelerated_share", "safeguard_triggers", "clipped_decisions",
+        "excluded_calls", "artifact", "wall_seconds", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], name) == 0)
+            return 1;
+    size_t len = strlen(name);
+    for (const char *p = INVOCATIONS_HEADER; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == len && strncmp(p, name, len) == 0)
+            return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+int hb_columns_check(const hb_column *cols, const char *policy, hb_error *err)
+{
+    size_t n = hb_columns_count(cols);
+    if (n > HB_MAX_COLUMNS)
+        return hb_fail(err, HB_EINPUT, "policy %s declares %zu extension columns; at most %d",
+                       policy, n, HB_MAX_COLUMNS);
+    for (size_t i = 0; i < n; i++) {
+        const char *c = cols[i].name;
+        size_t len = strlen(c);
+        if (len == 0 || len > 63 || strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+            return hb_fail(err, HB_EINPUT, "policy %s: extension column '%s': a name is 1 to 63 "
+                           "of a-z, 0-9 and _", policy, c);
+        if (fixed_name(c))
+            return hb_fail(err, HB_EINPUT, "policy %s: extension column '%s' is a fixed column of "
+                           "invocations.csv or key of summary.json", policy, c);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cols[j].name, c) == 0)
+                return hb_fail(err, HB_EINPUT, "policy %s: extension column '%s' declared twice",
+                               policy, c);
+    }
+    return 0;
+}
+
+void hb_stats_columns(hb_run_stats *st, const hb_column *cols)
+{
+    st->n_columns = 0;
+    for (size_t i = 0; cols && cols[i].name && st->n_columns < HB_MAX_COLUMNS; i++)
+        if (cols[i].total) {
+            snprintf(st->column[st->n_columns].name, sizeof st->column[0].name, "%s", cols[i].name);
+            st->column[st->n_columns].col = i;
+            st->column[st->n_columns++].total = 0;
+        }
+}
+
+static void add_columns(hb_run_stats *st, const hb_call_ext *ext)
+{
+    for (size_t k = 0; ext && k < st->n_columns; k++) {
+        size_t i = st->column[k].col;
+        if (i < ext->n && !ext->v[i].text && isfinite(ext->v[i].num))
+            st->column[k].total += ext->v[i].num;
+    }
+}
+
+double hb_stats_column(const hb_run_stats *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_columns; i++)
+        if (strcmp(st->column[i].name, name) == 0)
+            return st->column[i].total;
+    return NAN;
+}
+
+void hb_stats_pool_columns(hb_run_stats *into, const hb_run_stats *s)
+{
+    for (size_t i = 0; i < s->n_columns; i++) {
+        size_t j = 0;
+        while (j < into->n_columns && strcmp(into->column[j].name, s->column[i].name) != 0)
+            j++;
+        if (j == into->n_columns) {
+            if (j == HB_MAX_COLUMNS)
+                continue;
+            into->column[j] = s->column[i];
+            into->column[j].total = 0;
+            into->n_columns++;
+        }
+        into->column[j].total += s->column[i].total;
+    }
+}
+
+void hb_stats_columns_from_json(hb_run_stats *st, const cJSON *summary)
+{
+    for (size_t i = 0; i < st->n_columns; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(summary, st->column[i].name);
+        st->column[i].total = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    }
+}
+
+/* ---- statistics of a run ---- */
+
+int hb_stats_add(hb_run_stats *st, const hb_invocation *inv, const hb_call_ext *ext)
 {
     if (st->windowed && (inv->arrival < st->win_lo || inv->arrival > st->win_hi)) {
         st->excluded_calls++;
@@ -166,8 +276,7 @@ int hb_stats_add(hb_run_stats *st, const hb_invocation *inv)
     st->borrowed_mem_mb_s += inv->borrowed_mem_mb_s;
     st->borrowed_running_cpu_s += inv->borrowed_running_cpu_s;
     st->borrowed_running_mem_mb_s += inv->borrowed_running_mem_mb_s;
-    st->pool_idle_cpu_s += inv->pool_idle_cpu_s;
-    st->pool_idle_mem_mb_s += inv->pool_idle_mem_mb_s;
+    add_columns(st, ext);
     if (inv->dispatch_late_ms > st->dispatch_late_max_ms)
         st->dispatch_late_max_ms = inv->dispatch_late_ms;
     if (inv->outcome != HB_LOST) {
@@ -271,8 +380,8 @@ cJSON *hb_stats_json(hb_run_stats *st, const char *policy, int seed_index, uint6
     cJSON_AddNumberToObject(o, "borrowed_mem_mb_s", st->borrowed_mem_mb_s);
     cJSON_AddNumberToObject(o, "borrowed_running_cpu_s", st->borrowed_running_cpu_s);
     cJSON_AddNumberToObject(o, "borrowed_running_mem_mb_s", st->borrowed_running_mem_mb_s);
-    cJSON_AddNumberToObject(o, "pool_idle_cpu_s", st->pool_idle_cpu_s);
-    cJSON_AddNumberToObject(o, "pool_idle_mem_mb_s", st->pool_idle_mem_mb_s);
+    for (size_t i = 0; i < st->n_columns; i++)    /* the policy's extension columns */
+        cJSON_AddNumberToObject(o, st->column[i].name, st->column[i].total);
     cJSON *art = cJSON_AddObjectToObject(o, "artifact");
     cJSON_AddNumberToObject(art, "total_events", n);
     cJSON_AddNumberToObject(art, "timeout_num", (double)st->outcomes[HB_TIMEOUT]);
@@ -304,6 +413,7 @@ struct hb_run_writer {
     int64_t bin;
     double cpu_used, cpu_alloc, mem_used, mem_alloc;
     strbuf sb;
+    size_t n_columns;                  /* the policy's extension columns */
 };
 
 static int open_file(hb_run_writer *w, int k, const char *name, const char *header, hb_error *err)
@@ -332,8 +442,16 @@ int hb_writer_open(const hb_writer_spec *spec, hb_run_writer **out, hb_error *er
     static const char *const suffix[] = {"trajectory", "delta", "cpu_usage", "memory_usage"};
     static const char *const headers[] = {TRAJECTORY_HEADER, DELTA_HEADER, "time,util,alloc",
                                           "time,util,alloc"};
+    w->n_columns = hb_columns_count(spec->columns);
+    /* invocations.csv: the fixed columns, then the policy's extension columns */
+    strbuf *h = &w->sb;
+    sb_printf(h, "%s", INVOCATIONS_HEADER);
+    for (size_t i = 0; i < w->n_columns; i++)
+        sb_printf(h, ",%s", spec->columns[i].name);
+    if (!rc && h->oom)
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
     if (!rc)
-        rc = open_file(w, F_INV, "invocations.csv", INVOCATIONS_HEADER, err);
+        rc = open_file(w, F_INV, "invocations.csv", h->s, err);
     if (!rc)
         rc = open_file(w, F_USAGE, "usage.csv", USAGE_HEADER, err);
     for (int k = 0; k < 4 && !rc; k++) {
@@ -349,14 +467,18 @@ int hb_writer_open(const hb_writer_spec *spec, hb_run_writer **out, hb_error *er
 }
 
 /* Formats the three rows of one call into one string. */
-static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, hb_error *err)
+static int format_rows(hb_run_writer *w, const hb_invocation *inv, const hb_call_ext *ext,
+                       pending *p, hb_error *err)
 {
+    static const hb_call_ext none = {0, NULL, {NULL, 0, 0}};
+    if (!ext)
+        ext = &none;
     strbuf *b = &w->sb;
     b->n = 0;
     int ended = inv->outcome != HB_LOST && inv->outcome != HB_PENDING;
     /* invocations.csv */
     sb_printf(b, "%llu,%s,%s,%lld,%d,", (unsigned long long)inv->index, inv->activation_id,
-              hb_functions[inv->func].id, (long long)inv->input_size, inv->invoker);
+              hb_functions[inv->workload].id, (long long)inv->input_size, inv->invoker);
     sb_us(b, inv->arrival, 1);
     sb_printf(b, ",");
     if (ended) {
@@ -402,10 +524,6 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
         sb_num(b, rs[i]);
     }
     sb_printf(b, ",%d,", inv->safeguard);
-    sb_num(b, inv->pool_idle_cpu_s);
-    sb_printf(b, ",");
-    sb_num(b, inv->pool_idle_mem_mb_s);
-    sb_printf(b, ",");
     if (inv->base_duration_ms >= 0)
         sb_num(b, inv->base_duration_ms);
     sb_printf(b, ",");
@@ -418,6 +536,13 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     sb_csv_field(b, inv->trace_name ? inv->trace_name : "");
     sb_printf(b, ",");
     sb_csv_field(b, inv->error_msg);
+    for (size_t i = 0; i < ext->n; i++) {
+        sb_printf(b, ",");
+        if (ext->v[i].text)
+            sb_csv_field(b, ext->v[i].text);
+        else
+            sb_num(b, ext->v[i].num);   /* NaN: empty */
+    }
     sb_printf(b, "\n");
     p->inv_len = b->n;
 
@@ -426,7 +551,7 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     double dur_s = ended ? hb_time_s(inv->end - inv->exec_start) : 0;
     double lat_s = ended ? hb_time_s(inv->end - inv->arrival) : 0;
     sb_printf(b, "%llu,%s,%s,%lld,%s,%s,", (unsigned long long)inv->index, inv->activation_id,
-              hb_functions[inv->func].id, (long long)inv->input_size, ok ? "True" : "False",
+              hb_functions[inv->workload].id, (long long)inv->input_size, ok ? "True" : "False",
               inv->outcome == HB_TIMEOUT ? "True" : "False");
     /* the artifact's cpu and memory: what the policy asked for (its prediction, else its start) */
     sb_num(b, inv->pred.cpu >= 0 ? inv->pred.cpu : inv->alloc_start.cpu);
@@ -437,8 +562,8 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     sb_printf(b, ",");
     sb_num(b, ok ? inv->mem_peak_mb : 0);
     sb_printf(b, ",");
-    if (inv->history)
-        sb_csv_field(b, inv->history);
+    if (ext->artifact.history)
+        sb_csv_field(b, ext->artifact.history);
     else
         sb_printf(b, "0;0 0;0 0;;");
     sb_printf(b, ",");
@@ -457,9 +582,9 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, pending *p, h
     sb_printf(b, ",");
     sb_num(b, inv->borrowed_mem_mb_s - inv->harvested_mem_mb_s);
     sb_printf(b, ",");
-    sb_num(b, inv->pool_idle_cpu_s);
+    sb_num(b, ext->artifact.cpu_idle_s);
     sb_printf(b, ",");
-    sb_num(b, inv->pool_idle_mem_mb_s);
+    sb_num(b, ext->artifact.memory_idle_mb_s);
     sb_printf(b, ",");
     sb_num(b, dur_s);
     sb_printf(b, ",");
@@ -505,8 +630,14 @@ static int ring_grow(hb_run_writer *w, size_t need)
     return 0;
 }
 
-int hb_writer_invocation(hb_run_writer *w, const hb_invocation *inv, hb_error *err)
+int hb_writer_invocation(hb_run_writer *w, const hb_invocation *inv, const hb_call_ext *ext,
+                         hb_error *err)
 {
+    size_t n = ext ? ext->n : 0;
+    if (n != w->n_columns)
+        return hb_fail(err, HB_ERUN, "%s: call %llu has %zu extension values, but the header has %zu "
+                       "extension columns (hb_writer_spec.columns)", w->dir,
+                       (unsigned long long)inv->index, n, w->n_columns);
     if (inv->index < w->next)
         return hb_fail(err, HB_ERUN, "call %llu ended twice", (unsigned long long)inv->index);
     size_t off = (size_t)(inv->index - w->next);
@@ -515,7 +646,7 @@ int hb_writer_invocation(hb_run_writer *w, const hb_invocation *inv, hb_error *e
     pending *slot = &w->ring[inv->index % w->cap];
     if (slot->row)
         return hb_fail(err, HB_ERUN, "call %llu ended twice", (unsigned long long)inv->index);
-    int rc = format_rows(w, inv, slot, err);
+    int rc = format_rows(w, inv, ext, slot, err);
     if (rc)
         return rc;
     while (w->cap && w->ring[w->next % w->cap].row) {

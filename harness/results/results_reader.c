@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "csv_reader.h"
+#include "dynbuf.h"
 #include "files.h"
 #include "stats.h"
 
@@ -64,14 +65,8 @@ typedef struct dvec {
 
 static int dvec_push(dvec *a, double x)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 256;
-        double *v = realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (HB_GROW(a->v, a->cap, a->n + 1) != HB_OK)
+        return -1;
     a->v[a->n++] = x;
     return 0;
 }
@@ -257,14 +252,8 @@ static int inv_row(void *vctx, const char *const *vals, const char *path, long l
         c->cens_ok = 0;
     else if (dvec_push(&c->cens, cens))
         return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-    if (c->ncall == c->capcall) {
-        size_t cap = c->capcall ? 2 * c->capcall : 256;
-        hb_call *v = realloc(c->call, cap * sizeof *v);
-        if (!v)
-            return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-        c->call = v;
-        c->capcall = cap;
-    }
+    if (HB_GROW(c->call, c->capcall, c->ncall + 1) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
     /* real-time backends record when a call was sent: its scheduled arrival is that less how late
      * it was sent, and that is what identifies the call across policies */
     double sched = isnan(late) ? arr : arr - late / 1e3;
@@ -341,14 +330,8 @@ typedef struct usage_ctx {
 static int usage_row_cb(void *vctx, const char *const *vals, const char *path, long line, hb_error *err)
 {
     usage_ctx *c = vctx;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        usage_row *r = realloc(c->rows, cap * sizeof *r);
-        if (!r)
-            return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
-        c->rows = r;
-        c->cap = cap;
-    }
+    if (HB_GROW(c->rows, c->cap, c->n + 1) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory reading %s", path);
     usage_row *r = &c->rows[c->n];
     for (int i = 0; i < UC_N; i++) {
         int k = parse_num(vals[i], &r->v[i]);

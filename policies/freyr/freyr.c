@@ -11,11 +11,12 @@
 
 #include "checkpoint.h"
 #include "freyr.h"
-#include "policies.h"
 
 struct freyr_policy {
-    hb_func_config funcs[HB_NFUNCS];
-    freyr_fstats f[HB_NFUNCS];
+    int n_funcs;                       /* the run's functions (ctx->n_funcs); the network's input
+                                        * does not depend on it (features.h: per-call state only) */
+    hb_func_config *funcs;             /* n_funcs each */
+    freyr_fstats *f;
     freyr_agent *agent;
     int own_agent;
     freyr_norm norm;
@@ -37,9 +38,22 @@ struct freyr_policy {
 static int policy_alloc(const hb_policy_ctx *ctx, freyr_policy **out, hb_error *err)
 {
     freyr_policy *p = calloc(1, sizeof *p);
-    if (!p)
+    size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
+    if (p) {
+        p->funcs = calloc(n ? n : 1, sizeof *p->funcs);
+        p->f = calloc(n ? n : 1, sizeof *p->f);
+    }
+    if (!p || !p->funcs || !p->f) {
+        if (p) {
+            free(p->funcs);
+            free(p->f);
+        }
+        free(p);
         return hb_fail(err, HB_ENOMEM, "freyr: out of memory");
-    memcpy(p->funcs, ctx->funcs, sizeof p->funcs);
+    }
+    p->n_funcs = (int)n;
+    if (n)
+        memcpy(p->funcs, ctx->funcs, n * sizeof *p->funcs);
     p->rng = ctx->rng;
     *out = p;
     return 0;
@@ -99,6 +113,8 @@ long freyr_policy_forced(const freyr_policy *p)
     return p->forced;
 }
 
+static void freyr_destroy(void *state);
+
 static int freyr_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     const char *ckpt = NULL;
@@ -124,7 +140,7 @@ static int freyr_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
         return rc;
     p->agent = malloc(sizeof *p->agent);
     if (!p->agent) {
-        free(p);
+        freyr_destroy(p);
         return hb_fail(err, HB_ENOMEM, "freyr: out of memory");
     }
     rc = freyr_ckpt_load(path, p->agent, &p->norm, err);
@@ -132,7 +148,8 @@ static int freyr_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
         char where[512];
         hb_error_wrap(err, "%s: checkpoint", hb_kv_where(ctx->params, "checkpoint", where, sizeof where));
         free(p->agent);
-        free(p);
+        p->agent = NULL;
+        freyr_destroy(p);
         return rc;
     }
     p->own_agent = 1;
@@ -151,6 +168,8 @@ static void freyr_destroy(void *state)
         free(p->agent);
     }
     free(p->step_of);
+    free(p->funcs);
+    free(p->f);
     free(p);
 }
 
@@ -212,7 +231,7 @@ static int freyr_size(void *state, const hb_invocation *inv, const hb_observatio
 static void freyr_observe(void *state, const hb_invocation *done)
 {
     freyr_policy *p = state;
-    if (done->func < 0 || done->func >= HB_NFUNCS)
+    if (done->func < 0 || done->func >= p->n_funcs)
         return;
     const hb_func_config *fc = &p->funcs[done->func];
     freyr_fstats *fs = &p->f[done->func];

@@ -8,6 +8,8 @@
 #include "hb_policy.h"
 #include "ppo.h"
 
+extern const hb_policy_ops hb_policy_freyr;   /* also listed in policies/policies.h */
+
 typedef struct freyr_policy freyr_policy;
 
 /* Which decision an ended call's reward is credited to. */

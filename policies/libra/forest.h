@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "hb_error.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 
 /* Largest size the export is exact for: float32 holds every integer up to 2^24. */
 #define LF_MAX_X 16777216.0

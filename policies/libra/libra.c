@@ -14,6 +14,9 @@
  *             restored to its user allocation, taking back what it lent.
  *   on_end    (any outcome) what it borrowed returns to its lenders' pool entries, what it lent is
  *             taken back from its borrowers, its unlent harvest leaves the pool.
+ * A call's state (libra_call) lives on inv->policy_data from on_start until the engine's release:
+ * its unlent harvest is written as the extension columns pool_idle_cpu_s and pool_idle_mem_mb_s,
+ * and its trajectory as the artifact's history string.
  * libra-np is the same invoker side with a moving-window estimate instead of the predictor. */
 #include <math.h>
 #include <stdarg.h>
@@ -50,7 +53,8 @@ typedef struct libra_call {
     double delta0[ND];                 /* at start: minus harvested, plus borrowed (MB, cores) */
     double idle[ND];                   /* unlent harvest x microseconds */
     traj t[ND];                        /* "otherId:+v" received, "otherId:-v" lent */
-    struct libra_call *prev, *next;    /* every live call, for clean-up */
+    char *history;                     /* the artifact's history string, made at on_end */
+    struct libra_call *prev, *next;    /* every call not yet released, for clean-up */
 } libra_call;
 
 typedef struct loan {
@@ -167,6 +171,7 @@ static void call_free(libra *L, libra_call *lc)
         lc->next->prev = lc->prev;
     for (int d = 0; d < ND; d++)
         free(lc->t[d].s);
+    free(lc->history);
     free(lc);
 }
 
@@ -175,7 +180,7 @@ static void libra_destroy(void *state)
     libra *L = state;
     if (!L)
         return;
-    while (L->live) {                  /* calls of a stopped run */
+    while (L->live) {                  /* calls nobody released (the engine releases every call) */
         if (L->live->inv)
             L->live->inv->policy_data = NULL;
         call_free(L, L->live);
@@ -273,7 +278,7 @@ static int libra_np_create(const hb_policy_ctx *ctx, void **state, hb_error *err
     if (!rc)
         rc = hb_kv_int(ctx->params, "window", 1, 1000, &window, err);
     if (!rc)
-        rc = libra_predictor_window(&L->pred, (int)window, err);
+        rc = libra_predictor_window(&L->pred, (int)window, ctx->n_funcs, err);
     if (rc) {
         libra_destroy(L);
         return rc;
@@ -292,7 +297,7 @@ static int libra_size(void *state, const hb_invocation *inv, const hb_observatio
     libra *L = state;
     const hb_func_config *fc = &L->funcs[inv->func];
     libra_pred p;
-    libra_predict(&L->pred, inv->func, (double)inv->input_size, inv->user, &p);
+    libra_predict(&L->pred, inv->func, inv->workload, (double)inv->input_size, inv->user, &p);
     hb_res pred = {hb_clip(p.cpu, fc->cpu_clip[0], fc->cpu_clip[1]),
                    hb_clip(p.mem_mb, fc->mem_clip_mb[0], fc->mem_clip_mb[1])};
     out->pred = pred;
@@ -486,18 +491,52 @@ static int libra_end(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *
     int rc = take_back(L, iv, li, lc, now, err);
     if (rc)
         return rc;
-    inv->pool_idle_mem_mb_s = lc->idle[D_MEM] / 1e6;
-    inv->pool_idle_cpu_s = lc->idle[D_CPU] / 1e6;
-    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms) */
+    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms); the
+     * call's state stays on policy_data until the engine has written it and releases it */
     size_t len = 96 + lc->t[D_MEM].n + lc->t[D_CPU].n;
-    inv->history = malloc(len);
-    if (inv->history)
-        snprintf(inv->history, len, "%d;%g %g;%.0f %.0f;%s;%s", inv->safeguard, lc->delta0[D_MEM],
-                 lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3,
-                 lc->t[D_MEM].s ? lc->t[D_MEM].s : "", lc->t[D_CPU].s ? lc->t[D_CPU].s : "");
-    inv->policy_data = NULL;
-    call_free(L, lc);
+    free(lc->history);
+    lc->history = malloc(len);
+    if (!lc->history)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    snprintf(lc->history, len, "%d;%g %g;%.0f %.0f;%s;%s", inv->safeguard, lc->delta0[D_MEM],
+             lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3,
+             lc->t[D_MEM].s ? lc->t[D_MEM].s : "", lc->t[D_CPU].s ? lc->t[D_CPU].s : "");
     return 0;
+}
+
+/* ---- per-call state and what Libra writes (hb_policy.h) ---- */
+
+static void libra_release(void *state, hb_invocation *inv)
+{
+    libra_call *lc = inv->policy_data;
+    if (lc)
+        call_free(state, lc);
+    inv->policy_data = NULL;
+}
+
+/* resource x seconds a call lent that no other call took: harvested = borrowed + idle, per run */
+static const hb_column libra_columns[] = {
+    {"pool_idle_cpu_s", 1},            /* core x s */
+    {"pool_idle_mem_mb_s", 1},         /* MB x s */
+    {NULL, 0},
+};
+
+static void libra_column(void *state, const hb_invocation *inv, size_t col, hb_column_value *out)
+{
+    (void)state;
+    const libra_call *lc = inv->policy_data;
+    out->num = lc ? lc->idle[col == 0 ? D_CPU : D_MEM] / 1e6 : 0;
+}
+
+static void libra_artifact(void *state, const hb_invocation *inv, hb_artifact_fields *out)
+{
+    (void)state;
+    const libra_call *lc = inv->policy_data;
+    if (!lc)
+        return;
+    out->history = lc->history;
+    out->cpu_idle_s = lc->idle[D_CPU] / 1e6;
+    out->memory_idle_mb_s = lc->idle[D_MEM] / 1e6;
 }
 
 /* ---- audit (tests) ---- */
@@ -540,7 +579,7 @@ int hb_libra_empty(void *state, hb_error *err)
             if (L->iv[i].pool[d].n || L->iv[i].n_loans)
                 return hb_fail(err, HB_ERUN, "invoker %d: %zu pool entries and %zu loans left", i,
                                L->iv[i].pool[d].n, L->iv[i].n_loans);
-    return L->live ? hb_fail(err, HB_ERUN, "calls left in the policy") : 0;
+    return L->live ? hb_fail(err, HB_ERUN, "calls left in the policy (not released)") : 0;
 }
 
 const hb_policy_ops hb_policy_libra = {
@@ -549,6 +588,8 @@ const hb_policy_ops hb_policy_libra = {
     .create = libra_create, .destroy = libra_destroy,
     .size = libra_size, .observe = libra_observe, .place = libra_place,
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
+    .release = libra_release, .columns = libra_columns, .column = libra_column,
+    .artifact = libra_artifact,
 };
 
 const hb_policy_ops hb_policy_libra_np = {
@@ -557,4 +598,6 @@ const hb_policy_ops hb_policy_libra_np = {
     .create = libra_np_create, .destroy = libra_destroy,
     .size = libra_size, .observe = libra_observe, .place = libra_place,
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
+    .release = libra_release, .columns = libra_columns, .column = libra_column,
+    .artifact = libra_artifact,
 };

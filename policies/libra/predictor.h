@@ -9,7 +9,7 @@
 
 #include "hb_error.h"
 #include "hb_types.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 
 typedef struct libra_pred {
     double cpu, mem_mb, dur_s;
@@ -25,17 +25,20 @@ typedef struct libra_predictor {
     libra_pred_kind kind;
     hb_predictor_table *table;         /* artifact (and trained: the same step-function form) */
     int window;                        /* window: how many ended calls */
-    lp_sample *ring;                   /* window: HB_NFUNCS x window, newest at head */
-    int head[HB_NFUNCS], count[HB_NFUNCS];
+    int n_funcs;                       /* window: the run's functions (history is per function) */
+    lp_sample *ring;                   /* window: n_funcs x window, newest at head */
+    int *head, *count;                 /* window: n_funcs each */
 } libra_predictor;
 
 /* artifact or trained: a predictor table file ("" for the built-in artifact table) */
 int libra_predictor_table(libra_predictor *p, libra_pred_kind kind, const char *path, hb_error *err);
-int libra_predictor_window(libra_predictor *p, int window, hb_error *err);
+int libra_predictor_window(libra_predictor *p, int window, int n_funcs, hb_error *err);
 void libra_predictor_free(libra_predictor *p);
 
-/* The prediction for a call of function f with input size x at the given user allocation. */
-void libra_predict(const libra_predictor *p, int f, double x, hb_res user, libra_pred *out);
+/* The prediction for a call of function f (the run's function table: the window's history) that
+ * runs workload w (hb_functions: the models, trained per workload) with input size x at the given
+ * user allocation. */
+void libra_predict(const libra_predictor *p, int f, int w, double x, hb_res user, libra_pred *out);
 /* Learns from an ended call (window only). */
 void libra_predictor_observe(libra_predictor *p, const hb_invocation *done);
 

@@ -67,7 +67,7 @@ static void on_record(void *ctx, const hb_invocation *inv)
         c->failed++;
         return;
     }
-    c->obs[c->n++] = (lt_obs){inv->func, (double)inv->input_size, inv->cpu_peak, inv->mem_peak_mb,
+    c->obs[c->n++] = (lt_obs){inv->workload, (double)inv->input_size, inv->cpu_peak, inv->mem_peak_mb,
                               hb_time_s(inv->end - inv->start)};
 }
 
@@ -76,15 +76,15 @@ static int profiling_trace(const lt_profile_opts *o, hb_trace **out, hb_error *e
 {
     *out = NULL;
     double *grid = malloc((size_t)o->sizes * sizeof *grid);
-    size_t ns[HB_NFUNCS], total = 0;
+    size_t ns[HB_NWORKLOADS], total = 0;
     if (!grid)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         total += (ns[f] = lt_grid(f, o->sizes, grid)) * (size_t)o->reps;
     hb_trace *t = calloc(1, sizeof *t);
     if (t) {
-        t->funcs = calloc(HB_NFUNCS, sizeof *t->funcs);
-        t->counts = calloc(HB_NFUNCS * total, sizeof *t->counts);
+        t->funcs = calloc(HB_NWORKLOADS, sizeof *t->funcs);
+        t->counts = calloc(HB_NWORKLOADS * total, sizeof *t->counts);
         t->sizes = malloc(total * sizeof *t->sizes);
     }
     if (!t || !t->funcs || !t->counts || !t->sizes) {
@@ -94,11 +94,11 @@ static int profiling_trace(const lt_profile_opts *o, hb_trace **out, hb_error *e
     }
     snprintf(t->source, sizeof t->source, "train libra: profiling grid");
     snprintf(t->format, sizeof t->format, "synthetic");
-    t->n_funcs = HB_NFUNCS;
+    t->n_funcs = HB_NWORKLOADS;
     t->n_minutes = t->n_sizes = total;
     t->total = total;
     size_t m = 0;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         hb_trace_func *tf = &t->funcs[f];
         snprintf(tf->name, sizeof tf->name, "%s", hb_functions[f].id);
         snprintf(tf->trigger, sizeof tf->trigger, "profiling");
@@ -143,9 +143,9 @@ int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o,
     cfg->keep_alive_s = 0;
     /* the engine clips every decision to the functions' ranges; profiling measures peaks with the
      * whole invoker, outside them */
-    hb_func_config funcs[HB_NFUNCS];
+    hb_func_config funcs[HB_NWORKLOADS];
     memcpy(funcs, cfg->funcs, sizeof funcs);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         cfg->funcs[f].cpu_clip[0] = 0;
         cfg->funcs[f].cpu_clip[1] = LT_CORES;
         cfg->funcs[f].mem_clip_mb[0] = 0;
@@ -208,7 +208,7 @@ static int in_sorted(const double *a, size_t n, double x)
 void lt_model_free(lt_model *m)
 {
     hb_predictor_table_free(m->table);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = 0; k < HB_NTARGETS; k++)
             lf_free(m->forest[f][k]);
     memset(m, 0, sizeof *m);
@@ -380,7 +380,7 @@ int lt_fit(const lt_obs *obs, size_t n, const lt_fit_opts *o, lt_model *m, hb_er
     snprintf(m->table->source, sizeof m->table->source, "train libra");
     if ((rc = hb_predictor_table_load(NULL, &art, err)))
         goto done;
-    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+    for (int f = 0; f < HB_NWORKLOADS && !rc; f++)
         rc = fit_function(obs, n, f, o, split, art, &b, m, err);
 done:
     hb_predictor_table_free(art);
@@ -432,7 +432,7 @@ int lt_write_table(const hb_predictor_table *t, const char *header, const char *
         s += n + (nl ? 1 : 0);
     }
     fprintf(a.f, "function_id,target,x_gt,x_le,value\n");
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = 0; k < HB_NTARGETS; k++) {
             const hb_step_fn *fn = &t->f[f][k];
             for (size_t i = 0; i < fn->n; i++) {
@@ -462,7 +462,7 @@ int lt_write_accuracy(const lt_model *m, const char *path, hb_error *err)
         return rc;
     fprintf(a.f, "function_id,target,sizes_train,sizes_test,n_train,n_test,pieces,accuracy,mse,r2,"
                  "artifact_accuracy,artifact_mse\n");
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = 0; k < HB_NTARGETS; k++) {
             const lt_score *s = &m->score[f][k];
             fprintf(a.f, "%s,%s,%zu,%zu,%zu,%zu,%zu,", hb_functions[f].id, TARGETS[k], s->sizes_train,
@@ -479,7 +479,7 @@ int lt_write_accuracy(const lt_model *m, const char *path, hb_error *err)
 int lt_write_models(lt_model *m, const char *dir, hb_error *err)
 {
     int rc = hb_mkdirs(dir, err);
-    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+    for (int f = 0; f < HB_NWORKLOADS && !rc; f++)
         for (int k = 0; k < HB_NTARGETS && !rc; k++) {
             char path[HB_PATH_MAX + 64];
             snprintf(path, sizeof path, "%s/%s_%s.json", dir, hb_functions[f].id, TARGETS[k]);
@@ -495,7 +495,7 @@ void lt_print_scores(const lt_model *m, FILE *out)
                  "pieces cpu/mem/dur\n");
     double acc[2] = {0, 0};
     int n = 0;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const lt_score *c = &m->score[f][HB_TARGET_CPU], *me = &m->score[f][HB_TARGET_MEM],
                        *d = &m->score[f][HB_TARGET_DUR];
         fprintf(out, "  %-8s  %5.3f (%5.3f)    %5.3f (%5.3f)    %8.4f (%8.4f)    %7.3f  %zu/%zu/%zu\n",
@@ -685,7 +685,7 @@ int hb_train_libra(int argc, char **argv)
     if (!rc) {
         lt_print_scores(&m, stdout);
         printf("trained and exported %d forests in %.2f s; wrote %s, %s and %s/\n",
-               HB_NFUNCS * HB_NTARGETS, t2 - t1, out, acc_path, models);
+               HB_NWORKLOADS * HB_NTARGETS, t2 - t1, out, acc_path, models);
     } else {
         fprintf(stderr, "harvestbench train libra: %s\n", err.msg);
     }

@@ -17,7 +17,7 @@
 
 #include "config.h"
 #include "forest.h"
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "workload_model.h"
 
 #define LT_CLASSES 8                   /* classes 1..8: cores, and 128 MB units */
@@ -70,8 +70,8 @@ typedef struct lt_fit_opts {
 
 typedef struct lt_model {
     hb_predictor_table *table;         /* the exported forests */
-    lf_forest *forest[HB_NFUNCS][HB_NTARGETS];
-    lt_score score[HB_NFUNCS][HB_NTARGETS];
+    lf_forest *forest[HB_NWORKLOADS][HB_NTARGETS];
+    lt_score score[HB_NWORKLOADS][HB_NTARGETS];
 } lt_model;
 
 /* Splits, trains, exports and scores; checks the export against the forest on every profiled

@@ -1,12 +1,12 @@
 /* fuzz_serve_request.c - the request reading of `harvestbench serve` (serve/serve_request.h): the
  * URL's unescaping as the server does it (sv_unescape, libmicrohttpd's unescape callback), then
  * sv_request_parse on method, URL and body; and the base64 codec a PUT's zip goes through
- * (openwhisk/ow_base64.h), on the body's exec.code when there is one.
+ * (common/ow_base64.h), on the body's exec.code when there is one.
  *
  * Input: "METHOD URL" on the first line, the body after it (any bytes, not NUL-terminated). */
 #include "fuzz_util.h"
 
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "serve/serve_request.h"
 
 /* exec.code as a PUT carries it: decode, and re-encode what decoded (the round trip is exact). */

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_REQUIRE(t && t->n_funcs >= 1 && t->n_minutes >= 1);
         uint64_t sum = 0;
         for (size_t f = 0; f < t->n_funcs; f++) {
-            FUZZ_REQUIRE(t->funcs[f].bench >= 0 && t->funcs[f].bench < HB_NFUNCS);
+            FUZZ_REQUIRE(t->funcs[f].bench >= 0 && t->funcs[f].bench < HB_NWORKLOADS);
             for (size_t m = 0; m < t->n_minutes; m++)
                 sum += hb_trace_count(t, f, m);
         }

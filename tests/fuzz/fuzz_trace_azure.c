@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static gsl_rng *rng;
     /* per benchmark function, as the catalog's: any positive values exercise the mapping */
-    static const double ref_ms[HB_NFUNCS] = {5, 1046, 64, 3000, 700, 20000, 150, 90, 45000, 8};
+    static const double ref_ms[HB_NWORKLOADS] = {5, 1046, 64, 3000, 700, 20000, 150, 90, 45000, 8};
     if (!rng && !(rng = gsl_rng_alloc(gsl_rng_mt19937)))
         return 0;
     gsl_rng_set(rng, 1);
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_REQUIRE(t->n_funcs <= (size_t)spec.functions);
         uint64_t sum = 0;
         for (size_t f = 0; f < t->n_funcs; f++) {
-            FUZZ_REQUIRE(t->funcs[f].bench >= 0 && t->funcs[f].bench < HB_NFUNCS);
+            FUZZ_REQUIRE(t->funcs[f].bench >= 0 && t->funcs[f].bench < HB_NWORKLOADS);
             for (size_t m = 0; m < t->n_minutes; m++)
                 sum += hb_trace_count(t, f, m);
         }

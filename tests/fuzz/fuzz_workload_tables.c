@@ -1,5 +1,5 @@
 /* fuzz_workload_tables.c - the workload tables the simulator reads through the CSV reader: the
- * Libra artifact's predictor table (predictor_table.h: function_id,target,x_gt,x_le,value) and the
+ * Libra artifact's predictor table (hb_steptable.h: function_id,target,x_gt,x_le,value) and the
  * artifact profile derived from it, and a workload profile file (profile.h:
  * function_id,param,x_gt,x_le,a,b,c). What is read is validated, evaluated and written back.
  *
@@ -7,7 +7,7 @@
  * skipped). */
 #include "fuzz_util.h"
 
-#include "predictor_table.h"
+#include "hb_steptable.h"
 #include "workload_model.h"
 
 static void use_profile(hb_profile *p, FILE *sink)
@@ -18,7 +18,7 @@ static void use_profile(hb_profile *p, FILE *sink)
     if (rc)
         return;
     static const double xs[] = {-1, 0, 0.5, 1, 100, 1e6, 1e300};
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         if (p->f[f].present)
             for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
                 (void)hb_profile_eval(&p->f[f].exec_s, xs[i]);
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = hb_predictor_table_parse((const char *)part[0].p, part[0].n, "fuzz", &t, &err);
         fuzz_check_error(rc, &err);
         if (rc == 0) {
-            for (int f = 0; f < HB_NFUNCS; f++)
+            for (int f = 0; f < HB_NWORKLOADS; f++)
                 for (int k = 0; k < HB_NTARGETS; k++)
                     (void)hb_step_eval(&t->f[f][k], 1000);
             hb_profile *p = NULL;

@@ -11,7 +11,7 @@
 #include "hb_types.h"
 
 typedef struct testkit {
-    hb_func_config funcs[HB_NFUNCS];
+    hb_func_config funcs[HB_NWORKLOADS];
     hb_kv items[16];
     hb_kvlist params;
     hb_policy_ctx ctx;
@@ -22,7 +22,7 @@ typedef struct testkit {
 static inline void testkit_init(testkit *k, const char *policy, unsigned long seed)
 {
     memset(k, 0, sizeof *k);
-    for (int i = 0; i < HB_NFUNCS; i++) {
+    for (int i = 0; i < HB_NWORKLOADS; i++) {
         const hb_function *f = &hb_functions[i];
         k->funcs[i].user.cpu = f->user_cpu;
         k->funcs[i].user.mem_mb = f->user_mem_units * HB_MEM_UNIT_MB;
@@ -31,6 +31,9 @@ static inline void testkit_init(testkit *k, const char *policy, unsigned long se
         k->funcs[i].mem_clip_mb[0] = f->mem_clip[0] * HB_MEM_UNIT_MB;
         k->funcs[i].mem_clip_mb[1] = f->mem_clip[1] * HB_MEM_UNIT_MB;
         k->funcs[i].timeout = 300 * HB_SEC;
+        k->funcs[i].workload = i;          /* the run's functions are the ten workloads, 1:1 */
+        k->funcs[i].name = f->id;
+        k->funcs[i].work_scale = 1;
     }
     k->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(k->rng, seed);
@@ -39,6 +42,7 @@ static inline void testkit_init(testkit *k, const char *policy, unsigned long se
     k->ctx.name = policy;
     k->ctx.n_invokers = 1;
     k->ctx.invoker_capacity = (hb_res){8, 8192};
+    k->ctx.n_funcs = HB_NWORKLOADS;
     k->ctx.funcs = k->funcs;
     k->ctx.rng = k->rng;
     k->ctx.params = &k->params;
@@ -69,7 +73,7 @@ static inline hb_invocation testkit_call(const testkit *k, const char *id, uint6
     hb_invocation inv;
     memset(&inv, 0, sizeof inv);
     inv.index = index;
-    inv.func = hb_function_find(id);
+    inv.func = inv.workload = hb_function_find(id);
     inv.input_size = size;
     inv.user = k->funcs[inv.func].user;
     inv.timeout = k->funcs[inv.func].timeout;

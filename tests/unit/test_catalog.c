@@ -5,6 +5,8 @@
 #include "hb_error.h"
 #include "hb_types.h"
 
+#include "hb_test.h"
+
 START_TEST(catalog_matches_artifact_user_configs)
 {
     /* libra-harness spec 6.2: user cpu / mem units */
@@ -36,16 +38,4 @@ START_TEST(fail_at_names_file_line_field)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("catalog");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, catalog_matches_artifact_user_configs);
-    tcase_add_test(tc, fail_at_names_file_line_field);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("catalog", catalog_matches_artifact_user_configs, fail_at_names_file_line_field)

@@ -15,16 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "clock.h"
+#include "common/cgroup.h"
+
+#include "hb_test.h"
 
 static char self[512];
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* ---- the child's roles ---- */
 
@@ -33,8 +29,8 @@ static int child_main(int argc, char **argv)
     double x = argc > 2 ? atof(argv[2]) : 0;
     if (strcmp(argv[1], "--busy") == 0) {
         volatile unsigned long n = 0;
-        double end = now() + x;
-        while (now() < end)
+        double end = hb_mono_s() + x;
+        while (hb_mono_s() < end)
             n++;
         return 0;
     }
@@ -171,10 +167,10 @@ START_TEST(cpu_quota_is_enforced)
     ck_assert_msg(hb_cgroup_set_cpu(&cg, 0.25, &err) == HB_OK, "%s", err.msg);
     if (cg.version == 1)
         ck_assert_int_eq(read_ll(cg.dir[0], "cpu.cfs_quota_us"), 25000);
-    double t0 = now();
+    double t0 = hb_mono_s();
     pid_t pid = spawn("--busy", "0.8", -1);
     ck_assert(WIFEXITED(wait_status(pid)));
-    double wall = now() - t0;
+    double wall = hb_mono_s() - t0;
     hb_cgroup_usage u;
     ck_assert_int_eq(hb_cgroup_usage_read(&cg, &u, &err), HB_OK);
     double cpu = (double)u.cpu_ns / 1e9;
@@ -239,9 +235,9 @@ START_TEST(limits_change_live)
         ck_assert_int_eq(read_ll(cg.dir[0], "cpu.cfs_quota_us"), -1);
     /* removal kills what still runs (an exited task leaves its group even before it is reaped) */
     ck_assert_int_eq(kill(pid, 0), 0);
-    double t0 = now();
+    double t0 = hb_mono_s();
     ck_assert_msg(hb_cgroup_remove(&cg, &err) == HB_OK, "%s", err.msg);
-    ck_assert(now() - t0 < 1.5);
+    ck_assert(hb_mono_s() - t0 < 1.5);
     int st = wait_status(pid);
     ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     ck_assert_int_ne(access(cg.dir[0], F_OK), 0);
@@ -404,14 +400,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n_group; i++)
             tcase_add_test(tc, group_tests[i]);
     } else {
-        /* counted by tests/run.sh as skipped */
-        printf("SKIPPED %zu test(s): test_cgroup: the group tests: %s\n", n_group, why);
+        hb_test_skipped(n_group, "test_cgroup: the group tests: %s", why);
         tcase_add_test(tc, without_permission_the_error_says_what_is_missing);
     }
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return hb_test_run(s);
 }

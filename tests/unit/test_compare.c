@@ -16,6 +16,8 @@
 #include "commands.h"
 #include "results_reader.h"
 
+#include "hb_test.h"
+
 #define FIX "tests/fixtures/results"
 #define TMP "tests/fixtures/tmp/compare"
 #define EPS 1e-9
@@ -729,28 +731,8 @@ START_TEST(pairing_detection_and_window)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("compare");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, tiny_fixture_by_hand);
-    tcase_add_test(tc, bootstrap_deterministic_and_seeded);
-    tcase_add_test(tc, one_seed_gives_no_utilization_interval);
-    tcase_add_test(tc, every_call_failed);
-    tcase_add_test(tc, json_has_the_brief_keys);
-    tcase_add_test(tc, plots_are_valid_pngs);
-    tcase_add_test(tc, missing_gnuplot_still_writes_tables);
-    tcase_add_test(tc, compare_usage_errors);
-    tcase_add_test(tc, check_cli);
-    tcase_add_test(tc, check_fails_on_a_worse_run);
-    tcase_add_test(tc, paired_bootstrap_known_answer);
-    tcase_add_test(tc, censored_mean_counts_failures_at_their_timeout);
-    tcase_add_test(tc, pairing_detection_and_window);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("compare", tiny_fixture_by_hand, bootstrap_deterministic_and_seeded,
+             one_seed_gives_no_utilization_interval, every_call_failed, json_has_the_brief_keys,
+             plots_are_valid_pngs, missing_gnuplot_still_writes_tables, compare_usage_errors,
+             check_cli, check_fails_on_a_worse_run, paired_bootstrap_known_answer,
+             censored_mean_counts_failures_at_their_timeout, pairing_detection_and_window)

@@ -4,6 +4,8 @@
 #include "policies.h"
 #include "unit/policy_testkit.h"
 
+#include "hb_test.h"
+
 typedef struct run {
     testkit k;
     void *st;
@@ -150,20 +152,6 @@ START_TEST(decisions_are_clipped)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("ensure");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, raises_cpu_when_latency_degrades);
-    tcase_add_test(tc, lowers_cpu_when_the_cluster_is_short);
-    tcase_add_test(tc, slow_functions_use_the_mp_class);
-    tcase_add_test(tc, counters_are_per_function);
-    tcase_add_test(tc, window_mean_uses_the_calls_it_has);
-    tcase_add_test(tc, decisions_are_clipped);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("ensure", raises_cpu_when_latency_degrades, lowers_cpu_when_the_cluster_is_short,
+             slow_functions_use_the_mp_class, counters_are_per_function,
+             window_mean_uses_the_calls_it_has, decisions_are_clipped)

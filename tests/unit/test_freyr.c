@@ -18,6 +18,8 @@
 #include "policies.h"
 #include "unit/policy_testkit.h"
 
+#include "hb_test.h"
+
 static gsl_rng *rng_new(unsigned long seed)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -969,31 +971,20 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("freyr");
-    TCase *tc = tcase_create("nn");
-    tcase_add_test(tc, mlp_gradients_match_finite_differences);
-    tcase_add_test(tc, mlp_forward_matches_hand_computation);
-    tcase_add_test(tc, adam_first_steps);
-    tcase_add_test(tc, masked_log_softmax_excludes_masked);
-    tcase_add_test(tc, ppo_loss_gradient_matches_finite_differences);
-    tcase_add_test(tc, ppo_learns_contextual_bandit);
-    tcase_add_test(tc, ppo_is_deterministic_for_a_seed);
-    tcase_add_test(tc, ppo_minibatch_loss_is_that_of_its_steps);
-    tcase_add_test(tc, ppo_defaults_learn_the_baseline_and_the_decisions_in_long_episodes);
-    suite_add_tcase(s, tc);
-    TCase *tp = tcase_create("policy");
-    tcase_add_test(tp, mask_forces_user_allocation_first_and_after_failure);
-    tcase_add_test(tp, mask_ranges_follow_freyr);
-    tcase_add_test(tp, state_features_are_normalised);
-    tcase_add_test(tp, slowdown_and_reward);
-    tcase_add_test(tp, checkpoint_round_trip_is_exact);
-    tcase_add_test(tp, checkpoint_errors_name_the_place);
-    tcase_add_test(tp, create_needs_a_loadable_checkpoint);
-    tcase_add_test(tp, decisions_stay_in_the_mask_and_clip_range);
-    tcase_add_test(tp, training_through_the_hooks_learns_a_cpu_preference);
-    suite_add_tcase(s, tp);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *nn[] = {mlp_gradients_match_finite_differences,
+                         mlp_forward_matches_hand_computation, adam_first_steps,
+                         masked_log_softmax_excludes_masked,
+                         ppo_loss_gradient_matches_finite_differences,
+                         ppo_learns_contextual_bandit, ppo_is_deterministic_for_a_seed,
+                         ppo_minibatch_loss_is_that_of_its_steps,
+                         ppo_defaults_learn_the_baseline_and_the_decisions_in_long_episodes};
+    const TTest *policy[] = {mask_forces_user_allocation_first_and_after_failure,
+                             mask_ranges_follow_freyr, state_features_are_normalised,
+                             slowdown_and_reward, checkpoint_round_trip_is_exact,
+                             checkpoint_errors_name_the_place, create_needs_a_loadable_checkpoint,
+                             decisions_stay_in_the_mask_and_clip_range,
+                             training_through_the_hooks_learns_a_cpu_preference};
+    hb_test_case(s, "nn", 0, nn, HB_TEST_N(nn));
+    hb_test_case(s, "policy", 0, policy, HB_TEST_N(policy));
+    return hb_test_run(s);
 }

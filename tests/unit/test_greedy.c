@@ -4,6 +4,8 @@
 #include "policies.h"
 #include "unit/policy_testkit.h"
 
+#include "hb_test.h"
+
 typedef struct run {
     testkit k;
     void *st;
@@ -125,18 +127,5 @@ START_TEST(places_by_join_shortest_queue)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("greedy");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, first_call_gets_user_allocation);
-    tcase_add_test(tc, next_call_follows_last_peak_in_like_units);
-    tcase_add_test(tc, overflow_or_oom_jumps_to_the_cap_then_clips);
-    tcase_add_test(tc, places_by_join_shortest_queue);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("greedy", first_call_gets_user_allocation, next_call_follows_last_peak_in_like_units,
+             overflow_or_oom_jumps_to_the_cap_then_clips, places_by_join_shortest_queue)

@@ -100,7 +100,7 @@ static hb_invocation call(uint64_t index)
     memset(&inv, 0, sizeof inv);
     inv.index = index;
     snprintf(inv.activation_id, sizeof inv.activation_id, "id%llu", (unsigned long long)index);
-    inv.func = 0;
+    inv.func = inv.workload = 0;
     inv.outcome = HB_SUCCESS;
     inv.arrival = (hb_time)index * HB_SEC;
     inv.start = inv.arrival + 1;
@@ -129,17 +129,17 @@ START_TEST(writer_orders_rows_and_renames_at_the_end)
 {
     char dir[] = "/tmp/hb-writer-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    hb_writer_spec spec = {dir, "FixedRM_0_0"};
+    hb_writer_spec spec = {dir, "FixedRM_0_0", NULL};
     hb_run_writer *w;
     hb_error e;
     ck_assert_int_eq(hb_writer_open(&spec, &w, &e), 0);
     static const uint64_t order[] = {2, 0, 3, 1, 4};
     for (int i = 0; i < 5; i++) {
         hb_invocation inv = call(order[i]);
-        ck_assert_int_eq(hb_writer_invocation(w, &inv, &e), 0);
+        ck_assert_int_eq(hb_writer_invocation(w, &inv, NULL, &e), 0);
     }
     hb_invocation dup = call(3);
-    ck_assert_int_eq(hb_writer_invocation(w, &dup, &e), HB_ERUN);   /* ended twice */
+    ck_assert_int_eq(hb_writer_invocation(w, &dup, NULL, &e), HB_ERUN);   /* ended twice */
     char path[256];
     snprintf(path, sizeof path, "%s/invocations.csv", dir);
     struct stat st;
@@ -174,13 +174,13 @@ START_TEST(an_aborted_writer_keeps_its_rows_as_tmp_files)
 {
     char dir[] = "/tmp/hb-writer-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    hb_writer_spec spec = {dir, "x_0_0"};
+    hb_writer_spec spec = {dir, "x_0_0", NULL};
     hb_run_writer *w;
     hb_error e;
     ck_assert_int_eq(hb_writer_open(&spec, &w, &e), 0);
     hb_invocation a = call(1), b = call(3);                  /* 0 and 2 never end */
-    ck_assert_int_eq(hb_writer_invocation(w, &a, &e), 0);
-    ck_assert_int_eq(hb_writer_invocation(w, &b, &e), 0);
+    ck_assert_int_eq(hb_writer_invocation(w, &a, NULL, &e), 0);
+    ck_assert_int_eq(hb_writer_invocation(w, &b, NULL, &e), 0);
     hb_writer_abort(w);
     char path[256];
     snprintf(path, sizeof path, "%s/invocations.csv.tmp", dir);
@@ -221,6 +221,86 @@ START_TEST(json_files_round_trip_and_report_their_line)
 }
 END_TEST
 
+START_TEST(extension_columns_are_appended_totalled_and_checked)
+{
+    static const hb_column cols[] = {{"x_idle", 1}, {"x_note", 0}, {NULL, 0}};
+    hb_error e;
+    ck_assert_int_eq(hb_columns_check(cols, "p", &e), 0);
+    static const hb_column fixed[] = {{"outcome", 1}, {NULL, 0}}, twice[] = {{"a", 0}, {"a", 0}, {NULL, 0}},
+                           upper[] = {{"Idle", 0}, {NULL, 0}}, key[] = {{"seed", 0}, {NULL, 0}};
+    ck_assert_int_eq(hb_columns_check(fixed, "p", &e), HB_EINPUT);
+    ck_assert_int_eq(hb_columns_check(twice, "p", &e), HB_EINPUT);
+    ck_assert_int_eq(hb_columns_check(upper, "p", &e), HB_EINPUT);
+    ck_assert_int_eq(hb_columns_check(key, "p", &e), HB_EINPUT);
+    ck_assert_int_eq(hb_columns_check(NULL, "p", &e), 0);
+
+    char dir[] = "/tmp/hb-writer-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    hb_writer_spec spec = {dir, "x_0_0", cols};
+    hb_run_writer *w;
+    ck_assert_int_eq(hb_writer_open(&spec, &w, &e), 0);
+    hb_run_stats st;
+    hb_stats_init(&st, 0);
+    hb_stats_columns(&st, cols);
+    hb_column_value v0[] = {{1.5, NULL}, {NAN, "a,b"}}, v1[] = {{NAN, NULL}, {2, NULL}};
+    hb_call_ext x0 = {2, v0, {"1;-512 0;3 0;;", 0.25, 64}}, x1 = {2, v1, {NULL, 0, 0}};
+    hb_invocation a = call(0), b = call(1);
+    ck_assert_int_eq(hb_writer_invocation(w, &a, NULL, &e), HB_ERUN);   /* a value per column */
+    ck_assert_int_eq(hb_writer_invocation(w, &a, &x0, &e), 0);
+    ck_assert_int_eq(hb_writer_invocation(w, &b, &x1, &e), 0);
+    ck_assert_int_eq(hb_stats_add(&st, &a, &x0), 0);
+    ck_assert_int_eq(hb_stats_add(&st, &b, &x1), 0);
+    ck_assert_double_eq(hb_stats_column(&st, "x_idle"), 1.5);          /* NaN (empty) adds nothing */
+    ck_assert(isnan(hb_stats_column(&st, "x_note")));                   /* no total asked for */
+    cJSON *sum = hb_stats_json(&st, "p", 1, 1, "sim");
+    ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(sum, "x_idle")->valuedouble, 1.5);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sum, "x_note"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sum, "pool_idle_cpu_s"));
+    hb_run_stats back;                                                   /* --resume reads it back */
+    hb_stats_init(&back, 0);
+    hb_stats_columns(&back, cols);
+    hb_stats_columns_from_json(&back, sum);
+    ck_assert_double_eq(hb_stats_column(&back, "x_idle"), 1.5);
+    hb_stats_pool_columns(&back, &st);
+    ck_assert_double_eq(hb_stats_column(&back, "x_idle"), 3);
+    ck_assert_int_eq(hb_writer_finish(w, sum, &e), 0);
+    cJSON_Delete(sum);
+    hb_stats_free(&st);
+
+    char path[256], line[2048];
+    snprintf(path, sizeof path, "%s/invocations.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    char want[2048];
+    snprintf(want, sizeof want, "%s,x_idle,x_note\n", hb_invocations_header());
+    ck_assert_str_eq(line, want);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",dh,,1.5,\"a,b\"\n") != NULL, "%s", line);   /* after error */
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",dh,,,2\n") != NULL, "%s", line);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/artifact/x_0_0_trajectory.csv", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",1;-512 0;3 0;;,") != NULL, "%s", line);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",0;0 0;0 0;;,") != NULL, "%s", line);  /* no history: the default */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/artifact/x_0_0_delta.csv", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",0,0,0.25,64,") != NULL, "%s", line);
+    fclose(f);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 HB_TEST_MAIN("io", csv_rows_know_their_lines, streams_and_ids_are_reproducible_and_distinct,
              writer_orders_rows_and_renames_at_the_end, an_aborted_writer_keeps_its_rows_as_tmp_files,
-             json_files_round_trip_and_report_their_line)
+             json_files_round_trip_and_report_their_line,
+             extension_columns_are_appended_totalled_and_checked)

@@ -1,4 +1,4 @@
-/* test_local.c - the local executor (harness/backends/local/executor.h) on the real workloads: a cold start
+/* test_local.c - the local executor (harness/backends/common/executor.h) on the real workloads: a cold start
  * then warm reuse, a CPU quota holds a CPU-bound call near its cores and a resize raises its rate,
  * memory limits end calls as oom (by the kernel, and by a shrink below usage), time limits as
  * timeout, crashes and bad results as crash, and no group is left behind.
@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
-#include "local/executor.h"
+#include "common/cgroup.h"
+#include "common/executor.h"
+
+#include "hb_test.h"
 
 static char wl_dir[1024];
 static char tmp_dir[256];
@@ -440,14 +442,11 @@ int main(void)
         tcase_add_test(tc, memory_limit_ends_as_oom);
         tcase_add_test(tc, shrinking_below_usage_ends_as_oom);
     } else {
-        printf("SKIPPED 4 test(s): test_local: the cgroup tests (quota, resize, oom): %s\n", why);
+        hb_test_skipped(4, "test_local: the cgroup tests (quota, resize, oom): %s", why);
         tcase_add_test(tc, without_cgroups_the_error_says_what_is_missing);
     }
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = hb_test_run(s);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
     if (system(cmd) != 0)

@@ -10,9 +10,9 @@
 #include "config.h"
 #include "hb_test.h"
 #include "openwhisk/ow_auth.h"
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "openwhisk/ow_variants.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 #define SECRET "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 
@@ -204,7 +204,7 @@ START_TEST(stock_grid_is_memory_steps_with_cpu_shares)
     ck_assert_str_eq(ow_grid_pick(&g, ms, (hb_res){1, 5000})->name, "hb-ms-m1024");   /* beyond */
     ck_assert_str_eq(ow_grid_pick(&g, ms, (hb_res){1, 1})->name, "hb-ms-m300");
     size_t total = 0;
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         total += g.count[f];
     ck_assert_uint_eq(total, g.n);
     ow_grid_free(&g);

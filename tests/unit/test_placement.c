@@ -18,7 +18,7 @@ static hb_invocation call(int func, double cpu, double mem)
 {
     hb_invocation c;
     memset(&c, 0, sizeof c);
-    c.func = func;
+    c.func = c.workload = func;
     c.reserve = (hb_res){cpu, mem};
     return c;
 }

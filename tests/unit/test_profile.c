@@ -62,7 +62,7 @@ START_TEST(profile_files_round_trip)
     close(fd);
     ck_assert_int_eq(hb_profile_save(p, path, "test profile\nsecond line", &e), 0);
     ck_assert_msg(hb_profile_load(path, &q, &e) == 0, "%s", e.msg);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         for (double x = 0.5; x < 3e5; x *= 1.7) {
             ck_assert_double_eq(hb_profile_eval(&p->f[f].exec_s, x), hb_profile_eval(&q->f[f].exec_s, x));
             ck_assert_double_eq(hb_profile_eval(&p->f[f].mem_peak_mb, x),

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "results.h"
 #include "results_reader.h"
+
+#include "hb_test.h"
 
 #define FIX "tests/fixtures/results"
 #define TMP "tests/fixtures/tmp/reader"
@@ -289,21 +292,53 @@ START_TEST(pairing_needs_the_same_seeds)
 }
 END_TEST
 
-int main(void)
+/* A run written with a policy's extension columns (appended after the fixed columns) and without
+ * the pool_idle_* columns older files had in the middle reads like any other: columns by name. */
+START_TEST(extension_columns_and_no_pool_idle_read_alike)
 {
-    Suite *s = suite_create("results_reader");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, reads_columns_by_name_and_counts);
-    tcase_add_test(tc, usage_is_summed_over_invokers_by_second);
-    tcase_add_test(tc, accelerated_counts_resources_received_while_running);
-    tcase_add_test(tc, malformed_numbers_name_file_line_column);
-    tcase_add_test(tc, malformed_rows_and_headers);
-    tcase_add_test(tc, manifest_errors_and_skipped_runs);
-    tcase_add_test(tc, pairing_needs_the_same_seeds);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/ext", TMP);
+    put(dir, "manifest.json", MANIFEST);
+    snprintf(dir, sizeof dir, "%s/ext/default/seed-1", TMP);
+    static const hb_column cols[] = {{"x_idle", 1}, {"x_note", 0}, {NULL, 0}};
+    hb_writer_spec spec = {dir, "x_0_0", cols};
+    hb_run_writer *w;
+    hb_error err;
+    ck_assert_msg(hb_writer_open(&spec, &w, &err) == 0, "%s", err.msg);
+    for (uint64_t i = 0; i < 3; i++) {
+        hb_invocation inv;
+        memset(&inv, 0, sizeof inv);
+        inv.index = i;
+        snprintf(inv.activation_id, sizeof inv.activation_id, "a%llu", (unsigned long long)i);
+        inv.outcome = HB_SUCCESS;
+        inv.arrival = (hb_time)i * HB_SEC;
+        inv.start = inv.exec_start = inv.arrival;
+        inv.end = inv.arrival + (hb_time)(i + 1) * 100 * HB_MS;
+        inv.pred = (hb_res){-1, -1};
+        inv.pred_duration_s = inv.base_duration_ms = -1;
+        hb_column_value v[] = {{(double)i, NULL}, {NAN, "a,b"}};
+        hb_call_ext ext = {2, v, {NULL, 0, 0}};
+        ck_assert_msg(hb_writer_invocation(w, &inv, &ext, &err) == 0, "%s", err.msg);
+    }
+    ck_assert_msg(hb_writer_finish(w, NULL, &err) == 0, "%s", err.msg);
+    put(dir, "summary.json", SUMMARY);
+    put(dir, "usage.csv", USAGE);
+    hb_results r;
+    snprintf(dir, sizeof dir, "%s/ext", TMP);
+    ck_assert_msg(hb_results_read(dir, 0, &r, &err) == HB_OK, "%s", err.msg);
+    const hb_run *run = &r.policies[0].runs[0];
+    ck_assert_uint_eq(run->calls, 3);
+    ck_assert_uint_eq(run->nlat, 3);
+    ck_assert_double_eq(run->lat[0], 100);
+    ck_assert_double_eq(run->lat[2], 300);
+    ck_assert(run->has_index);
+    hb_results_free(&r);
 }
+END_TEST
+
+HB_TEST_MAIN("results_reader", reads_columns_by_name_and_counts,
+             usage_is_summed_over_invokers_by_second,
+             accelerated_counts_resources_received_while_running,
+             malformed_numbers_name_file_line_column, malformed_rows_and_headers,
+             manifest_errors_and_skipped_runs, pairing_needs_the_same_seeds,
+             extension_columns_and_no_pool_idle_read_alike)

@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
-#include "openwhisk/ow_zip.h"
+#include "common/cgroup.h"
+#include "common/ow_zip.h"
 #include "serve/runner.h"
+
+#include "hb_test.h"
 
 static char dir[256], wl_dir[1024];
 static int limits;
@@ -283,16 +285,10 @@ int main(void)
     if (!limits)
         printf("test_runner_local: without limits (%s)\n", why);
     Suite *s = suite_create("runner_local");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, actions_run_unprivileged_and_leave_nothing_behind);
-    tcase_add_test(tc, scripts_zips_and_errors);
-    tcase_add_test(tc, actionloop_workload_and_memory);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    const TTest *tests[] = {actions_run_unprivileged_and_leave_nothing_behind,
+                            scripts_zips_and_errors, actionloop_workload_and_memory};
+    hb_test_case(s, "core", 300, tests, HB_TEST_N(tests));
+    int failed = hb_test_run(s);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

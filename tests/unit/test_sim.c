@@ -18,7 +18,7 @@ static hb_profile *flat_profile(double work, double par, double peak, double sta
 {
     hb_profile *p = calloc(1, sizeof *p);
     hb_error e;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         hb_profile_func *pf = &p->f[f];
         pf->present = 1;
         pf->ref_cores = 1;
@@ -40,7 +40,7 @@ typedef struct world {
     hb_invocation inv[8];
     int ended[8];
     double cpu_used_core_s, cpu_alloc_core_s, mem_alloc_mb_s;
-    hb_func_config funcs[HB_NFUNCS];
+    hb_func_config funcs[HB_NWORKLOADS];
     hb_profile *prof;
     hb_invoker *iv;                    /* the invoker the last on_start saw */
 } world;
@@ -78,12 +78,12 @@ static void world_open(world *w, hb_profile *prof, double cores, double mem, dou
 {
     memset(w, 0, sizeof *w);
     w->prof = prof;
-    for (int f = 0; f < HB_NFUNCS; f++)
-        w->funcs[f] = (hb_func_config){{1, 256}, {1, 8}, {128, 1024}, 600 * HB_SEC};
+    for (int f = 0; f < HB_NWORKLOADS; f++)
+        w->funcs[f] = (hb_func_config){{1, 256}, {1, 8}, {128, 1024}, 600 * HB_SEC, f, NULL, 1};
     hb_backend_hooks hooks = {w, w_start, NULL, w_end, w_usage, 0};
     hb_backend_args a = {.n_invokers = 1, .capacity = {cores, mem},
                          .keep_alive = (hb_time)(keep_alive_s * 1e6), .cold_start = -1, .cv = -1,
-                         .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1,
+                         .n_funcs = HB_NWORKLOADS, .funcs = w->funcs, .profile = prof, .seed = 1, .usage_rows = 1,
                          .monitor = g_monitor};
     hb_error e;
     ck_assert_int_eq(hb_backend_sim.open(&a, &hooks, &w->sim, &e), 0);
@@ -103,7 +103,7 @@ static void submit(world *w, int k, double t, int func, double cpu, double mem, 
     hb_invocation *inv = &w->inv[k];
     memset(inv, 0, sizeof *inv);
     inv->index = (uint64_t)k;
-    inv->func = func;
+    inv->func = inv->workload = func;
     inv->input_size = 1;
     inv->user = (hb_res){cpu, mem};
     inv->alloc_start = inv->reserve = (hb_res){cpu, mem};
@@ -167,7 +167,7 @@ START_TEST(shares_split_oversubscribed_cores_by_memory)
      * at t = 3; B then has 4 core-s left at 4 cores: it ends at t = 4. */
     world w;
     hb_profile *p = flat_profile(8, 4, 100, 1, 0);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         p->f[f].cold_start_s = 0;
     world_open(&w, p, 4, 8192, 600);
     submit(&w, 0, 0, 0, 1, 2048, 0);
@@ -187,7 +187,7 @@ START_TEST(shares_are_work_conserving_with_small_jobs)
     /* 4 cores; A can use only 1 core, B up to 4: B gets the other 3 (not a 2/2 split) */
     world w;
     hb_profile *p = flat_profile(3, 4, 100, 1, 0);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         p->f[f].cold_start_s = 0;
     hb_profile_curve_add(&p->f[0].parallelism, 0, 0, 0, 0, 0, NULL);   /* rejected: no change */
     p->f[0].parallelism.p[0].a = 1;
@@ -313,7 +313,7 @@ START_TEST(resources_received_during_a_cold_start_do_not_accelerate)
     hb_run_stats st;
     hb_stats_init(&st, 0);
     for (int k = 0; k < 2; k++)
-        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k]), 0);
+        ck_assert_int_eq(hb_stats_add(&st, &w.inv[k], NULL), 0);
     ck_assert_uint_eq(st.accelerated, 1);           /* B only */
     ck_assert_double_eq_tol(st.borrowed_running_cpu_s, 2, 1e-9);
     hb_stats_free(&st);
@@ -410,7 +410,7 @@ END_TEST
 static void two_repeats(char *buf, size_t cap)
 {
     size_t n = (size_t)snprintf(buf, cap, "%s", TL_HEAD);
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int r = 1; r <= 2; r++)
             n += (size_t)snprintf(buf + n, cap - n, "%s,1,0,%d,0,500,1,%d,1\n", hb_functions[f].id, r,
                                   100 * r);

@@ -10,6 +10,8 @@
 
 #include "stats.h"
 
+#include "hb_test.h"
+
 #define EPS 1e-12
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -662,38 +664,14 @@ START_TEST(signflip_exact_by_hand)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("stats");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, quantile_matches_brief_definition);
-    tcase_add_test(tc, paired_bootstrap_draws_the_same_calls_for_both);
-    tcase_add_test(tc, signflip_exact_by_hand);
-    tcase_add_test(tc, quantile_and_mean_edge_cases);
-    tcase_add_test(tc, median_ci_le_boudec);
-    tcase_add_test(tc, mann_whitney_hand_example_with_ties);
-    tcase_add_test(tc, mann_whitney_separated_samples);
-    tcase_add_test(tc, mann_whitney_edge_cases);
-    tcase_add_test(tc, cliffs_delta_hand_and_brute_force);
-    tcase_add_test(tc, wilcoxon_exact_by_hand);
-    tcase_add_test(tc, wilcoxon_exact_table_value);
-    tcase_add_test(tc, wilcoxon_zeros_and_ties);
-    tcase_add_test(tc, wilcoxon_normal_approximation);
-    tcase_add_test(tc, holm_small_vector);
-    tcase_add_test(tc, bootstrap_is_deterministic_for_a_seed);
-    tcase_add_test(tc, bootstrap_tail_selection_is_exact);
-    tcase_add_test(tc, bootstrap_resamples_seeds_not_only_calls);
-    tcase_add_test(tc, bootstrap_single_seed_matches_normal_theory);
-    tcase_add_test(tc, bootstrap_pairs_by_seed);
-    tcase_add_test(tc, bootstrap_edge_cases);
-    tcase_add_test(tc, bootstrap_share_and_ratio);
-    tcase_add_test(tc, change_pct_definition);
-    tcase_add_test(tc, rng_index_is_uniform_and_in_range);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("stats", quantile_matches_brief_definition,
+             paired_bootstrap_draws_the_same_calls_for_both, signflip_exact_by_hand,
+             quantile_and_mean_edge_cases, median_ci_le_boudec,
+             mann_whitney_hand_example_with_ties, mann_whitney_separated_samples,
+             mann_whitney_edge_cases, cliffs_delta_hand_and_brute_force, wilcoxon_exact_by_hand,
+             wilcoxon_exact_table_value, wilcoxon_zeros_and_ties, wilcoxon_normal_approximation,
+             holm_small_vector, bootstrap_is_deterministic_for_a_seed,
+             bootstrap_tail_selection_is_exact, bootstrap_resamples_seeds_not_only_calls,
+             bootstrap_single_seed_matches_normal_theory, bootstrap_pairs_by_seed,
+             bootstrap_edge_cases, bootstrap_share_and_ratio, change_pct_definition,
+             rng_index_is_uniform_and_in_range)

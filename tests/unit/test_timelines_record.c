@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
+#include "common/cgroup.h"
 #include "hb_test.h"
 #include "local/timeline_record.h"
 

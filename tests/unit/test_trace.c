@@ -143,8 +143,8 @@ END_TEST
 
 START_TEST(azure2019_is_filtered_sampled_and_mapped)
 {
-    double ref[HB_NFUNCS];
-    for (int i = 0; i < HB_NFUNCS; i++)
+    double ref[HB_NWORKLOADS];
+    for (int i = 0; i < HB_NWORKLOADS; i++)
         ref[i] = 1000.0 * (i + 1);                           /* dh 1 s, eg 2 s, ..., dv 10 s */
     gsl_rng *r = hb_rng_new(7, "trace-sample");
     hb_trace_spec s = {.format = "azure2019", .invocations = FIX "azure_invocations.csv",

@@ -108,7 +108,7 @@ static hb_sample_opts opts(const char *dir, const char *out, int n, int represen
     hb_sample_opts o = {.dir = dir, .out = out, .functions = n, .day = 1, .start_minute = 1,
                         .representative = representative, .seed = 7,
                         .max_per_minute = UINT32_MAX, .trials = 8, .swaps = 2000};
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         o.ref_ms[b] = 10.0 * (b + 1) * (b + 1);
         o.ref_mem_mb[b] = 128.0 * (b + 1);
     }
@@ -200,8 +200,8 @@ END_TEST
 
 START_TEST(mapping_uses_duration_and_memory)
 {
-    double ms[HB_NFUNCS], mem[HB_NFUNCS];
-    for (int b = 0; b < HB_NFUNCS; b++) {
+    double ms[HB_NWORKLOADS], mem[HB_NWORKLOADS];
+    for (int b = 0; b < HB_NWORKLOADS; b++) {
         ms[b] = 1000;                  /* every duration equal: memory decides */
         mem[b] = 128.0 * (b + 1);
     }

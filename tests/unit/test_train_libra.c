@@ -194,7 +194,7 @@ START_TEST(training_on_the_artifact_profile_recovers_its_classes)
     hb_predictor_table *art;
     ck_assert_int_eq(hb_predictor_table_load(NULL, &art, &e), 0);
     double sum = 0;
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = HB_TARGET_CPU; k <= HB_TARGET_MEM; k++) {
             const lt_score *s = &m.score[f][k];
             ck_assert_uint_eq(s->sizes_test, f == hb_function_find("vp") ? 3 : 30);
@@ -202,15 +202,15 @@ START_TEST(training_on_the_artifact_profile_recovers_its_classes)
                           hb_functions[f].id, k, s->accuracy);
             sum += s->accuracy;
         }
-    ck_assert_msg(sum / (2 * HB_NFUNCS) >= 0.97, "mean held-out class accuracy %.3f",
-                  sum / (2 * HB_NFUNCS));
+    ck_assert_msg(sum / (2 * HB_NWORKLOADS) >= 0.97, "mean held-out class accuracy %.3f",
+                  sum / (2 * HB_NWORKLOADS));
 
     /* Over the whole grid the trained classes are the artifact's, except vp's memory: the artifact
      * profile caps vp's peak at 0.95 x its 512 MB user memory (486 MiB, class 4, not 5). */
     double g[100];
     int vp = hb_function_find("vp");
     size_t agree = 0, total = 0;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         size_t ng = lt_grid(f, 100, g);
         for (int k = HB_TARGET_CPU; k <= HB_TARGET_MEM; k++)
             for (size_t i = 0; i < ng; i++) {
@@ -224,7 +224,7 @@ START_TEST(training_on_the_artifact_profile_recovers_its_classes)
     /* Durations: the artifact's table is the model's mean, so it is the best predictor up to the
      * run-to-run noise; the forest, from 70 sizes, is within 3x of its held-out MSE (vp, from 7
      * sizes 1.5 s apart, is left out) and explains most of the variance where duration grows */
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const lt_score *s = &m.score[f][HB_TARGET_DUR];
         if (f == vp)
             continue;
@@ -242,7 +242,7 @@ START_TEST(training_on_the_artifact_profile_recovers_its_classes)
     ck_assert_msg(lt_write_table(m.table, "a comment\nof two lines", path, &e) == 0, "%s", e.msg);
     hb_predictor_table *back;
     ck_assert_msg(hb_predictor_table_load(path, &back, &e) == 0, "%s", e.msg);
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         size_t ng = lt_grid(f, 100, g);
         for (int k = 0; k < HB_NTARGETS; k++) {
             ck_assert_uint_eq(back->f[f][k].n, m.table->f[f][k].n);
@@ -289,9 +289,9 @@ START_TEST(training_under_timeline_truth_is_not_trivially_exact)
     lt_fit_opts fo = {0.3, 1, 100};
     ck_assert_msg(lt_fit(obs, n, &fo, &m, &e) == 0, "%s", e.msg);
     double cpu = 0, art = 0;
-    for (int f = 0; f < HB_NFUNCS; f++) {
-        cpu += m.score[f][HB_TARGET_CPU].accuracy / HB_NFUNCS;
-        art += m.score[f][HB_TARGET_CPU].artifact_accuracy / HB_NFUNCS;
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
+        cpu += m.score[f][HB_TARGET_CPU].accuracy / HB_NWORKLOADS;
+        art += m.score[f][HB_TARGET_CPU].artifact_accuracy / HB_NWORKLOADS;
     }
     ck_assert_msg(cpu > 0.5 && cpu < 0.95, "mean held-out cpu accuracy %.3f", cpu);
     ck_assert_msg(art < 0.95, "the artifact's own table scores %.3f", art);

@@ -17,6 +17,8 @@
 #include "runtime.h"
 #include "vp/vp.h"
 
+#include "unit/hb_test.h"
+
 extern const wl_function wl_fn_dh, wl_fn_eg, wl_fn_alu;
 
 /* Known checksums of small calls: the image, video and network code must keep producing exactly
@@ -579,36 +581,11 @@ START_TEST(bad_parameters_give_an_error_result)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("workload functions");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, ms_sorts_a_permutation_of_its_input);
-    tcase_add_test(tc, ms_merge_sort_edge_cases);
-    tcase_add_test(tc, ms_result_and_parallel_checksum);
-    tcase_add_test(tc, dh_renders_sorted_rows);
-    tcase_add_test(tc, eg_writes_the_emails);
-    tcase_add_test(tc, ip_fit_keeps_aspect);
-    tcase_add_test(tc, ip_resize_averages);
-    tcase_add_test(tc, ip_png_decodes_to_its_pixels);
-    tcase_add_test(tc, ip_known_checksum_and_parallel);
-    tcase_add_test(tc, vp_codec_round_trips);
-    tcase_add_test(tc, vp_edit_boxes_and_flips);
-    tcase_add_test(tc, vp_known_checksum_and_parallel);
-    tcase_add_test(tc, ir_work_depends_on_size);
-    tcase_add_test(tc, ir_forward_is_deterministic);
-    tcase_add_test(tc, knn_matches_brute_force);
-    tcase_add_test(tc, knn_result_and_parallel);
-    tcase_add_test(tc, alu_counts_and_parallel);
-    tcase_add_test(tc, gd_loss_falls);
-    tcase_add_test(tc, dv_squiggle_rules);
-    tcase_add_test(tc, dv_plot_is_connected);
-    tcase_add_test(tc, bad_parameters_give_an_error_result);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("workload functions", ms_sorts_a_permutation_of_its_input, ms_merge_sort_edge_cases,
+             ms_result_and_parallel_checksum, dh_renders_sorted_rows, eg_writes_the_emails,
+             ip_fit_keeps_aspect, ip_resize_averages, ip_png_decodes_to_its_pixels,
+             ip_known_checksum_and_parallel, vp_codec_round_trips, vp_edit_boxes_and_flips,
+             vp_known_checksum_and_parallel, ir_work_depends_on_size, ir_forward_is_deterministic,
+             knn_matches_brute_force, knn_result_and_parallel, alu_counts_and_parallel,
+             gd_loss_falls, dv_squiggle_rules, dv_plot_is_connected,
+             bad_parameters_give_an_error_result)

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "unit/hb_test.h"
+
 static char bin[512];
 
 static void set_bin(const char *id)
@@ -291,16 +293,8 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("workload runtime");
-    TCase *tc = tcase_create("modes");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, cli_mode);
-    tcase_add_test(tc, dockerskeleton_mode);
-    tcase_add_test(tc, actionloop_mode_stays_warm);
-    tcase_add_test(tc, every_function_runs_small);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *modes[] = {cli_mode, dockerskeleton_mode, actionloop_mode_stays_warm,
+                            every_function_runs_small};
+    hb_test_case(s, "modes", 120, modes, HB_TEST_N(modes));
+    return hb_test_run(s);
 }

@@ -14,6 +14,8 @@
 #include "runtime.h"
 #include "sampler.h"
 
+#include "unit/hb_test.h"
+
 static double cpu_now(void)
 {
     struct timespec t;
@@ -143,19 +145,5 @@ START_TEST(cgroup_source_falls_back_with_a_reason)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("workload sampler");
-    TCase *tc = tcase_create("sampler");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, busy_two_threads_read_as_two_cores);
-    tcase_add_test(tc, hundred_megabytes_show);
-    tcase_add_test(tc, start_stop_leaves_no_thread);
-    tcase_add_test(tc, cgroup_source_falls_back_with_a_reason);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+HB_TEST_MAIN("workload sampler", busy_two_threads_read_as_two_cores, hundred_megabytes_show,
+             start_stop_leaves_no_thread, cgroup_source_falls_back_with_a_reason)

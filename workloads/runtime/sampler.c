@@ -2,7 +2,7 @@
  *
  * The cgroup lookup here is deliberately small and read-only (find the process's own group, read two
  * counters): the workload binaries are static and self-contained, so they do not link the harness's
- * cgroup module (harness/backends/local/cgroup.c), which creates and manages groups. */
+ * cgroup module (harness/backends/common/cgroup.c), which creates and manages groups. */
 #include "sampler.h"
 
 #include <errno.h>

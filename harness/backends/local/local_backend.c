@@ -33,9 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "common/cgroup.h"
 #include "hb_backend.h"
-#include "local/executor.h"
+#include "common/executor.h"
 #include "seed.h"
 
 #define EPS 1e-9
@@ -94,8 +94,8 @@ struct lb {
     volatile sig_atomic_t *stop;
     int usage_rows;
     int limits;
-    char path[HB_NFUNCS][PATH_MAX];
-    cJSON *extra[HB_NFUNCS];           /* [backend.local] params_ID */
+    char path[HB_NWORKLOADS][PATH_MAX];
+    cJSON *extra[HB_NWORKLOADS];           /* [backend.local] params_ID */
     uint64_t input_key;
     hb_time last_event;
     size_t live;                       /* calls submitted and not ended */
@@ -344,7 +344,7 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *r, hb_error
 static char *request_of(lb *b, const hb_invocation *inv)
 {
     cJSON *req = cJSON_CreateObject();
-    cJSON *val = b->extra[inv->func] ? cJSON_Duplicate(b->extra[inv->func], 1) : cJSON_CreateObject();
+    cJSON *val = b->extra[inv->workload] ? cJSON_Duplicate(b->extra[inv->workload], 1) : cJSON_CreateObject();
     if (!req || !val) {
         cJSON_Delete(req);
         cJSON_Delete(val);
@@ -373,7 +373,8 @@ static int call_start(lb *b, lb_invoker *iv, lb_call *c, hb_error *err)
     inv->alloc = inv->alloc_start;
     iv->alloc_sum.cpu += inv->alloc.cpu;
     iv->alloc_sum.mem_mb += inv->alloc.mem_mb;
-    const char *key = hb_functions[inv->func].id;
+    /* warm containers are the function's own (as an action's), the code its workload's */
+    const char *key = inv->trace_name ? inv->trace_name : hb_functions[inv->workload].id;
     if (!hb_exec_has_idle(b->ex, iv->pool, key))
         while (iv->reserved.mem_mb + hb_exec_idle_mem(b->ex, iv->pool) > iv->pub.capacity.mem_mb + EPS &&
                hb_exec_evict_lru(b->ex, iv->pool))
@@ -382,7 +383,7 @@ static int call_start(lb *b, lb_invoker *iv, lb_call *c, hb_error *err)
     if (!req)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     hb_exec_spec spec = {
-        .pool = iv->pool, .key = key, .path = b->path[inv->func], .request = req,
+        .pool = iv->pool, .key = key, .path = b->path[inv->workload], .request = req,
         .limits = limits_of(inv),
         .timeout_ns = inv->timeout > 0 ? (int64_t)((double)inv->timeout * b->scale * 1e3) : 0,
         .ev = {on_running, on_done, c},
@@ -645,7 +646,7 @@ static void lb_close(void *state)
         free(iv->bins);
         free(iv->samples);
     }
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         cJSON_Delete(b->extra[f]);
     free(b->iv);
     free(b);
@@ -677,7 +678,7 @@ static int find_workloads(lb *b, const hb_backend_args *a, const char *dir, hb_e
         if (access(probe, X_OK) != 0)
             snprintf(base, sizeof base, "%.4000s/../workloads", exe);
     }
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         int w = snprintf(b->path[f], sizeof b->path[f], "%.4000s/%s", base, hb_functions[f].id);
         if (w < 0 || (size_t)w >= sizeof b->path[f])
             return hb_fail(err, HB_EINPUT, "local backend: the path %s is too long", base);

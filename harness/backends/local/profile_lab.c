@@ -13,7 +13,8 @@
 #include <gsl/gsl_sort.h>
 
 #include "atomic_file.h"
-#include "local/cgroup.h"
+#include "clock.h"
+#include "common/cgroup.h"
 #include "local/profile_lab.h"
 #include "local/profile_measure.h"
 #include "local/timeline_record.h"
@@ -69,7 +70,7 @@ int hb_lab_resolve(hb_lab_opts *o, const char *limit, hb_error *err)
         o->timelines = NULL;
     }
     if (o->nfuncs == 0)
-        for (int f = 0; f < HB_NFUNCS; f++)
+        for (int f = 0; f < HB_NWORKLOADS; f++)
             o->funcs[o->nfuncs++] = f;
     if (o->ncpus == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -162,7 +163,7 @@ static int write_timelines(const char *path, const tl_meta *m, const hb_lab_sink
 typedef struct lab_run {
     const hb_lab_opts *o;
     FILE *log;
-    char paths[HB_NFUNCS][PATH_MAX];
+    char paths[HB_NWORKLOADS][PATH_MAX];
     hb_profile *p;
     struct utsname un;
     char date[32];
@@ -225,7 +226,7 @@ static int lab_begin(lab_run *L, hb_error *err)
                      "fits (last piece: a, b, c):",
                      L->p->source, o->mode_note, o->repeats,
                      o->quick ? "\nQUICK GRID: small inputs for CI; not a profile for experiments" : "");
-    L->t0 = hb_lab_now_s();
+    L->t0 = hb_mono_s();
     loadavg(L->load0, sizeof L->load0);
     if (o->timelines && !(L->tl.f = open_memstream(&L->tl_body, &L->tl_len)))
         return hb_fail(err, HB_ENOMEM, "out of memory");
@@ -284,7 +285,7 @@ static int lab_finish(lab_run *L, hb_error *err)
     if (hb_profile_save(L->p, o->out, L->comment, err) != 0)
         return err->code;
     fprintf(L->log, "profile: wrote %s (%d function(s), %.1f s)\n", o->out, o->nfuncs,
-            hb_lab_now_s() - L->t0);
+            hb_mono_s() - L->t0);
     if (!L->tl.f)
         return HB_OK;
     int closed = fclose(L->tl.f);

@@ -21,7 +21,7 @@ typedef struct hb_lab_opts {
     const char *out;
     const char *timelines;             /* NULL: next to out (after hb_lab_resolve: not written) */
     char timelines_buf[PATH_MAX];
-    int funcs[HB_NFUNCS], nfuncs;      /* none: all */
+    int funcs[HB_NWORKLOADS], nfuncs;      /* none: all */
     double cpus[16];                   /* none: 1, 2, ... up to this machine's CPUs (8 at most) */
     int ncpus;
     int64_t sizes[16];                 /* the same sizes for every function; none: per function */

@@ -11,7 +11,8 @@
 
 #include <cJSON.h>
 
-#include "local/cgroup.h"
+#include "clock.h"
+#include "common/cgroup.h"
 #include "local/profile_measure.h"
 #include "local/timeline_record.h"
 #include "workload_fit.h"
@@ -25,7 +26,7 @@ typedef struct wl_plan {
     const char *quick_params;          /* extra parameters of --quick runs (smaller inputs) */
 } wl_plan;
 
-static const wl_plan plans[HB_NFUNCS] = {
+static const wl_plan plans[HB_NWORKLOADS] = {
     {"dh", 1, ""}, {"eg", 0, ""}, {"ip", 0, ""},
     {"vp", 0, ",\"width\":160,\"height\":96"},   /* 1/15 of the pixels: size 1 is the smallest */
     {"ir", 0, ""}, {"knn", 0, ""}, {"alu", 0, ""}, {"ms", 1, ""}, {"gd", 0, ""}, {"dv", 0, ""},
@@ -40,13 +41,6 @@ typedef struct lab_rec {
     hb_tl_row *tl;                     /* its usage timeline, 100 ms samples */
     size_t ntl;
 } lab_rec;
-
-double hb_lab_now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* Busy CPU seconds of the whole machine so far (/proc/stat: all but idle and iowait). */
 static double machine_busy_s(void)
@@ -185,7 +179,7 @@ static int measure(const char *path, const char *params, hb_lab_limit mode, lab_
     r->tl = NULL;
     r->ntl = 0;
     int rc = mode == HB_LAB_CGROUP ? limit_group(&cg, r->f.cores, err) : HB_OK;
-    double t0 = hb_lab_now_s(), busy0 = machine_busy_s();
+    double t0 = hb_mono_s(), busy0 = machine_busy_s();
     char *out = NULL;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
@@ -193,7 +187,7 @@ static int measure(const char *path, const char *params, hb_lab_limit mode, lab_
     if (rc == HB_OK)
         rc = hb_tlrec_spawn_run(&rec, mode == HB_LAB_CGROUP ? &cg : NULL, argv, HB_TL_FINE_MS,
                                 OUT_MAX, &out, &st, &ru, err);
-    r->f.total_s = hb_lab_now_s() - t0;
+    r->f.total_s = hb_mono_s() - t0;
     double busy = machine_busy_s() - busy0;
     if (rc == HB_OK)
         rc = read_usage(mode == HB_LAB_CGROUP ? &cg : NULL, &ru, r, err);

@@ -28,7 +28,4 @@ int hb_lab_profile_function(const hb_lab_opts *o, int f, const char *path, hb_pr
 /* The cpu.shares matching this process's nice value (a group's weight under cgroup v1). */
 double hb_lab_shares_for_nice(int nice);
 
-/* The monotonic clock in seconds. */
-double hb_lab_now_s(void);
-
 #endif

@@ -13,14 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "clock.h"
+#include "dynbuf.h"
 
-static double clock_s(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+extern char **environ;
 
 static int read_text(const char *path, char *buf, size_t len)
 {
@@ -164,14 +160,8 @@ int hb_tlrec_read(hb_tlrec *rec, const hb_cgroup *cg, pid_t pid, double now)
     hb_tl_reading x = {now, 0, -1, -1};
     if ((cg ? read_cgroup(cg, &x) : read_pid(pid, &x)) != 0)
         return -1;
-    if (rec->n == rec->cap) {
-        size_t cap = rec->cap ? 2 * rec->cap : 1024;
-        hb_tl_reading *nr = realloc(rec->r, cap * sizeof *nr);
-        if (!nr)
-            return -1;
-        rec->r = nr;
-        rec->cap = cap;
-    }
+    if (HB_GROW(rec->r, rec->cap, rec->n + 1) != HB_OK)
+        return HB_ENOMEM;
     rec->r[rec->n++] = x;
     return 0;
 }
@@ -196,8 +186,8 @@ int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], i
         return hb_fail(err, HB_EIO, "pipe: %s", strerror(errno));
     hb_spawn_fds fds = {-1, p[1], -1, -1};
     pid_t pid;
-    rec->real0 = clock_s(CLOCK_REALTIME);
-    rec->mono0 = clock_s(CLOCK_MONOTONIC);
+    rec->real0 = hb_clock_s(CLOCK_REALTIME);
+    rec->mono0 = hb_clock_s(CLOCK_MONOTONIC);
     int rc = hb_cgroup_spawn_env(cg, argv, environ, NULL, &fds, &pid, err);
     close(p[1]);
     if (rc != HB_OK) {
@@ -205,14 +195,16 @@ int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], i
         return rc;
     }
     double fine = (fine_ms > 0 ? fine_ms : HB_TL_FINE_MS) / 1000.0;
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap + 1);
-    int eof = 0, reaped = 0;
-    double next = clock_s(CLOCK_MONOTONIC);
+    hb_dynbuf buf;
+    hb_dyn_init(&buf, out_max);
+    int lost = 0, eof = 0, reaped = 0;     /* lost: too large or out of memory; the rest is drained */
+    double next = hb_clock_s(CLOCK_MONOTONIC);
     while (!reaped) {
-        double now = clock_s(CLOCK_MONOTONIC);
+        double now = hb_clock_s(CLOCK_MONOTONIC);
         if (now >= next) {
-            hb_tlrec_read(rec, cg, pid, now);
+            if (hb_tlrec_read(rec, cg, pid, now) == HB_ENOMEM && rc == HB_OK)
+                rc = hb_fail(err, HB_ENOMEM, "out of memory recording the timeline of %s", argv[0]);
+            /* -1 (nothing readable: the process is exiting) only loses that reading */
             next += fine;
             if (next <= now)           /* behind (a long stall): skip the ticks already past */
                 next = now + fine;
@@ -224,7 +216,7 @@ int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], i
                 break;
             }
         }
-        int timeout = (int)ceil((next - clock_s(CLOCK_MONOTONIC)) * 1000.0);
+        int timeout = (int)ceil((next - hb_clock_s(CLOCK_MONOTONIC)) * 1000.0);
         if (timeout < 0)
             timeout = 0;
         if (eof) {
@@ -238,39 +230,32 @@ int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], i
             rc = hb_fail(err, HB_EIO, "poll: %s", strerror(errno));
             eof = 1;
         } else if (pr > 0) {
-            if (buf && len == cap) {
-                char *nb = cap < out_max ? realloc(buf, cap * 2 + 1) : NULL;
-                if (!nb) {
-                    free(buf);
-                    buf = NULL;
-                } else {
-                    buf = nb;
-                    cap *= 2;
-                }
-            }
-            char sink[4096];
-            ssize_t r = buf ? read(p[0], buf + len, cap - len) : read(p[0], sink, sizeof sink);
+            char chunk[65536];
+            ssize_t r = read(p[0], chunk, sizeof chunk);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0)
+            if (r <= 0) {
                 eof = 1;
-            else if (buf)
-                len += (size_t)r;
+            } else if (!lost && hb_dyn_addn(&buf, chunk, (size_t)r) != HB_OK) {
+                lost = 1;
+                hb_dyn_free(&buf);
+            }
         }
     }
     close(p[0]);
-    rec->mono_exit = clock_s(CLOCK_MONOTONIC);
+    rec->mono_exit = hb_clock_s(CLOCK_MONOTONIC);
     /* a long gap (this process not scheduled, a slow read) flattens the samples inside it */
     for (size_t i = 1; i < rec->n; i++)
         rec->max_gap_s = fmax(rec->max_gap_s, rec->r[i].t - rec->r[i - 1].t);
     /* a group keeps its counters after its last process exits: the final cumulative CPU */
     if (cg)
-        hb_tlrec_read(rec, cg, pid, rec->mono_exit);
-    if (!buf)
+        if (hb_tlrec_read(rec, cg, pid, rec->mono_exit) == HB_ENOMEM && rc == HB_OK)
+            rc = hb_fail(err, HB_ENOMEM, "out of memory recording the timeline of %s", argv[0]);
+    if (!lost && !(*out = hb_dyn_take(&buf, NULL)))
+        lost = 1;
+    if (lost)
         return rc == HB_OK ? hb_fail(err, HB_ENOMEM, "the output of %s is too large or out of "
                                      "memory", argv[0]) : rc;
-    buf[len] = '\0';
-    *out = buf;
     return rc;
 }
 

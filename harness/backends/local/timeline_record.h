@@ -24,7 +24,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "cgroup.h"
+#include "common/cgroup.h"
 #include "hb_error.h"
 
 #define HB_TL_PERIOD_MS 100            /* the library's sample period */
@@ -60,8 +60,9 @@ typedef struct hb_tlrec {
 int hb_tlrec_spawn_run(hb_tlrec *rec, const hb_cgroup *cg, char *const argv[], int fine_ms,
                        size_t out_max, char **out, int *status, struct rusage *ru, hb_error *err);
 
-/* Takes one reading of cg (or of pid when cg is NULL) at monotonic time now. Returns 0, or -1 when
- * not even the CPU could be read (the reading is then not stored). */
+/* Takes one reading of cg (or of pid when cg is NULL) at monotonic time now. Returns 0, -1 when
+ * not even the CPU could be read, or HB_ENOMEM when it could not be stored (the reading is then
+ * not stored). */
 int hb_tlrec_read(hb_tlrec *rec, const hb_cgroup *cg, pid_t pid, double now);
 
 void hb_tlrec_free(hb_tlrec *rec);

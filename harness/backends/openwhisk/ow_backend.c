@@ -710,7 +710,11 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
             hb_error_wrap(err, "openwhisk");
     }
     if (!rc)
-        rc = ow_grid_build(b->opt.flavor, b->opt.prefix, a->funcs, a->capacity, &b->grid, err);
+        /* the deployed actions are per workload (deploy made them from the workloads' configuration) */
+        rc = a->workloads || a->n_funcs == HB_NWORKLOADS
+                 ? ow_grid_build(b->opt.flavor, b->opt.prefix, a->workloads ? a->workloads : a->funcs,
+                                 a->capacity, &b->grid, err)
+                 : hb_fail(err, HB_EINPUT, "openwhisk: no workload configuration to find the actions by");
     if (!rc) {
         b->iv = calloc((size_t)b->n_inv, sizeof *b->iv);
         b->deployed_timeout_ms = calloc(b->grid.n, sizeof *b->deployed_timeout_ms);
@@ -752,7 +756,7 @@ static int ow_submit(void *state, hb_invocation *inv, hb_error *err)
     c->t_first = -1;
     c->backoff_ms = 100;
     c->timer.obj = c;
-    c->var = ow_grid_pick(&b->grid, inv->func, inv->alloc_start);
+    c->var = ow_grid_pick(&b->grid, inv->workload, inv->alloc_start);
     if (!c->var->cpu_hard && fabs(inv->alloc_start.cpu - c->var->applied.cpu) > 1e-6)
         b->cpu_not_applied++;          /* stock OpenWhisk: CPU follows memory */
     inv->alloc = c->var->applied;
@@ -760,7 +764,7 @@ static int ow_submit(void *state, hb_invocation *inv, hb_error *err)
     long long size = llround((double)inv->input_size * b->opt.size_scale);
     char body[160];
     snprintf(body, sizeof body, "{\"size\":%lld,\"parallel\":%d,\"seed\":%llu}", size < 1 ? 1 : size,
-             hb_functions[inv->func].parallel, (unsigned long long)inv->index + 1);
+             hb_functions[inv->workload].parallel, (unsigned long long)inv->index + 1);
     c->body = strdup(body);
     if (!c->body) {
         free(c);

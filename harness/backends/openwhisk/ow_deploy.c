@@ -8,12 +8,12 @@
 #include <cJSON.h>
 
 #include "openwhisk/ow_auth.h"
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "openwhisk/ow_deploy.h"
 #include "openwhisk/ow_http.h"
 #include "openwhisk/ow_options.h"
 #include "openwhisk/ow_variants.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 /* The directory of the running program (for its workloads/ neighbour). */
 static void program_dir(char *out, size_t n)
@@ -257,7 +257,7 @@ int ow_deploy(hb_config *cfg, const ow_deploy_flags *fl, hb_error *err)
     print_intro(&d, &cerr);
     static const ow_creds pseudo = {.apihost = "https://APIHOST", .ns = "_"};
     d.uc = d.have_creds ? &d.cr : &pseudo;
-    for (int f = 0; f < HB_NFUNCS && !rc; f++)
+    for (int f = 0; f < HB_NWORKLOADS && !rc; f++)
         if (selected(fl->functions, hb_functions[f].id))
             rc = deploy_function(&d, f, err);
     if (!rc && !fl->quiet)

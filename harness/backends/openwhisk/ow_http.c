@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
+#include "dynbuf.h"
+
 void ow_response_reset(ow_response *r)
 {
     free(r->body);
@@ -22,13 +25,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     size_t n = size * nmemb;
     if (r->len + n > OW_MAX_RESPONSE)
         return 0;                      /* aborts the transfer: CURLE_WRITE_ERROR */
-    char *b = realloc(r->body, r->len + n + 1);
-    if (!b)
+    if (hb_grow(&r->body, &r->cap, r->len + n + 1, 1) != HB_OK)
         return 0;
-    memcpy(b + r->len, data, n);
+    memcpy(r->body + r->len, data, n);
     r->len += n;
-    b[r->len] = '\0';
-    r->body = b;
+    r->body[r->len] = '\0';
     return n;
 }
 
@@ -174,13 +175,6 @@ void ow_describe(const ow_response *r, char *out, size_t n)
     cJSON_Delete(j);
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int ow_request(const ow_creds *c, const char *method, const char *url, const char *body,
                long timeout_ms, long retry_ms, ow_response *resp, hb_error *err)
 {
@@ -191,7 +185,7 @@ int ow_request(const ow_creds *c, const char *method, const char *url, const cha
         curl_slist_free_all(hdr);
         return hb_fail(err, HB_ENOMEM, "out of memory");
     }
-    double t0 = mono_ms(), backoff = 100;
+    double t0 = hb_mono_s() * 1e3, backoff = 100;
     unsigned jitter = (unsigned)t0;
     int rc = 0;
     for (;;) {
@@ -205,7 +199,7 @@ int ow_request(const ow_creds *c, const char *method, const char *url, const cha
             break;
         jitter = jitter * 1103515245u + 12345u;
         double wait = backoff * (0.5 + (double)(jitter >> 16 & 0x7fff) / 32768.0);
-        if (mono_ms() + wait - t0 > (double)retry_ms)
+        if (hb_mono_s() * 1e3 + wait - t0 > (double)retry_ms)
             break;
         long us = (long)(wait * 1e3);
         struct timespec ts = {us / 1000000, us % 1000000 * 1000};

@@ -16,7 +16,7 @@ typedef struct ow_response {
     CURLcode curl;                     /* CURLE_OK or why the transfer failed */
     char curl_msg[CURL_ERROR_SIZE];
     char *body;                        /* NUL-terminated (heap) */
-    size_t len;
+    size_t len, cap;                   /* its length, and bytes allocated (hb_grow) */
     char activation_id[72];            /* x-openwhisk-activation-id, if sent */
     double pretransfer_s;              /* from the start of the transfer to its first byte sent */
 } ow_response;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynbuf.h"
+
 #define FORK_MAX_CPU 8
 #define FORK_MAX_UNITS 8
 
@@ -27,14 +29,8 @@ static int add(ow_grid *g, size_t *cap, const ow_variant *v)
     for (size_t i = g->first[v->func]; i < g->n; i++)
         if (g->v[i].limit_memory == v->limit_memory && g->v[i].mem_mb == v->mem_mb)
             return 0;                  /* the user configuration is often on the grid already */
-    if (g->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        ow_variant *a = realloc(g->v, nc * sizeof *a);
-        if (!a)
-            return -1;
-        g->v = a;
-        *cap = nc;
-    }
+    if (HB_GROW(g->v, *cap, g->n + 1) != HB_OK)
+        return -1;
     g->v[g->n++] = *v;
     return 0;
 }
@@ -65,7 +61,7 @@ int ow_grid_build(ow_flavor flavor, const char *prefix, const hb_func_config *fu
     g->flavor = flavor;
     size_t cap = 0;
     ow_variant v;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_func_config *fc = &funcs[f];
         g->first[f] = g->n;
         int u_lo = ceil_i(fc->mem_clip_mb[0] / HB_MEM_UNIT_MB);

@@ -38,7 +38,7 @@ typedef struct ow_grid {
     ow_flavor flavor;
     ow_variant *v;
     size_t n;
-    size_t first[HB_NFUNCS], count[HB_NFUNCS];   /* each function's variants */
+    size_t first[HB_NWORKLOADS], count[HB_NWORKLOADS];   /* each function's variants */
 } ow_grid;
 
 /* Builds the grid for the functions' clip ranges and user configurations; invoker capacity gives

@@ -10,7 +10,7 @@
  *     the result), its time limit enforced, no cgroups. "Containers" are directories: a cold start
  *     unpacks the code into a fresh one (the /init of the dockerskeleton image), a warm start reuses
  *     an idle one of the same code within the keep-alive.
- *   - runner_local.c (hb_runner_local_new): the local executor (harness/backends/local/executor.h): each
+ *   - runner_local.c (hb_runner_local_new): the local executor (harness/backends/common/executor.h): each
  *     container a cgroup with the call's limits, warm ActionLoop processes or dockerskeleton
  *     processes per call, timeouts killed, out-of-memory kills read from the group. cmd_serve.c
  *     uses it (--runner local, the default where cgroups can be made).

@@ -20,24 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "dynbuf.h"
 #include "files.h"
-#include "openwhisk/ow_zip.h"
+#include "common/ow_zip.h"
 
 #define ARGV_MAX_PARAMS (64 * 1024)    /* larger parameters go on stdin (MAX_ARG_STRLEN is 128 KB) */
 
-int64_t hb_epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t hb_epoch_ms(void) { return hb_clock_ns(CLOCK_REALTIME) / 1000000; }
 
 typedef struct container {
     char *key;
@@ -92,7 +82,7 @@ static void job_free(job *j)
  * (their directories are deleted by the caller, outside the lock, from *expired). */
 static container *container_take(exec_runner *r, const char *key, int *cold, container **expired)
 {
-    int64_t now = mono_ms();
+    int64_t now = hb_mono_ms();
     container *found = NULL, **pp = &r->containers;
     *expired = NULL;
     while (*pp) {
@@ -132,7 +122,7 @@ static void container_release(exec_runner *r, container *c, int keep)
     pthread_mutex_lock(&r->mu);
     if (keep) {
         c->busy = 0;
-        c->last_used = mono_ms();
+        c->last_used = hb_mono_ms();
         pthread_mutex_unlock(&r->mu);
         return;
     }
@@ -142,7 +132,8 @@ static void container_release(exec_runner *r, container *c, int keep)
             break;
         }
     pthread_mutex_unlock(&r->mu);
-    hb_remove_tree(c->dir);
+    /* best effort: a directory left behind only takes disk space */
+    (void)hb_remove_tree(c->dir);
     free(c->key);
     free(c);
 }
@@ -183,37 +174,10 @@ static int container_init(const job *j, const container *c, char *msg, size_t n)
 
 /* ---- one process ---- */
 
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-    int truncated;
-} buf;
-
-static void buf_add(buf *b, const char *d, size_t n, size_t max)
-{
-    if (b->n + n > max) {
-        b->truncated = 1;
-        n = b->n < max ? max - b->n : 0;
-    }
-    if (!n)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = (b->n + n + 1) * 2;
-        char *s = realloc(b->s, nc);
-        if (!s) {
-            b->truncated = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, d, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
 typedef struct proc_out {
-    buf out, err;
+    hb_dynbuf out, err;                /* bounded by max_output */
+    int clipped[2];                    /* out, err: output past max_output was dropped */
+    int nomem;                         /* output was lost for want of memory */
     int exited, code, signaled, timed_out, stopped;
     char msg[256];
 } proc_out;
@@ -283,12 +247,12 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
         snprintf(po->msg, sizeof po->msg, "cannot start the action: %s", strerror(src));
         goto fail;
     }
-    int64_t limit = mono_ms() + j->limits.timeout_ms;
+    int64_t limit = hb_mono_ms() + j->limits.timeout_ms;
     struct pollfd fds[2] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}};
     int open_fds = 2;
     char chunk[65536];
     while (open_fds) {
-        int64_t left = limit - mono_ms();
+        int64_t left = limit - hb_mono_ms();
         if (left <= 0 && !po->timed_out) {
             po->timed_out = 1;         /* kill the whole group; the pipes close when it dies */
             kill(-pid, SIGKILL);
@@ -302,7 +266,8 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
                 continue;
             ssize_t n = read(fds[k].fd, chunk, sizeof chunk);
             if (n > 0) {
-                buf_add(k ? &po->err : &po->out, chunk, (size_t)n, r->max_output);
+                if (hb_dyn_addn_clip(k ? &po->err : &po->out, chunk, (size_t)n, &po->clipped[k]))
+                    po->nomem = 1;
             } else if (n == 0 || errno != EINTR) {
                 close(fds[k].fd);
                 fds[k].fd = -1;
@@ -342,31 +307,32 @@ fail:
 }
 
 /* The last non-empty line of stdout (in place); the rest of stdout and stderr become log lines. */
-static char *split_result(buf *out, buf *err, buf *logs, const char *stamp)
+static char *split_result(hb_dynbuf *out, const hb_dynbuf *err, hb_dynbuf *logs, const char *stamp)
 {
     static char empty[1];              /* no output: an empty result line */
-    char *s = out->s ? out->s : empty;
-    size_t n = out->n;
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+    size_t n = hb_dyn_len(out);
+    const char *o = hb_dyn_str(out);
+    while (n && (o[n - 1] == '\n' || o[n - 1] == '\r' || o[n - 1] == ' '))
         n--;
+    hb_dyn_setlen(out, n);
+    char *s = out->buf ? out->buf : empty;
     size_t b = n;
     while (b && s[b - 1] != '\n')
         b--;
     char *last = s + b;
-    if (out->s)
-        s[n] = '\0';
     for (int k = 0; k < 2; k++) {
-        char *t = k ? (err->s ? err->s : "") : s;
-        size_t tn = k ? err->n : (b ? b - 1 : 0);
-        char *end = t + tn;
-        for (char *line = t; line < end;) {
-            char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *t = k ? hb_dyn_str(err) : s;
+        size_t tn = k ? hb_dyn_len(err) : (b ? b - 1 : 0);
+        const char *end = t + tn;
+        for (const char *line = t; line < end;) {
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
             size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
             char head[96];
             int hn = snprintf(head, sizeof head, "%s %s: ", stamp, k ? "stderr" : "stdout");
-            buf_add(logs, head, (size_t)hn, 16u << 20);
-            buf_add(logs, line, ll, 16u << 20);
-            buf_add(logs, "\n", 1, 16u << 20);
+            /* the logs are bounded (their maximum): the lines past it are dropped */
+            if (hb_dyn_addn(logs, head, (size_t)hn) != HB_OK || hb_dyn_addn(logs, line, ll) != HB_OK ||
+                hb_dyn_addn(logs, "\n", 1) != HB_OK)
+                return last;
             line += ll + 1;
         }
     }
@@ -390,7 +356,10 @@ static void *job_thread(void *arg)
     hb_run_result res = {0};
     proc_out po;
     memset(&po, 0, sizeof po);
-    buf logs = {0};
+    hb_dyn_init(&po.out, r->max_output);
+    hb_dyn_init(&po.err, r->max_output);
+    hb_dynbuf logs;
+    hb_dyn_init(&logs, 16u << 20);
     char msg[512] = "";
     container *expired = NULL;
     int cold = 0;
@@ -400,7 +369,7 @@ static void *job_thread(void *arg)
     while (expired) {
         container *e = expired;
         expired = e->next;
-        hb_remove_tree(e->dir);
+        (void)hb_remove_tree(e->dir);
         free(e->key);
         free(e);
     }
@@ -408,7 +377,7 @@ static void *job_thread(void *arg)
      * initTime <= duration always holds (two epoch readings truncated to ms could disagree by
      * one and make the client reject the record as malformed: issue 17 #10) */
     res.start_ms = hb_epoch_ms();
-    int64_t m0 = mono_ms();
+    int64_t m0 = hb_mono_ms();
     res.cold = cold;
     int keep = 0;
     if (!c) {
@@ -418,7 +387,7 @@ static void *job_thread(void *arg)
     }
     if (cold) {
         int irc = container_init(j, c, msg, sizeof msg);
-        res.init_ms = mono_ms() - m0;
+        res.init_ms = hb_mono_ms() - m0;
         if (irc) {
             res.status = HB_RUN_DEV_ERROR;
             goto report;
@@ -429,7 +398,7 @@ static void *job_thread(void *arg)
         snprintf(msg, sizeof msg, "%s", po.msg);
         goto report;
     }
-    res.end_ms = res.start_ms + (mono_ms() - m0);
+    res.end_ms = res.start_ms + (hb_mono_ms() - m0);
     char stamp[40];
     iso_stamp(res.end_ms, stamp, sizeof stamp);
     char *line = split_result(&po.out, &po.err, &logs, stamp);
@@ -440,7 +409,10 @@ static void *job_thread(void *arg)
         res.status = HB_RUN_TIMEOUT;
         snprintf(msg, sizeof msg, "The action exceeded its time limits of %lld milliseconds.",
                  (long long)j->limits.timeout_ms);
-    } else if (po.out.truncated) {
+    } else if (po.nomem) {
+        res.status = HB_RUN_INTERNAL;
+        snprintf(msg, sizeof msg, "out of memory holding the action's output");
+    } else if (po.clipped[0]) {
         res.status = HB_RUN_DEV_ERROR;
         snprintf(msg, sizeof msg, "The action produced more than %zu bytes of output.", r->max_output);
     } else {
@@ -463,15 +435,15 @@ static void *job_thread(void *arg)
     }
 report:
     if (!res.end_ms)
-        res.end_ms = res.start_ms + (mono_ms() - m0);
+        res.end_ms = res.start_ms + (hb_mono_ms() - m0);
     res.message = msg;
-    res.logs = logs.s ? logs.s : "";
+    res.logs = hb_dyn_str(&logs);
     if (c)
         container_release(r, c, keep);
     j->done(j->ctx, &res);
-    free(po.out.s);
-    free(po.err.s);
-    free(logs.s);
+    hb_dyn_free(&po.out);
+    hb_dyn_free(&po.err);
+    hb_dyn_free(&logs);
     pthread_mutex_lock(&r->mu);
     if (j->prev)
         j->prev->next = j->next;
@@ -558,7 +530,7 @@ static void exec_forget(hb_runner *rr, const char *key)
     while (gone) {
         container *c = gone;
         gone = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }
@@ -580,7 +552,7 @@ static void exec_close(hb_runner *rr)
     while (r->containers) {
         container *c = r->containers;
         r->containers = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }

@@ -1,4 +1,4 @@
-/* runner_local.c - serve's runner on the local executor (harness/backends/local/executor.h): every action
+/* runner_local.c - serve's runner on the local executor (harness/backends/common/executor.h): every action
  * runs in a cgroup of its container with its memory limit (swap off) and its CPU (a quota of the
  * Libra fork's encoded cores, else shares in proportion to its memory), warm containers are reused
  * for the same action version until the keep-alive passes, time limits kill, and out-of-memory
@@ -29,9 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "dynbuf.h"
 #include "files.h"
-#include "local/executor.h"
-#include "openwhisk/ow_zip.h"
+#include "common/executor.h"
+#include "common/ow_zip.h"
 #include "runner.h"
 
 typedef struct lr_job {
@@ -71,13 +73,6 @@ typedef struct local_runner {
     uint64_t n_codes;
 } local_runner;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A monotonic instant (ns) as Unix epoch ms. */
 static int64_t epoch_of(int64_t mono_ns)
 {
@@ -115,7 +110,7 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
         snprintf(msg, n, "Failed to pull container image '%s'.", j->image ? j->image : "");
         return NULL;
     }
-    int64_t t0 = mono_ms();
+    int64_t t0 = hb_mono_ms();
     lr_code *c = calloc(1, sizeof *c);
     if (!c || !(c->key = strdup(j->code_key))) {
         free(c);
@@ -148,14 +143,15 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
         rc = hb_fail(&err, HB_EIO, "%s: %s", c->dir, strerror(errno));
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
-        hb_remove_tree(c->dir);
+        /* best effort: a directory left behind only takes disk space */
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
         return NULL;
     }
     c->next = r->codes;
     r->codes = c;
-    j->unpack_ms = mono_ms() - t0;
+    j->unpack_ms = hb_mono_ms() - t0;
     return c->dir;
 }
 
@@ -325,7 +321,7 @@ static void *runner_thread(void *arg)
                 if (strcmp((*pc)->key, forget[i]) == 0) {
                     lr_code *c = *pc;
                     *pc = c->next;
-                    hb_remove_tree(c->dir);
+                    (void)hb_remove_tree(c->dir);
                     free(c->key);
                     free(c);
                     break;
@@ -404,16 +400,10 @@ static void lr_forget(hb_runner *rr, const char *key)
     if (!k)
         return;                        /* its containers then simply expire */
     pthread_mutex_lock(&r->mu);
-    if (r->n_forget == r->cap_forget) {
-        size_t cap = r->cap_forget ? r->cap_forget * 2 : 8;
-        char **a = realloc(r->forget, cap * sizeof *a);
-        if (!a) {
-            pthread_mutex_unlock(&r->mu);
-            free(k);
-            return;
-        }
-        r->forget = a;
-        r->cap_forget = cap;
+    if (HB_GROW(r->forget, r->cap_forget, r->n_forget + 1) != HB_OK) {
+        pthread_mutex_unlock(&r->mu);
+        free(k);
+        return;
     }
     r->forget[r->n_forget++] = k;
     pthread_mutex_unlock(&r->mu);
@@ -426,7 +416,7 @@ static void lr_free(local_runner *r)
     while (r->codes) {
         lr_code *c = r->codes;
         r->codes = c->next;
-        hb_remove_tree(c->dir);
+        (void)hb_remove_tree(c->dir);
         free(c->key);
         free(c);
     }

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "files.h"
-#include "openwhisk/ow_base64.h"
+#include "common/ow_base64.h"
 #include "serve_request.h"
 
 #define MAX_BODY SV_MAX_BODY

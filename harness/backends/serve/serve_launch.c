@@ -11,31 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "local/cgroup.h"
-#include "openwhisk/ow_auth.h"
+#include "common/cgroup.h"
 #include "serve/serve_launch.h"
-
-int hb_serve_key(const char *auth, const char *auth_file, char **key, hb_error *err)
-{
-    *key = NULL;
-    if (auth) {
-        if (!(*key = strdup(auth)))
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-    } else if (auth_file) {
-        /* the same reader as the client's: one line UUID:KEY, or AUTH= in a properties file */
-        ow_creds cr;
-        ow_creds_given g = {.apihost = "127.0.0.1", .auth_file = auth_file, .insecure = -1};
-        if (ow_creds_resolve(&g, &cr, err)) {
-            err->code = HB_EINPUT;
-            return HB_EINPUT;
-        }
-        *key = strdup(cr.auth);
-        ow_creds_free(&cr);
-        if (!*key)
-            return hb_fail(err, HB_ENOMEM, "out of memory");
-    }
-    return HB_OK;
-}
 
 static int write_props(const char *path, const hb_serve *s, const char *host, hb_error *err)
 {

@@ -22,11 +22,6 @@ typedef struct hb_serve_launch {
     sigset_t set, old;                 /* the signals waited for, and the mask before */
 } hb_serve_launch;
 
-/* The key to accept: auth itself, else the one in auth_file (UUID:KEY, or AUTH= in a wsk
- * properties file), else NULL (the endpoint makes one). *key is the caller's to wipe and free.
- * Fails with HB_EINPUT when the file cannot be read, HB_ENOMEM without memory. */
-int hb_serve_key(const char *auth, const char *auth_file, char **key, hb_error *err);
-
 /* Sets the process up, starts the runner and the endpoint, writes the properties file. Warnings
  * go to stderr. On failure nothing is left running and the signal mask is restored; an unknown
  * --action-user fails with HB_EINPUT. */

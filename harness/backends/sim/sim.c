@@ -99,7 +99,8 @@ struct sim_invoker {
     sim_call *q_head, *q_tail;
     size_t n_queued;
     sim_container *lru_head, *lru_tail;
-    sim_container *idle_by_fn[HB_NFUNCS];
+    sim_container **idle_by_fn;        /* per function of the run (warm containers are the
+                                        * function's own, as OpenWhisk's are the action's) */
     double idle_mem;
     sim_timer tick;
     double lv[NV];                     /* sums over calls, now (V_MEM_USED: at lv_t0) */
@@ -121,10 +122,11 @@ struct sim {
     int n;
     sim_invoker *iv;
     const hb_profile *prof;
-    const hb_func_config *funcs;
+    const hb_func_config *funcs;       /* n_funcs: the run's function table */
+    int n_funcs;
     hb_time keep_alive;
-    hb_time cold_start[HB_NFUNCS];
-    double noise_mu[HB_NFUNCS], noise_sigma[HB_NFUNCS];
+    hb_time cold_start[HB_NWORKLOADS];
+    double noise_mu[HB_NWORKLOADS], noise_sigma[HB_NWORKLOADS];
     uint64_t noise_seed;
     uint64_t tl_seed;                  /* the timeline draws: per call from (seed, index) */
     hb_time monitor;                   /* [cluster] monitor_ms: the grid cpu_peak is sampled on */
@@ -600,12 +602,19 @@ static void phase_enter(sim *s, sim_call *c, size_t i)
 /* The next phase, or the end of the call after the last. */
 static int phase_next(sim *s, sim_call *c);
 
+/* [trace] scale_work of the call's function (1: the workload's own work). */
+static double work_scale(const sim *s, const hb_invocation *inv)
+{
+    double w = inv->func >= 0 && inv->func < s->n_funcs ? s->funcs[inv->func].work_scale : 1;
+    return w > 0 ? w : 1;
+}
+
 /* The call's run-to-run variation: a lognormal draw of mean 1 that depends on the seed and the
  * event index only (common random numbers). */
 static double call_noise(const sim *s, const hb_invocation *inv)
 {
     double u = hb_index_uniform(s->noise_seed, inv->index);
-    return exp(s->noise_mu[inv->func] + s->noise_sigma[inv->func] * gsl_cdf_ugaussian_Pinv(u));
+    return exp(s->noise_mu[inv->workload] + s->noise_sigma[inv->workload] * gsl_cdf_ugaussian_Pinv(u));
 }
 
 static void exec_begin_timeline(sim *s, sim_call *c)
@@ -636,13 +645,14 @@ static void exec_begin(sim *s, sim_call *c)
         exec_begin_timeline(s, c);
         return;
     }
-    const hb_profile_func *pf = &s->prof->f[inv->func];
+    const hb_profile_func *pf = &s->prof->f[inv->workload];
     double x = (double)inv->input_size;
     c->par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
     double exec_s = fmax(hb_profile_eval(&pf->exec_s, x), 0);
     /* common random numbers: the draw depends on the seed and the event index only */
     double noise = call_noise(s, inv);
-    c->work_total = c->work_left = exec_s * 1e6 * fmin(pf->ref_cores, c->par) * noise;
+    c->work_total = c->work_left = exec_s * 1e6 * fmin(pf->ref_cores, c->par) * noise *
+                                   work_scale(s, inv);
     inv->base_duration_ms = c->work_total / fmin(c->par, inv->user.cpu) / 1e3;
     double r0 = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
     c->ramp_us = r0 > 0 ? pf->mem_ramp_frac * c->work_total / r0 : 0;
@@ -672,12 +682,12 @@ static int call_timeline(sim *s, sim_call *c)
     if (!p->synthetic) {
         if (!p->timelines)
             return fail(s, HB_EINPUT, "%s", "usage = timeline needs a timeline library");
-        rc = hb_timeline_measured(p->timelines, inv->func, inv->input_size, u, &c->tlv, s->err);
+        rc = hb_timeline_measured(p->timelines, inv->workload, inv->input_size, u, &c->tlv, s->err);
     } else {
-        const hb_profile_func *pf = &p->f[inv->func];
+        const hb_profile_func *pf = &p->f[inv->workload];
         double x = (double)inv->input_size;
         hb_tl_artifact_call a = {
-            .func = inv->func, .size = inv->input_size,
+            .func = inv->workload, .size = inv->input_size,
             .exec_s = hb_profile_eval(&pf->exec_s, x),
             .cpu_class_error = p->cpu_class_error, .mem_class_error = p->mem_class_error,
             .work_factor = call_noise(s, inv),
@@ -700,6 +710,9 @@ static int call_timeline(sim *s, sim_call *c)
     }
     if (!rc && c->tlv.n == 0)
         return fail(s, HB_EINPUT, "%s", "an empty timeline");
+    double ws = work_scale(s, inv);
+    for (size_t i = 0; !rc && ws != 1 && i < c->tlv.n; i++)
+        c->tlv.p[i].work *= ws;       /* [trace] scale_work: the same phases, longer or shorter */
     if (rc)
         s->failed = rc;
     return rc;
@@ -733,7 +746,7 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
         inv->cold_start = 1;
     }
     c->ctr = k;
-    const hb_profile_func *pf = &s->prof->f[inv->func];
+    const hb_profile_func *pf = &s->prof->f[inv->workload];
     if (s->prof->usage == HB_USAGE_TIMELINE) {
         int rc = call_timeline(s, c);
         if (rc) {                      /* the run fails: nothing may keep the call */
@@ -762,7 +775,7 @@ static int call_start(sim *s, sim_invoker *iv, sim_call *c)
             return s->failed = rc;
     }
     if (inv->cold_start)
-        arm(s, &c->t_done, s->now + s->cold_start[inv->func]);
+        arm(s, &c->t_done, s->now + s->cold_start[inv->workload]);
     else
         exec_begin(s, c);
     return s->failed;
@@ -997,6 +1010,7 @@ static void sim_close(void *state)
         }
         free(iv->run);
         free(iv->run_inv);
+        free(iv->idle_by_fn);
         free(iv->caps);
         free(iv->weights);
         free(iv->rates);
@@ -1019,7 +1033,9 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
     *state = NULL;
     if (!a->profile)
         return hb_fail(err, HB_EINPUT, "the simulator needs a workload profile");
-    for (int f = 0; f < HB_NFUNCS; f++)
+    if (a->n_funcs < 1 || !a->funcs)
+        return hb_fail(err, HB_EINPUT, "the simulator needs the run's function table (n_funcs)");
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         if (!a->profile->f[f].present)
             return hb_fail(err, HB_EINPUT, "workload profile %s has no model of function %s",
                            a->profile->source, hb_functions[f].id);
@@ -1037,12 +1053,13 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
     s->n = a->n_invokers;
     s->prof = a->profile;
     s->funcs = a->funcs;
+    s->n_funcs = a->n_funcs;
     s->keep_alive = a->keep_alive;
     s->usage_rows = a->usage_rows;
     s->noise_seed = hb_seed_derive(a->seed, "variation");
     s->tl_seed = hb_seed_derive(a->seed, "timeline");
     s->monitor = a->monitor;
-    for (int f = 0; f < HB_NFUNCS; f++) {
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
         const hb_profile_func *pf = &a->profile->f[f];
         s->cold_start[f] = a->cold_start >= 0 ? a->cold_start
                                               : (hb_time)llround(pf->cold_start_s * 1e6);
@@ -1056,6 +1073,11 @@ static int sim_open(const hb_backend_args *a, const hb_backend_hooks *hooks, voi
         iv->s = s;
         iv->pub = (hb_invoker){i, a->capacity, &SIM_INVOKER_OPS, iv};
         iv->tick = (sim_timer){.kind = TK_TICK, .obj = iv};
+        iv->idle_by_fn = calloc(a->n_funcs > 0 ? (size_t)a->n_funcs : 1, sizeof *iv->idle_by_fn);
+        if (!iv->idle_by_fn) {
+            sim_close(s);
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        }
     }
     *state = s;
     return 0;
@@ -1068,6 +1090,11 @@ static int sim_submit(void *state, hb_invocation *inv, hb_error *err)
     if (inv->invoker < 0 || inv->invoker >= s->n)
         return hb_fail(err, HB_ERUN, "call %llu placed on invoker %d of %d",
                        (unsigned long long)inv->index, inv->invoker, s->n);
+    if (inv->func < 0 || inv->func >= s->n_funcs || inv->workload < 0 ||
+        inv->workload >= HB_NWORKLOADS)
+        return hb_fail(err, HB_ERUN, "call %llu: function %d of %d, workload %d of %d",
+                       (unsigned long long)inv->index, inv->func, s->n_funcs, inv->workload,
+                       HB_NWORKLOADS);
     sim_invoker *iv = &s->iv[inv->invoker];
     if (inv->reserve.cpu > iv->pub.capacity.cpu + EPS ||
         inv->reserve.mem_mb > iv->pub.capacity.mem_mb + EPS) {

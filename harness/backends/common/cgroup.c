@@ -365,7 +365,8 @@ int hb_cgroup_set_memory(hb_cgroup *cg, double mb, hb_error *err)
     snprintf(buf, sizeof buf, "%lld", bytes);
     uint64_t cur = 0, memsw;
     int has_memsw = read_u64(mem_dir(cg), "memory.memsw.limit_in_bytes", &memsw) == 0;
-    read_u64(mem_dir(cg), "memory.limit_in_bytes", &cur);
+    if (read_u64(mem_dir(cg), "memory.limit_in_bytes", &cur) != 0)
+        cur = 0;                       /* unknown: taken as growing, the order that is always safe */
     int growing = bytes < 0 || (uint64_t)bytes > cur;
     if (has_memsw && growing && write_file(mem_dir(cg), "memory.memsw.limit_in_bytes", buf, err))
         return err ? err->code : HB_EIO;
@@ -569,7 +570,8 @@ int hb_cgroup_usage_read(const hb_cgroup *cg, hb_cgroup_usage *u, hb_error *err)
             return hb_fail(err, HB_EIO, "cgroup: cannot read the counters of %s", cg->name);
         if (read_u64(mem_dir(cg), "memory.max_usage_in_bytes", &peak) == 0)
             u->mem_peak_bytes = (int64_t)peak;
-        read_keyed(mem_dir(cg), "memory.oom_control", "oom_kill", &u->oom_kills);
+        if (read_keyed(mem_dir(cg), "memory.oom_control", "oom_kill", &u->oom_kills) != 0)
+            u->oom_kills = -1;         /* before Linux 4.13: not reported */
         return HB_OK;
     }
     int64_t usec;
@@ -580,7 +582,8 @@ int hb_cgroup_usage_read(const hb_cgroup *cg, hb_cgroup_usage *u, hb_error *err)
     u->cpu_ns = (uint64_t)usec * 1000;
     if (read_u64(mem_dir(cg), "memory.peak", &peak) == 0)
         u->mem_peak_bytes = (int64_t)peak;
-    read_keyed(mem_dir(cg), "memory.events", "oom_kill", &u->oom_kills);
+    if (read_keyed(mem_dir(cg), "memory.events", "oom_kill", &u->oom_kills) != 0)
+        u->oom_kills = -1;             /* not reported */
     return HB_OK;
 }
 

@@ -1,5 +1,5 @@
-/* predictor_table.c - see predictor_table.h. */
-#include "predictor_table.h"
+/* steptable.c - the step-function predictor tables of include/hb_steptable.h. */
+#include "hb_steptable.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ void hb_predictor_table_free(hb_predictor_table *t)
 {
     if (!t)
         return;
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = 0; k < HB_NTARGETS; k++)
             free(t->f[f][k].s);
     free(t);
@@ -111,7 +111,7 @@ int hb_predictor_table_parse(const char *text, size_t len, const char *source,
         rc = -r;
         goto done;
     }
-    for (int f = 0; f < HB_NFUNCS; f++)
+    for (int f = 0; f < HB_NWORKLOADS; f++)
         for (int k = 0; k < HB_NTARGETS; k++) {
             hb_step_fn *fn = &t->f[f][k];
             if (fn->n == 0) {

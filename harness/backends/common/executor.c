@@ -22,17 +22,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "dynbuf.h"
+#include "clock.h"
 
 #define MB (1024.0 * 1024.0)
 
 enum { C_STARTING, C_IDLE, C_BUSY };
 enum { K_NONE, K_TIMEOUT, K_OOM, K_PROTOCOL, K_INIT_TIMEOUT };
-
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-    int truncated;
-} buf;
 
 typedef struct ctr {
     uint64_t id;
@@ -46,7 +42,7 @@ typedef struct ctr {
     hb_cgroup cg;
     int has_cg;
     char pids_dir[HB_CGROUP_PATH_MAX + 80];   /* its group of the pids controller; "" none */
-    buf res;                           /* what came on fd 3 and is not a full line yet */
+    hb_dynbuf res;                     /* what came on fd 3 and is not a full line yet (bounded) */
     char *wreq;                        /* the request line being written */
     size_t wlen, woff;
     int send_pending;                  /* write the call's request on the next loop */
@@ -77,7 +73,7 @@ struct hb_exec_call {
     int64_t oom0;                      /* its OOM kills at assignment */
     int kernel_peak;                   /* the group's peak counts from the assignment */
     double peak_sampled;
-    buf logs;
+    hb_dynbuf logs;                    /* bounded by max_log */
     size_t logs_out;                   /* one-shot: leading bytes of logs from standard output */
     struct hb_exec_call *prev, *next;
 };
@@ -102,50 +98,13 @@ struct hb_exec {
     long page;
 };
 
-int64_t hb_exec_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+int64_t hb_exec_now(void) { return hb_mono_ns(); }
 
 const char *hb_exec_status_name(hb_exec_status s)
 {
     static const char *const names[] = {"ok", "application error", "crash", "timeout", "oom",
                                         "aborted"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
-}
-
-/* ---- buffers ---- */
-
-static int buf_add(buf *b, const char *d, size_t n, size_t max)
-{
-    if (b->n + n > max) {
-        b->truncated = 1;
-        n = b->n < max ? max - b->n : 0;
-    }
-    if (!n)
-        return 0;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return -1;
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, d, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-    return 0;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->s);
-    memset(b, 0, sizeof *b);
 }
 
 static void set_nonblock(int fd)
@@ -336,7 +295,7 @@ static void ctr_retire(hb_exec *ex, ctr *c)
         ex->ctrs = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    buf_free(&c->res);
+    hb_dyn_free(&c->res);
     free(c->wreq);
     free(c->key);
     free(c);
@@ -367,6 +326,9 @@ static int ctr_new(hb_exec *ex, int pool_id, const char *key, int oneshot, const
     c->pool = pool_id;
     c->key = k;
     c->oneshot = oneshot;
+    /* a one-shot process's whole output, or an ActionLoop result line and its newline */
+    size_t max = ex->o.max_result ? ex->o.max_result : (16u << 20);
+    hb_dyn_init(&c->res, oneshot ? max : max + 1);
     c->pidfd = c->req_fd = c->res_fd = c->log_fd = -1;
     c->mem_limit = l->mem_mb;
     c->next = ex->ctrs;
@@ -537,7 +499,7 @@ static void call_free(hb_exec_call *k)
         free(k->env[i]);
     free(k->env);
     free(k->dir);
-    buf_free(&k->logs);
+    hb_dyn_free(&k->logs);
     free(k);
 }
 
@@ -564,7 +526,7 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
     r.status = st;
     r.message = msg ? msg : "";
     r.result = line;
-    r.logs = k->logs.s ? k->logs.s : "";
+    r.logs = hb_dyn_str(&k->logs);
     r.logs_out = k->logs_out;
     r.cold = k->cold;
     r.t_assigned = k->t_assigned;
@@ -580,7 +542,7 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
             close_fd(&c->res_fd);
             close_fd(&c->log_fd);
             close_fd(&c->pidfd);
-            c->res.n = 0;
+            hb_dyn_reset(&c->res);
             free(c->wreq);
             c->wreq = NULL;
             c->wlen = c->woff = 0;
@@ -598,18 +560,16 @@ static int call_finish(hb_exec *ex, ctr *c, hb_exec_status st, const char *msg, 
 }
 
 /* The last non-empty log line, for crash messages. */
-static void last_line(const buf *b, char *out, size_t n)
+static void last_line(const hb_dynbuf *b, char *out, size_t n)
 {
-    out[0] = '\0';
-    if (!b->s)
-        return;
-    size_t end = b->n;
-    while (end > 0 && (b->s[end - 1] == '\n' || b->s[end - 1] == '\r'))
+    const char *s = hb_dyn_str(b);
+    size_t end = hb_dyn_len(b);
+    while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
         end--;
     size_t start = end;
-    while (start > 0 && b->s[start - 1] != '\n')
+    while (start > 0 && s[start - 1] != '\n')
         start--;
-    snprintf(out, n, "%.*s", (int)(end - start), b->s + start);
+    snprintf(out, n, "%.*s", (int)(end - start), s + start);
 }
 
 /* A one-shot process exited by itself: its result is the last non-empty line of its standard
@@ -617,8 +577,8 @@ static void last_line(const buf *b, char *out, size_t n)
 static int oneshot_end(hb_exec *ex, ctr *c, int64_t now, hb_error *err)
 {
     hb_exec_call *k = c->call;
-    char *out = c->res.s ? c->res.s : "";
-    size_t n = c->res.n;
+    const char *out = hb_dyn_str(&c->res);
+    size_t n = hb_dyn_len(&c->res);
     while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
         n--;
     size_t b = n;
@@ -630,14 +590,19 @@ static int oneshot_end(hb_exec *ex, ctr *c, int64_t now, hb_error *err)
     memcpy(line, out + b, n - b);
     line[n - b] = '\0';
     if (b > 0) {                       /* its other output lines come first in the logs */
-        buf merged = {0};
-        size_t max = ex->o.max_log ? ex->o.max_log : 65536;
-        buf_add(&merged, out, b, max);
-        k->logs_out = merged.n;
-        if (k->logs.s)
-            buf_add(&merged, k->logs.s, k->logs.n, max);
-        merged.truncated |= k->logs.truncated;
-        buf_free(&k->logs);
+        hb_dynbuf merged;
+        hb_dyn_init(&merged, k->logs.max);
+        int clipped = 0;               /* the logs are bounded: what is past the bound is dropped */
+        int rc = hb_dyn_addn_clip(&merged, out, b, &clipped);
+        k->logs_out = hb_dyn_len(&merged);
+        if (rc == HB_OK)
+            rc = hb_dyn_addn_clip(&merged, hb_dyn_str(&k->logs), hb_dyn_len(&k->logs), &clipped);
+        if (rc != HB_OK) {
+            hb_dyn_free(&merged);
+            free(line);
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        }
+        hb_dyn_free(&k->logs);
         k->logs = merged;
     }
     cJSON *j = cJSON_ParseWithLength(line, n - b);
@@ -792,7 +757,7 @@ static int oneshot_launch(hb_exec *ex, ctr *c, hb_error *err)
     int big = n > ARGV_MAX_PARAMS;
     char *argv[] = {k->path, big ? NULL : k->request, NULL};
     hb_error e2;
-    c->res.n = 0;
+    hb_dyn_reset(&c->res);
     c->kill_reason = K_NONE;
     memset(&c->ru, 0, sizeof c->ru);
     if (!c->has_cg)
@@ -822,16 +787,17 @@ static int oneshot_launch(hb_exec *ex, ctr *c, hb_error *err)
 }
 
 /* A one-shot process's standard output, kept whole (bounded); *eof when it closed. */
-static void ctr_output(hb_exec *ex, ctr *c, int *eof)
+static void ctr_output(ctr *c, int *eof)
 {
     char chunk[65536];
-    size_t max = ex->o.max_result ? ex->o.max_result : (16u << 20);
     *eof = 0;
     for (;;) {
         ssize_t n = read(c->res_fd, chunk, sizeof chunk);
         if (n > 0) {
-            buf_add(&c->res, chunk, (size_t)n, max);
-            if (c->res.truncated)
+            int clipped = 0;
+            if (hb_dyn_addn_clip(&c->res, chunk, (size_t)n, &clipped) != HB_OK)
+                ctr_kill(c, K_PROTOCOL, "out of memory holding the action's output");
+            else if (clipped)
                 ctr_kill(c, K_PROTOCOL, "the action's output is longer than the executor accepts");
             continue;
         }
@@ -902,13 +868,12 @@ static int ctr_results(hb_exec *ex, uint64_t id, int *eof, hb_error *err)
     for (;;) {
         ssize_t n = read(c->res_fd, chunk, sizeof chunk);
         if (n > 0) {
-            size_t max = ex->o.max_result ? ex->o.max_result : (16u << 20);
-            if (buf_add(&c->res, chunk, (size_t)n, max + 1))
+            int clipped = 0;
+            if (hb_dyn_addn_clip(&c->res, chunk, (size_t)n, &clipped) != HB_OK)
                 return hb_fail(err, HB_ENOMEM, "out of memory");
-            if (c->res.truncated) {
+            if (clipped) {
                 ctr_kill(c, K_PROTOCOL, "the result line is longer than the executor accepts");
-                c->res.n = 0;
-                c->res.truncated = 0;
+                hb_dyn_reset(&c->res);
             }
             continue;
         }
@@ -921,20 +886,19 @@ static int ctr_results(hb_exec *ex, uint64_t id, int *eof, hb_error *err)
     /* lines, one at a time: a callback may start, kill or free containers */
     for (;;) {
         c = ctr_find(ex, id);
-        if (!c || !c->res.s)
+        if (!c || !hb_dyn_len(&c->res))
             return HB_OK;
-        char *nl = memchr(c->res.s, '\n', c->res.n);
+        const char *s = hb_dyn_str(&c->res);
+        const char *nl = memchr(s, '\n', hb_dyn_len(&c->res));
         if (!nl)
             return HB_OK;
-        size_t len = (size_t)(nl - c->res.s);
+        size_t len = (size_t)(nl - s);
         char *line = malloc(len + 1);
         if (!line)
             return hb_fail(err, HB_ENOMEM, "out of memory");
-        memcpy(line, c->res.s, len);
+        memcpy(line, s, len);
         line[len] = '\0';
-        memmove(c->res.s, nl + 1, c->res.n - len - 1);
-        c->res.n -= len + 1;
-        c->res.s[c->res.n] = '\0';
+        hb_dyn_tail(&c->res, hb_dyn_len(&c->res) - len - 1);
         int rc = len ? ctr_line(ex, c, line, err) : HB_OK;
         free(line);
         if (rc)
@@ -942,14 +906,15 @@ static int ctr_results(hb_exec *ex, uint64_t id, int *eof, hb_error *err)
     }
 }
 
-static void ctr_logs(hb_exec *ex, ctr *c)
+static void ctr_logs(ctr *c)
 {
     char chunk[16384];
     for (;;) {
         ssize_t n = read(c->log_fd, chunk, sizeof chunk);
         if (n > 0) {
-            if (c->call)
-                buf_add(&c->call->logs, chunk, (size_t)n, ex->o.max_log ? ex->o.max_log : 65536);
+            int clipped = 0;           /* the logs are bounded: what is past max_log is dropped */
+            if (c->call && hb_dyn_addn_clip(&c->call->logs, chunk, (size_t)n, &clipped) != HB_OK)
+                ctr_kill(c, K_PROTOCOL, "out of memory holding the action's logs");
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -1107,6 +1072,8 @@ int hb_exec_start(hb_exec *ex, const hb_exec_spec *s, hb_exec_call **out, hb_err
     if (s->pool < 0 || s->pool >= ex->npools)
         return hb_fail(err, HB_ERUN, "local executor: no pool %d", s->pool);
     hb_exec_call *k = calloc(1, sizeof *k);
+    if (k)
+        hb_dyn_init(&k->logs, ex->o.max_log ? ex->o.max_log : 65536);
     int nomem = !k || !(k->request = strdup(s->request)) || !(k->path = strdup(s->path)) ||
                 (s->dir && !(k->dir = strdup(s->dir)));
     if (!nomem && s->env) {
@@ -1313,21 +1280,11 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
         size_t need = 1;
         for (ctr *c = ex->ctrs; c; c = c->next)
             need += 4;
-        if (need > cap) {
-            struct pollfd *a = realloc(pf, need * sizeof *a);
-            uint64_t *b = a ? realloc(ids, need * sizeof *b) : NULL;
-            int *k = b ? realloc(kinds, need * sizeof *k) : NULL;
-            if (a)
-                pf = a;
-            if (b)
-                ids = b;
-            if (k)
-                kinds = k;
-            if (!a || !b || !k) {
-                rc = hb_fail(err, HB_ENOMEM, "out of memory");
-                break;
-            }
-            cap = need;
+        size_t cap_pf = cap, cap_ids = cap;   /* three arrays, one capacity: each grows alike */
+        if (HB_GROW(pf, cap_pf, need) != HB_OK || HB_GROW(ids, cap_ids, need) != HB_OK ||
+            HB_GROW(kinds, cap, need) != HB_OK) {
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+            break;
         }
         size_t n = 0;
         pf[n] = (struct pollfd){ex->wake_fd, POLLIN, 0};
@@ -1368,12 +1325,12 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
             if (!c)
                 continue;              /* removed by an earlier event of this round */
             if (kinds[i] == F_LOG && c->log_fd >= 0) {
-                ctr_logs(ex, c);
+                ctr_logs(c);
             } else if (kinds[i] == F_REQ && c->req_fd >= 0) {
                 rc = ctr_send(ex, c, err);
             } else if (kinds[i] == F_RES && c->oneshot) {
                 int eof;
-                ctr_output(ex, c, &eof);
+                ctr_output(c, &eof);
                 if (eof) {
                     close_fd(&c->res_fd);
                     if (c->pidfd < 0)  /* no pidfd: the end of its output stands for its exit */
@@ -1385,7 +1342,7 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                 if (!rc && eof && (c = ctr_find(ex, ids[i])) != NULL) {
                     close_fd(&c->res_fd);
                     if (c->log_fd >= 0)
-                        ctr_logs(ex, c);
+                        ctr_logs(c);
                     /* the result pipe closed: the process is exiting, or broke the protocol and
                      * is killed; its pidfd (if any) reports the end, with its exit status */
                     struct pollfd one = {c->pidfd, POLLIN, 0};
@@ -1398,9 +1355,9 @@ int hb_exec_run(hb_exec *ex, int64_t until, hb_error *err)
                 /* it exited: first whatever it wrote, then its end */
                 int eof;
                 if (c->log_fd >= 0)
-                    ctr_logs(ex, c);
+                    ctr_logs(c);
                 if (c->oneshot && c->res_fd >= 0)
-                    ctr_output(ex, c, &eof);
+                    ctr_output(c, &eof);
                 else
                     rc = ctr_results(ex, ids[i], &eof, err);
                 if (!rc && (c = ctr_find(ex, ids[i])) != NULL)
