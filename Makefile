@@ -23,7 +23,7 @@
 
 CC       ?= cc
 PKG      ?= pkg-config
-PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip zlib
+PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip zlib hiredis
 ifeq ($(FUZZ),1)
 BUILD    ?= build/fuzz
 CC       := $(or $(FUZZ_CC),clang)
@@ -62,9 +62,8 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LIB_SRC  := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c harness/*/*/*.c \
                                                    policies/*.c policies/*/*.c)))
 LIB_ASM  := harness/core/embedded_data.S
-# train_libra.c (the Libra trainer, a harness program) is on its way to harness/; until then it is
-# the one file of policies/ built with the harness's paths.
-POLICY_SRC := $(filter-out policies/libra/train_libra.c,$(filter policies/%,$(LIB_SRC)))
+# policies/ is built with include/ only (POLICY_CPPFLAGS; docs/architecture.md, "The walls").
+POLICY_SRC := $(filter policies/%,$(LIB_SRC))
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o)
 WALL_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/walls/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)

@@ -94,6 +94,15 @@ typedef struct hb_backend_ops {
     /* run until nothing is queued or running; flushes the last usage rows */
     int (*drain)(void *state, hb_error *err);
     hb_time (*now)(void *state);
+
+    /* optional: how this backend would confine calls under its [backend.NAME] keys, one line for
+     * the manifest's "limits" (e.g. "cgroup v1", "none", "unavailable: WHY"); it probes the
+     * machine and starts nothing. NULL: the manifest has no "limits". */
+    void (*probe)(const hb_kvlist *params, char *limits, size_t len);
+    /* optional: reads its [backend.NAME] keys before any run, starting nothing, so that a bad key
+     * fails before earlier results are replaced; it marks the keys it knows as used. NULL: the
+     * backend takes no keys (any key is unknown). */
+    int (*check_params)(hb_kvlist *params, const char *config_dir, hb_error *err);
 } hb_backend_ops;
 
 #endif

@@ -239,6 +239,10 @@ typedef struct hb_policy_ops {
     void (*column)(void *state, const hb_invocation *inv, size_t col, hb_column_value *out);
     /* the artifact's per-call fields of an ended call; out arrives as {NULL, 0, 0} */
     void (*artifact)(void *state, const hb_invocation *inv, hb_artifact_fields *out);
+    /* the Libra artifact's name for this policy in artifact CSV file names ({name}_{exp}_{episode},
+     * docs/outputs.md); "{trace}" in it stands for the trace's prefix ("libra_{trace}" gives
+     * libra_multi_12_0_0). NULL: the policy's name. */
+    const char *artifact_name;
 } hb_policy_ops;
 
 /* Clips a value into [lo, hi]. */

@@ -6,4 +6,5 @@
 const hb_policy_ops hb_policy_default = {
     .name = "default",
     .summary = "stock OpenWhisk: memory limit, CPU shares by memory, home-invoker placement",
+    .artifact_name = "OpenWhisk",
 };

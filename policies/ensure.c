@@ -144,4 +144,5 @@ const hb_policy_ops hb_policy_ensure = {
     .size = ensure_size,
     .observe = ensure_observe,
     .place = hb_place_jsq_hook,
+    .artifact_name = "ENSURE_RM",
 };

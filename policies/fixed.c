@@ -19,4 +19,5 @@ const hb_policy_ops hb_policy_fixed = {
     .summary = "the user's CPU and memory as hard limits, join-shortest-queue placement",
     .size = fixed_size,
     .place = hb_place_jsq_hook,
+    .artifact_name = "FixedRM",
 };

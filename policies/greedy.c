@@ -112,4 +112,5 @@ const hb_policy_ops hb_policy_greedy = {
     .size = greedy_size,
     .observe = greedy_observe,
     .place = hb_place_jsq_hook,
+    .artifact_name = "GreedyRM",
 };

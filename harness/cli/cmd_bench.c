@@ -12,8 +12,7 @@
 #include <sys/resource.h>
 
 #include "commands.h"
-#include "engine.h"
-#include "experiment.h"
+#include "experiment_run.h"
 #include "registry.h"
 
 static const char BENCH_HELP[] =
@@ -114,28 +113,26 @@ int cmd_bench(int argc, char **argv)
     }
     x.arrival = HB_ARRIVAL_POISSON;
     x.sizes = HB_SIZES_MULTI;
-    hb_run_stats st;
-    hb_stats_init(&st, 0);             /* no latency array: memory must not grow with the trace */
-    char sec[64];
-    snprintf(sec, sizeof sec, "policy.%s", policy);
-    hb_engine_spec es = {
-        .cfg = cfg, .trace = x.trace, .profile = x.profile, .arrival = x.arrival, .sizes = x.sizes,
-        .policy = pol, .policy_params = hb_config_section_kv(cfg, sec),
-        .backend = hb_backend_find("sim"), .backend_params = hb_config_section_kv(cfg, "backend.sim"),
-        .seed = cfg->seed, .seed_index = 1, .stats = &st, .usage = 1,
-    };
+    snprintf(cfg->policies[0], sizeof cfg->policies[0], "%s", policy);
+    cfg->n_policies = 1;
+    cfg->seeds = 1;
+    snprintf(cfg->backend, sizeof cfg->backend, "sim");
+    /* no files, and no latency array: memory must not grow with the trace */
+    hb_run_spec spec = {.x = &x, .no_files = 1, .usage = 1, .no_latencies = 1};
     if (!json)
         printf("harvestbench bench: policy %s, %llu calls of 10 functions (%u per function per "
                "minute, %zu minutes), %lld invokers x %.0f cores, %.0f MB\n", policy,
                (unsigned long long)x.trace->total, per_minute, x.trace->n_minutes, invokers,
                cfg->cores, cfg->memory_mb);
-    rc = hb_engine_run(&es, &err);
+    hb_run_result *res = NULL;
+    rc = hb_experiment_run(&spec, &res, &err);
     if (rc) {
         fprintf(stderr, "harvestbench bench: %s\n", err.msg);
-        hb_stats_free(&st);
+        hb_run_result_free(res);
         hb_experiment_free(&x);
         return hb_exit_status(rc);
     }
+    const hb_run_stats st = res->policies[0].pooled;
     double secs = st.wall_seconds, rate = (double)st.invocations / secs, rss = peak_rss_mb();
     double mean = st.n_success ? st.lat_sum / (double)st.n_success : 0;
     if (json)
@@ -149,7 +146,7 @@ int cmd_bench(int argc, char **argv)
                "%.3f s: %.0f invocations/s; peak RSS %.1f MB\n",
                (unsigned long long)st.invocations, (unsigned long long)st.n_success, mean,
                hb_time_s(st.makespan), secs, rate, rss);
-    hb_stats_free(&st);
+    hb_run_result_free(res);
     hb_experiment_free(&x);
     return 0;
 }

@@ -19,6 +19,7 @@ static const char SERVE_HELP[] =
     "                          [--keep-alive-s S] [--max-activations N] [--faults SPEC]\n"
     "                          [--runner local|exec] [--action-user USER[:GROUP]]\n"
     "                          [--pids-max N] [--quiet]\n"
+    "                          [--redis HOST:PORT [--redis-db N] [--redis-password-file FILE]]\n"
     "\n"
     "Serves the OpenWhisk REST API (actions, invocations, activations; docs/openwhisk.md) on\n"
     "127.0.0.1 until interrupted, running native actions as local processes. The first line of\n"
@@ -48,6 +49,12 @@ static const char SERVE_HELP[] =
     "                    runs as root (default nobody:nogroup; 'root' keeps root, not advised)\n"
     "  --pids-max N      tasks per container, by the pids controller (default 128; 0: none)\n"
     "  --quiet           no closing statistics\n"
+    "  --redis HOST:PORT with --flavor libra-fork: play the fork's invoker towards this Redis:\n"
+    "                    read predict_peak/predict_duration before each call and run it at the\n"
+    "                    harvested or borrowed size, publish the pools (invoker0) and each call's\n"
+    "                    trajectory (invocations) (docs/openwhisk.md)\n"
+    "  --redis-db N      the Redis database (default 0)\n"
+    "  --redis-password-file FILE  the Redis password (first line); default HB_REDIS_PASSWORD\n"
     "\n"
     "Exit status: 0 after an interrupt, 1 if it cannot listen, 2 bad usage.\n";
 
@@ -102,6 +109,9 @@ int cmd_serve(int argc, char **argv)
         {"runner", required_argument, NULL, 'R'},
         {"action-user", required_argument, NULL, 'U'},
         {"pids-max", required_argument, NULL, 'M'},
+        {"redis", required_argument, NULL, 'X'},
+        {"redis-db", required_argument, NULL, 'D'},
+        {"redis-password-file", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
     hb_serve_opts o;
@@ -113,6 +123,7 @@ int cmd_serve(int argc, char **argv)
     const char *props = NULL, *auth_file = NULL, *auth = NULL, *faults = getenv("HB_SERVE_FAULTS");
     const char *runner = NULL, *action_user = NULL;
     long pids_max = 128;
+    sv_libra_opts redis = {0};
     int quiet = 0, c;
     long v;
     optind = 1;
@@ -163,6 +174,12 @@ int cmd_serve(int argc, char **argv)
             if (parse_long(optarg, 0, 1000000, &pids_max))
                 return hb_usage_error("serve", "--pids-max: '%s' is not a count", optarg);
             break;
+        case 'X': redis.redis = optarg; break;
+        case 'D':
+            if (parse_long(optarg, 0, 100000, &redis.db))
+                return hb_usage_error("serve", "--redis-db: '%s' is not in [0, 100000]", optarg);
+            break;
+        case 'W': redis.password_file = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(SERVE_HELP, stdout); return 0;
         default:
@@ -178,6 +195,10 @@ int cmd_serve(int argc, char **argv)
         return hb_usage_error("serve", "give the key by --auth or by --auth-file, not both");
     if (optind < argc)
         return hb_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (redis.redis && !o.libra_fork)
+        return hb_usage_error("serve", "--redis needs --flavor libra-fork");
+    redis.quiet = quiet;
+    o.libra_redis = redis.redis ? &redis : NULL;
     hb_error err;
     hb_error_clear(&err);
     if (sv_faults_parse(faults, &o.faults, &err))

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "libra/train_libra.h"
 #include "train.h"
 
 typedef struct trainer {

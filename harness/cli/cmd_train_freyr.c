@@ -1,41 +1,18 @@
-/* train_freyr.c - `harvestbench train freyr CONFIG --episodes N --out FILE`: PPO training of the
- * Freyr policy in the simulator (docs/policies.md, "freyr").
- *
- * Each episode replays the configuration's trace once on the simulator with a Freyr instance in
- * training mode (it samples its decisions and records them), then one PPO update runs over that
- * episode's trajectory. Episode k (0-based) uses the run seed hb_seed_derive(seed, "freyr:train") + k
- * (new input sizes and run-to-run variation each episode), or with --fixed-seed that seed every time;
- * the policy's draws come from a new stream every episode, hb_seed_derive(seed, "freyr:draws") + k. Every --eval-every episodes (and before the first) the
- * current networks are evaluated, taking the most probable candidate, on three held-out seeds
- * hb_seed_derive(seed, "freyr:eval") + j: that is the learning curve. No training or evaluation
- * seed is a seed of `run` (those are small integers). The networks start from
- * hb_rng_new(seed, "freyr:init"); the PPO minibatches are shuffled with hb_rng_new(seed,
- * "freyr:minibatch"). Same config, seed and options: the same checkpoint, byte for byte. */
+/* cmd_train_freyr.c - `harvestbench train freyr CONFIG --episodes N --out FILE`: the flags of PPO
+ * training of the Freyr policy (docs/policies.md, "freyr"); the training itself is
+ * harness/core/freyr_trainer.c. This file parses, prints each episode and saves the checkpoint. */
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "engine.h"
 #include "experiment.h"
 #include "freyr/checkpoint.h"
-#include "freyr/freyr.h"
-#include "policies.h"
-#include "registry.h"
-#include "seed.h"
+#include "freyr_trainer.h"
 #include "stop_signal.h"
 #include "train.h"
-
-/* What every replay of a training run shares. */
-typedef struct trainer {
-    hb_experiment *x;
-    const hb_backend_ops *sim;
-    freyr_credit credit;
-    volatile sig_atomic_t *stop;       /* set by SIGINT/SIGTERM (stop_signal.h) */
-} trainer;
 
 static const char HELP[] =
     "usage: harvestbench train freyr CONFIG --out FILE [--episodes N] [--seed S] [--lr X]\n"
@@ -72,13 +49,6 @@ static const char HELP[] =
     "advantages normalised per episode. The backend is always the simulator.\n"
     "Exit status: 0 saved, 1 a run failed or was interrupted (nothing saved), 2 bad usage or input.\n";
 
-typedef struct episode_row {
-    double reward, loss, entropy, kl, clip_frac;
-    double mean_latency_ms, p99_latency_ms, cpu_util_alloc, mem_util_alloc;
-    long steps, forced;
-    uint64_t failed, oom;
-} episode_row;
-
 static int parse_num(const char *flag, const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -89,106 +59,12 @@ static int parse_num(const char *flag, const char *s, double lo, double hi, doub
     return 0;
 }
 
-/* One replay of the trace with an instance bound to agent: training (traj, sampling) or
- * evaluation (traj NULL, most probable candidate). Fills row's reward and run figures. */
-static int replay(const trainer *t, freyr_agent *agent, const freyr_norm *norm,
-                  freyr_traj *traj, uint64_t seed, uint64_t draw_seed, int seed_index,
-                  episode_row *row, hb_error *err)
+/* A whole number in [lo, hi]. */
+static int parse_whole(const char *flag, const char *s, double lo, double hi, double *out)
 {
-    hb_experiment *x = t->x;
-    const hb_backend_ops *sim = t->sim;
-    hb_config *cfg = &x->cfg;
-    hb_kvlist *pkv = hb_config_section_kv(cfg, "policy.freyr");
-    hb_kvlist *bkv = hb_config_section_kv(cfg, "backend.sim");
-    memset(row, 0, sizeof *row);
-    gsl_rng *rng = hb_rng_new(draw_seed, "policy:freyr");
-    if (!rng)
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    hb_policy_ctx ctx;
-    hb_engine_policy_ctx(cfg, "freyr", pkv, rng, traj != NULL, sim->caps, &ctx);
-    freyr_policy *p = NULL;
-    if (traj)
-        freyr_traj_clear(traj);
-    int rc = freyr_policy_bind(&ctx, agent, norm, traj, t->credit, traj != NULL, &p, err);
-    hb_run_stats st;
-    hb_stats_init(&st, 1);
-    if (!rc) {
-        hb_engine_spec es = {
-            .cfg = cfg, .trace = x->trace, .profile = x->profile, .arrival = x->arrival,
-            .sizes = x->sizes, .policy = &hb_policy_freyr, .policy_params = pkv,
-            .policy_state = p, .backend = sim, .backend_params = bkv, .seed = seed,
-            .seed_index = seed_index, .training = traj != NULL, .writer = NULL, .stats = &st,
-            .usage = 1, .stop = t->stop,
-        };
-        rc = hb_engine_run(&es, err);
-    }
-    if (!rc) {
-        row->reward = freyr_policy_finish(p);
-        row->steps = (long)st.invocations;
-        row->forced = freyr_policy_forced(p);
-        row->failed = st.invocations - st.outcomes[HB_SUCCESS];
-        row->oom = st.outcomes[HB_OOM];
-        row->mean_latency_ms = st.n_success ? st.lat_sum / (double)st.n_success : NAN;
-        row->p99_latency_ms = hb_stats_latency_pct(&st, 0.99);
-        row->cpu_util_alloc = st.cpu_alloc_core_s > 0 ? st.cpu_used_core_s / st.cpu_alloc_core_s : NAN;
-        row->mem_util_alloc = st.mem_alloc_mb_s > 0 ? st.mem_used_mb_s / st.mem_alloc_mb_s : NAN;
-    }
-    if (p)
-        hb_policy_freyr.destroy(p);
-    hb_stats_free(&st);
-    gsl_rng_free(rng);
-    return rc;
-}
-
-#define EVAL_SEEDS 3
-
-/* The most-probable-candidate policy on the held-out seeds: means of their rows. */
-static int evaluate(const trainer *t, freyr_agent *agent, const freyr_norm *norm, uint64_t seed,
-                    episode_row *mean, hb_error *err)
-{
-    memset(mean, 0, sizeof *mean);
-    uint64_t base = hb_seed_derive(seed, "freyr:eval");
-    for (int j = 0; j < EVAL_SEEDS; j++) {
-        episode_row r;
-        int rc = replay(t, agent, norm, NULL, base + (uint64_t)j, base + (uint64_t)j, j + 1, &r,
-                        err);
-        if (rc)
-            return rc;
-        mean->reward += r.reward / EVAL_SEEDS;
-        mean->mean_latency_ms += r.mean_latency_ms / EVAL_SEEDS;
-        mean->p99_latency_ms += r.p99_latency_ms / EVAL_SEEDS;
-        mean->cpu_util_alloc += r.cpu_util_alloc / EVAL_SEEDS;
-        mean->mem_util_alloc += r.mem_util_alloc / EVAL_SEEDS;
-        mean->failed += r.failed;
-        mean->oom += r.oom;
-        mean->forced += r.forced;
-        mean->steps += r.steps;
-    }
-    return 0;
-}
-
-static void print_eval(long after, const episode_row *e)
-{
-    printf("eval after %4ld episodes: reward %10.3f  latency mean %8.1f ms p99 %8.1f ms  "
-           "cpu util %.3f  mem util %.3f  failed %llu/%ld (oom %llu)\n",
-           after, e->reward, e->mean_latency_ms, e->p99_latency_ms, e->cpu_util_alloc,
-           e->mem_util_alloc, (unsigned long long)e->failed, e->steps, (unsigned long long)e->oom);
-}
-
-static char *join_args(int argc, char **argv)
-{
-    size_t n = strlen("harvestbench train") + 1;
-    for (int i = 0; i < argc; i++)
-        n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s)
-        return NULL;
-    strcpy(s, "harvestbench train");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
+    if (parse_num(flag, s, lo, hi, out))
+        return 2;
+    return *out != floor(*out) ? hb_usage_error("train", "%s: not a whole number", flag) : 0;
 }
 
 static int train_main(int argc, char **argv, const char *cmd);
@@ -196,14 +72,38 @@ static int train_main(int argc, char **argv, const char *cmd);
 int hb_train_freyr(int argc, char **argv)
 {
     /* the command as typed, for the checkpoint (getopt_long permutes argv) */
-    char *cmd = join_args(argc, argv);
-    if (!cmd) {
-        fprintf(stderr, "harvestbench train freyr: out of memory\n");
-        return 1;
-    }
-    int status = train_main(argc, argv, cmd);
-    free(cmd);
-    return status;
+    char cmd[8192] = "harvestbench train";
+    for (int i = 0; i < argc; i++)
+        snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " %s", argv[i]);
+    return train_main(argc, argv, cmd);
+}
+
+/* Where the rows go: the console (unless --quiet) and the --curve file. */
+typedef struct sink {
+    int quiet;
+    FILE *curve;
+    long episodes;
+} sink;
+
+static void on_row(void *ctx, const hb_freyr_row *r)
+{
+    const sink *k = ctx;
+    int eval = strcmp(r->kind, "eval") == 0;
+    if (!k->quiet && eval)
+        printf("eval after %4ld episodes: reward %10.3f  latency mean %8.1f ms p99 %8.1f ms  "
+               "cpu util %.3f  mem util %.3f  failed %llu/%ld (oom %llu)\n", r->episode, r->reward,
+               r->mean_latency_ms, r->p99_latency_ms, r->cpu_util_alloc, r->mem_util_alloc,
+               (unsigned long long)r->failed, r->steps, (unsigned long long)r->oom);
+    else if (!k->quiet)
+        printf("episode %4ld/%ld  reward %10.3f  loss %8.4f  entropy %6.3f  kl %7.4f  "
+               "latency mean %8.1f ms p99 %8.1f ms  cpu util %.3f  forced %ld/%ld  failed %llu (oom %llu)\n",
+               r->episode, k->episodes, r->reward, r->loss, r->entropy, r->kl, r->mean_latency_ms,
+               r->p99_latency_ms, r->cpu_util_alloc, r->forced, r->steps,
+               (unsigned long long)r->failed, (unsigned long long)r->oom);
+    if (k->curve)
+        hb_freyr_curve_row(k->curve, r);
+    if (!eval)
+        fflush(stdout);
 }
 
 static int train_main(int argc, char **argv, const char *cmd)
@@ -253,23 +153,23 @@ static int train_main(int argc, char **argv, const char *cmd)
                 return 2;
             break;
         case 'm':
-            if (parse_num("--minibatch", optarg, 0, 1000000, &minibatch) || minibatch != floor(minibatch))
-                return minibatch != floor(minibatch) ? hb_usage_error("train", "--minibatch: not a whole number") : 2;
+            if (parse_whole("--minibatch", optarg, 0, 1000000, &minibatch))
+                return 2;
             break;
         case 'E':
-            if (parse_num("--eval-every", optarg, 0, 100000, &eval_every) || eval_every != floor(eval_every))
-                return eval_every != floor(eval_every) ? hb_usage_error("train", "--eval-every: not a whole number") : 2;
+            if (parse_whole("--eval-every", optarg, 0, 100000, &eval_every))
+                return 2;
             break;
         case 'c': curve = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(HELP, stdout); return 0;
         case 'e':
-            if (parse_num("--episodes", optarg, 1, 100000, &episodes) || episodes != floor(episodes))
-                return episodes != floor(episodes) ? hb_usage_error("train", "--episodes: not a whole number") : 2;
+            if (parse_whole("--episodes", optarg, 1, 100000, &episodes))
+                return 2;
             break;
         case 's':
-            if (parse_num("--seed", optarg, 0, 4294967295.0, &seed_flag) || seed_flag != floor(seed_flag))
-                return seed_flag != floor(seed_flag) ? hb_usage_error("train", "--seed: not a whole number") : 2;
+            if (parse_whole("--seed", optarg, 0, 4294967295.0, &seed_flag))
+                return 2;
             break;
         case 'l':
             if (parse_num("--lr", optarg, 1e-9, 1.0, &lr))
@@ -293,130 +193,51 @@ static int train_main(int argc, char **argv, const char *cmd)
     int rc = hb_config_load(config_path, &x.cfg, &err);
     for (int i = 0; i < n_sets && !rc; i++)
         rc = hb_config_set(&x.cfg, sets[i], &err);
-    if (!rc)
-        rc = hb_experiment_prepare(&x, &err);
-    const hb_backend_ops *sim = hb_backend_find("sim");
-    if (!rc && !sim)
-        rc = hb_fail(&err, HB_EINPUT, "the simulator backend is not in this build");
-    if (rc) {
-        fprintf(stderr, "harvestbench train freyr: %s\n", err.msg);
-        hb_experiment_free(&x);
-        return hb_exit_status(rc);
-    }
-    uint64_t seed = seed_flag >= 0 ? (uint64_t)seed_flag : x.cfg.seed;
-
-    FILE *cf = NULL;
-    if (curve && !(cf = fopen(curve, "w"))) {
-        fprintf(stderr, "harvestbench train freyr: %s: cannot write\n", curve);
-        hb_experiment_free(&x);
-        return 2;
-    }
-    if (cf)
-        fprintf(cf, "kind,episode,seed,reward,loss,entropy,approx_kl,clip_frac,calls,forced,failed,"
-                    "oom,mean_latency_ms,p99_latency_ms,cpu_util_alloc,mem_util_alloc\n");
-
-    freyr_ppo_params hp = freyr_ppo_defaults();
-    hp.lr = lr;
-    if (credit == FREYR_CREDIT_STEP) {
-        /* a step's reward is then other decisions' calls: only returns over the rest of the
-         * episode reach the decision that caused them (the artifact's discount 1, lambda 1) */
-        hp.gamma = 1.0;
-        hp.lambda = 1.0;
-    }
-    if (gamma >= 0)
-        hp.gamma = gamma;
-    if (lambda >= 0)
-        hp.lambda = lambda;
-    hp.minibatch = (int)minibatch;
-    freyr_norm norm = freyr_norm_default();
-    freyr_agent agent;
-    freyr_traj traj;
-    freyr_traj_init(&traj, FREYR_NFEAT);
-    gsl_rng *init = hb_rng_new(seed, "freyr:init");
-    gsl_rng *mb_rng = hb_rng_new(seed, "freyr:minibatch");
-    rc = init && mb_rng ? freyr_agent_init(&agent, FREYR_NFEAT, &hp, init, &err)
-                        : hb_fail(&err, HB_ENOMEM, "out of memory");
-    gsl_rng_free(init);
-    if (rc) {
-        gsl_rng_free(mb_rng);
-        fprintf(stderr, "harvestbench train freyr: %s\n", err.msg);
-        if (cf)
-            fclose(cf);
-        hb_experiment_free(&x);
-        return hb_exit_status(rc);
-    }
-
-    hb_stop_guard guard;
-    trainer tr = {&x, sim, credit, hb_stop_install(&guard)};
-
-    long n_ep = (long)episodes, every = (long)eval_every;
-    uint64_t base = hb_seed_derive(seed, "freyr:train");
-    uint64_t draws = hb_seed_derive(seed, "freyr:draws");
-    double first = NAN, last = NAN;
-    if (!quiet)
-        printf("training freyr on %s: %ld episodes of %llu calls, seed %llu\n", config_path, n_ep,
-               (unsigned long long)x.trace->total, (unsigned long long)seed);
-    for (long k = 0; k <= n_ep && !rc; k++) {
-        if (every > 0 && (k % every == 0 || k == n_ep)) {
-            episode_row ev;
-            rc = evaluate(&tr, &agent, &norm, seed, &ev, &err);
-            if (rc)
-                break;
-            if (k == 0)
-                first = ev.reward;
-            last = ev.reward;
-            if (!quiet)
-                print_eval(k, &ev);
-            if (cf)
-                fprintf(cf, "eval,%ld,,%.17g,,,,,%ld,%ld,%llu,%llu,%.17g,%.17g,%.17g,%.17g\n", k,
-                        ev.reward, ev.steps, ev.forced, (unsigned long long)ev.failed,
-                        (unsigned long long)ev.oom, ev.mean_latency_ms, ev.p99_latency_ms,
-                        ev.cpu_util_alloc, ev.mem_util_alloc);
-        }
-        if (k == n_ep)
-            break;
-        episode_row row;
-        uint64_t ep_seed = vary ? base + (uint64_t)k : base;
-        rc = replay(&tr, &agent, &norm, &traj, ep_seed, draws + (uint64_t)k, (int)k + 1, &row,
-                    &err);
-        freyr_ppo_stats ps;
-        if (!rc)
-            rc = freyr_ppo_update(&agent, &traj, mb_rng, &ps, &err);
-        if (rc)
-            break;
-        if (!quiet)
-            printf("episode %4ld/%ld  reward %10.3f  loss %8.4f  entropy %6.3f  kl %7.4f  "
-                   "latency mean %8.1f ms p99 %8.1f ms  cpu util %.3f  forced %ld/%ld  failed %llu (oom %llu)\n",
-                   k + 1, n_ep, row.reward, ps.loss, ps.entropy, ps.approx_kl, row.mean_latency_ms,
-                   row.p99_latency_ms, row.cpu_util_alloc, row.forced, row.steps,
-                   (unsigned long long)row.failed, (unsigned long long)row.oom);
-        if (cf)
-            fprintf(cf, "train,%ld,%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%ld,%ld,%llu,%llu,%.17g,%.17g,%.17g,%.17g\n",
-                    k + 1, (unsigned long long)ep_seed, row.reward, ps.loss, ps.entropy,
-                    ps.approx_kl, ps.clip_frac, row.steps, row.forced, (unsigned long long)row.failed,
-                    (unsigned long long)row.oom, row.mean_latency_ms, row.p99_latency_ms,
-                    row.cpu_util_alloc, row.mem_util_alloc);
-        fflush(stdout);
-    }
-    hb_stop_restore(&guard);
-    if (cf && fclose(cf) != 0 && !rc)
-        rc = hb_fail(&err, HB_EIO, "%s: write failed", curve);
-
     if (!rc) {
-        freyr_provenance prov = {n_ep, (unsigned long)seed, config_path, cmd};
+        /* training runs on the simulator whatever the config's backend: load its truth model */
+        snprintf(x.cfg.backend, sizeof x.cfg.backend, "sim");
+        rc = hb_experiment_prepare(&x, &err);
+    }
+    sink k = {quiet, NULL, (long)episodes};
+    if (!rc && curve && !(k.curve = fopen(curve, "w")))
+        rc = hb_fail(&err, HB_EINPUT, "%s: cannot write", curve);
+    if (rc) {
+        fprintf(stderr, "harvestbench train freyr: %s\n", err.msg);
+        hb_experiment_free(&x);
+        return hb_exit_status(rc);
+    }
+    if (k.curve)
+        hb_freyr_curve_header(k.curve);
+    uint64_t seed = seed_flag >= 0 ? (uint64_t)seed_flag : x.cfg.seed;
+    freyr_ppo_params hp = hb_freyr_ppo_params(credit, lr, gamma, lambda, (int)minibatch);
+    if (!quiet)
+        printf("training freyr on %s: %ld episodes of %llu calls, seed %llu\n", config_path,
+               (long)episodes, (unsigned long long)x.trace->total, (unsigned long long)seed);
+    hb_stop_guard guard;
+    hb_freyr_train_spec ts = {&x, (long)episodes, seed, vary, (long)eval_every, credit, hp,
+                              hb_stop_install(&guard), on_row, &k};
+    freyr_agent agent;
+    freyr_norm norm;
+    double first, last;
+    rc = hb_freyr_train(&ts, &agent, &norm, &first, &last, &err);
+    int trained = rc == 0;             /* the networks are ours to free */
+    hb_stop_restore(&guard);
+    if (k.curve && fclose(k.curve) != 0 && !rc)
+        rc = hb_fail(&err, HB_EIO, "%s: write failed", curve);
+    if (!rc) {
+        freyr_provenance prov = {(long)episodes, (unsigned long)seed, config_path, cmd};
         rc = freyr_ckpt_save(out, &agent, &norm, &prov, &err);
     }
     if (rc) {
         fprintf(stderr, "harvestbench train freyr: %s%s\n", err.msg,
                 rc == HB_EINTR ? " (nothing saved)" : "");
     } else {
-        if (every > 0)
+        if (eval_every > 0)
             printf("held-out reward: %.3f before training, %.3f after\n", first, last);
         printf("saved %s\n", out);
     }
-    freyr_traj_free(&traj);
-    freyr_agent_free(&agent);
-    gsl_rng_free(mb_rng);
+    if (trained)
+        freyr_agent_free(&agent);
     hb_experiment_free(&x);
     return hb_exit_status(rc);
 }

@@ -5,5 +5,6 @@
 #define HB_TRAIN_H
 
 int hb_train_freyr(int argc, char **argv);     /* harness/cli/cmd_train_freyr.c */
+int hb_train_libra(int argc, char **argv);     /* harness/cli/cmd_train_libra.c */
 
 #endif

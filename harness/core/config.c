@@ -155,6 +155,8 @@ static int fail_line(parse_ctx *p, const char *field, const char *fmt, ...)
 
 static int section_known(const char *s, const char **why)
 {
+    if (strcmp(s, "sweep") == 0)       /* read by `harvestbench sweep` (sweep.c), ignored here */
+        return 1;
     for (int i = 0; STATIC_SECTIONS[i]; i++)
         if (strcmp(s, STATIC_SECTIONS[i]) == 0)
             return 1;
@@ -511,6 +513,13 @@ int hb_config_path(const hb_config *cfg, const char *p, char *out, size_t n)
 
 int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, hb_error *err)
 {
+    return hb_config_set_policies_in(cfg, list, where, NULL, NULL, err);
+}
+
+int hb_config_set_policies_in(hb_config *cfg, const char *list, const char *where,
+                              const void *(*find)(const void *ctx, const char *name),
+                              const void *ctx, hb_error *err)
+{
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
     int n = 0;
@@ -523,7 +532,7 @@ int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, 
             tok[--len] = '\0';
         if (!len)
             continue;
-        if (!hb_policy_find(tok)) {
+        if (!hb_policy_find(tok) && !(find && find(ctx, tok))) {
             char known[512] = "";
             for (int i = 0; hb_policy_table[i]; i++) {
                 strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);

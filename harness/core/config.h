@@ -117,6 +117,10 @@ int hb_config_set(hb_config *cfg, const char *assignment, hb_error *err);
 
 /* Sets policies from a comma-separated list (the --policy flag); checks each is registered. */
 int hb_config_set_policies(hb_config *cfg, const char *list, const char *where, hb_error *err);
+/* The same, a name also known when find(ctx, name) is not NULL (out-of-tree policies). */
+int hb_config_set_policies_in(hb_config *cfg, const char *list, const char *where,
+                              const void *(*find)(const void *ctx, const char *name),
+                              const void *ctx, hb_error *err);
 
 /* The keys of [policy.NAME] / [backend.NAME]; an empty list if the file has no such section. */
 hb_kvlist *hb_config_section_kv(hb_config *cfg, const char *section);

@@ -13,6 +13,7 @@
 #include "csv_reader.h"
 #include "dynbuf.h"
 #include "files.h"
+#include "results.h"
 #include "stats.h"
 
 const char *const hb_outcome_names[HB_NOUTCOMES] = {"success", "timeout", "oom", "error", "lost"};
@@ -432,6 +433,47 @@ static int read_summary(const char *path, hb_run *run, hb_error *err)
     run->mem_alloc_mb_s = json_num(j, "mem_alloc_mb_s");
     run->mem_capacity_mb_s = json_num(j, "mem_capacity_mb_s");
     run->makespan_s = json_num(j, "makespan_s");
+    cJSON_Delete(j);
+    return HB_OK;
+}
+
+/* A number of a summary, 0 when absent or not a number (null: NAN written by cJSON). */
+static double num0(const cJSON *o, const char *key)
+{
+    double v = json_num(o, key);
+    return isnan(v) ? 0 : v;
+}
+
+int hb_summary_read_stats(const char *path, hb_run_stats *s, hb_error *err)
+{
+    cJSON *j = NULL;
+    int rc = hb_read_json(path, &j, err);
+    if (rc)
+        return rc;
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return hb_fail_at(err, HB_EINPUT, path, 1, NULL, "expected a JSON object");
+    }
+    cJSON *oc = cJSON_GetObjectItemCaseSensitive(j, "outcomes");
+    for (int i = HB_SUCCESS; i <= HB_LOST; i++)
+        s->outcomes[i] = (uint64_t)num0(oc, hb_outcome_name((hb_outcome)i));
+    s->invocations = (uint64_t)num0(j, "invocations");
+    s->n_success = s->outcomes[HB_SUCCESS];
+    s->lat_sum = num0(cJSON_GetObjectItemCaseSensitive(j, "latency_ms"), "mean") * (double)s->n_success;
+    s->harvested = (uint64_t)llround(num0(j, "harvested_share") * (double)s->invocations);
+    s->accelerated = (uint64_t)llround(num0(j, "accelerated_share") * (double)s->invocations);
+    s->safeguards = (uint64_t)num0(j, "safeguard_triggers");
+    s->harvested_cpu_s = num0(j, "harvested_cpu_s");
+    s->harvested_mem_mb_s = num0(j, "harvested_mem_mb_s");
+    hb_stats_columns_from_json(s, j);  /* the extension columns the caller declared */
+    s->cpu_used_core_s = num0(j, "cpu_used_core_s");
+    s->cpu_alloc_core_s = num0(j, "cpu_alloc_core_s");
+    s->mem_used_mb_s = num0(j, "mem_used_mb_s");
+    s->mem_alloc_mb_s = num0(j, "mem_alloc_mb_s");
+    double mk = num0(j, "makespan_s");
+    s->makespan = (hb_time)llround(mk * 1e6);
+    s->cpu_capacity = mk > 0 ? num0(j, "cpu_capacity_core_s") / mk : 0;
+    s->mem_capacity_mb = mk > 0 ? num0(j, "mem_capacity_mb_s") / mk : 0;
     cJSON_Delete(j);
     return HB_OK;
 }

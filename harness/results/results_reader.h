@@ -107,4 +107,9 @@ enum { HB_PAIR_NONE, HB_PAIR_SEED, HB_PAIR_INVOCATION };
 extern const char *const hb_pairing_names[3];   /* "none", "seed", "invocation" */
 int hb_runs_pairing(const hb_policy_runs *a, const hb_policy_runs *b);
 
+/* One run's totals from its summary.json, as far as the file keeps them (counts, shares, means
+ * and integrals; no latency array): for --resume's pooled figures. Absent numbers read as 0. */
+struct hb_run_stats;
+int hb_summary_read_stats(const char *path, struct hb_run_stats *s, hb_error *err);
+
 #endif

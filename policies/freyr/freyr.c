@@ -254,4 +254,5 @@ const hb_policy_ops hb_policy_freyr = {
     .size = freyr_size,
     .observe = freyr_observe,
     .place = hb_place_jsq_hook,
+    .artifact_name = "freyr_eval",
 };

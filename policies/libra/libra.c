@@ -590,6 +590,7 @@ const hb_policy_ops hb_policy_libra = {
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
     .release = libra_release, .columns = libra_columns, .column = libra_column,
     .artifact = libra_artifact,
+    .artifact_name = "libra_{trace}",
 };
 
 const hb_policy_ops hb_policy_libra_np = {
@@ -600,4 +601,5 @@ const hb_policy_ops hb_policy_libra_np = {
     .on_start = libra_start, .on_tick = libra_tick, .on_end = libra_end,
     .release = libra_release, .columns = libra_columns, .column = libra_column,
     .artifact = libra_artifact,
+    .artifact_name = "Libra-NP",
 };

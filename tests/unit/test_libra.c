@@ -9,6 +9,7 @@
 #include "../../policies/libra/libra.h"
 #include "../../policies/libra/predictor.h"
 #include "engine.h"
+#include "experiment_run.h"
 #include "hb_test.h"
 #include "registry.h"
 
@@ -439,68 +440,90 @@ static int p_end(void *s, hb_invoker *iv, hb_invocation *inv, hb_error *err)
     return rc;
 }
 
+/* The instance of each run, kept for the audit; its pools must be empty when the run ends. */
+static int p_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
+{
+    g_audits = g_audit_fail = 0;
+    int rc = hb_policy_libra.create(ctx, state, err);
+    g_libra = rc ? NULL : *state;
+    return rc;
+}
+
+static unsigned long g_not_empty;
+
+static void p_destroy(void *state)
+{
+    hb_error e;
+    if (hb_libra_empty(state, &e) && !g_not_empty++)
+        snprintf(g_audit_msg, sizeof g_audit_msg, "%s", e.msg);
+    hb_policy_libra.destroy(state);
+}
+
+static size_t g_runs;
+
+static void check_run(void *ctx, const hb_run_entry *r, const hb_run_stats *st, const hb_error *err)
+{
+    const hb_trace *tr = ctx;
+    ck_assert_msg(err == NULL && st != NULL, "seed %llu: %s", (unsigned long long)r->seed,
+                  err ? err->msg : "kept");
+    g_runs++;
+    ck_assert_msg(g_audit_fail == 0, "seed %llu: %lu audit failures, first: %s",
+                  (unsigned long long)r->seed, g_audit_fail, g_audit_msg);
+    ck_assert_uint_gt(g_audits, 10000);
+    ck_assert_msg(g_not_empty == 0, "seed %llu: %s", (unsigned long long)r->seed, g_audit_msg);
+    ck_assert_uint_eq(st->invocations, tr->total);
+    ck_assert_uint_gt(st->harvested, 100);                  /* it did lend ... */
+    ck_assert_uint_gt(st->accelerated, 10);                 /* ... and borrow */
+    ck_assert(st->borrowed_cpu_s > 0 && st->harvested_cpu_s > 0);
+    ck_assert_uint_gt(st->safeguards, 0);
+    /* lent = borrowed + idle in the pools (Libra's extension columns), summed over the run */
+    ck_assert_double_eq_tol(st->harvested_mem_mb_s, st->borrowed_mem_mb_s + hb_stats_column(st, "pool_idle_mem_mb_s"),
+                            1e-6 * st->harvested_mem_mb_s);
+    ck_assert_double_eq_tol(st->harvested_cpu_s, st->borrowed_cpu_s + hb_stats_column(st, "pool_idle_cpu_s"),
+                            1e-6 * st->harvested_cpu_s);
+}
+
 START_TEST(random_traces_keep_lending_balanced_and_end_with_empty_pools)
 {
+    /* libra with audits after every invoker-side hook, as an extra policy of the same name */
     hb_policy_ops audited = hb_policy_libra;
+    audited.create = p_create;
+    audited.destroy = p_destroy;
     audited.on_start = p_start;
     audited.on_tick = p_tick;
     audited.on_end = p_end;
-    for (uint64_t seed = 1; seed <= 3; seed++) {
-        hb_config cfg;
-        hb_error e;
-        /* over-provisioned users and wide clips, so that CPU and memory are both lent */
-        const char *text = "[cluster]\ninvokers = 3\ncores = 16\nmemory_mb = 8192\nkeep_alive_s = 30\n"
-                           "[workload]\ntimeout_s = 40\n";
-        ck_assert_int_eq(hb_config_load_text(text, "t.ini", ".", &cfg, &e), 0);
-        for (int f = 0; f < HB_NWORKLOADS; f++) {
-            cfg.funcs[f].user = (hb_res){f % 2 ? 4 : 1, f % 3 ? 1024 : 256};
-            cfg.funcs[f].cpu_clip[0] = 1;
-            cfg.funcs[f].cpu_clip[1] = 8;
-            cfg.funcs[f].mem_clip_mb[0] = 128;
-            cfg.funcs[f].mem_clip_mb[1] = 1024;
-        }
-        hb_profile *prof;
-        ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &prof, &e), 0);
-        hb_trace_spec ts = {.format = "artifact",
-                            .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
-                            .start_minute = 1, .scale = 4, .functions = 10, .max_per_minute = 1 << 30,
-                            .mapping = "order"};
-        hb_trace *tr;
-        ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
-        hb_policy_ctx ctx;
-        hb_kvlist none = {"policy.libra", NULL, 0};
-        hb_engine_policy_ctx(&cfg, "libra", &none, NULL, 0, hb_backend_sim.caps, &ctx);
-        ck_assert_int_eq(hb_policy_libra.create(&ctx, &g_libra, &e), 0);
-        g_audits = g_audit_fail = 0;
-        hb_run_stats st;
-        hb_stats_init(&st, 1);
-        hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_POISSON,
-                             .sizes = HB_SIZES_RANDOM, .policy = &audited, .policy_state = g_libra,
-                             .policy_params = &none, .backend = &hb_backend_sim, .seed = seed,
-                             .seed_index = 1, .stats = &st, .usage = 1};
-        ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
-        ck_assert_msg(g_audit_fail == 0, "seed %llu: %lu audit failures, first: %s",
-                      (unsigned long long)seed, g_audit_fail, g_audit_msg);
-        ck_assert_uint_gt(g_audits, 10000);
-        ck_assert_msg(hb_libra_empty(g_libra, &e) == 0, "%s", e.msg);
-        ck_assert_uint_eq(st.invocations, tr->total);
-        ck_assert_uint_gt(st.harvested, 100);                /* it did lend ... */
-        ck_assert_uint_gt(st.accelerated, 10);               /* ... and borrow */
-        ck_assert(st.borrowed_cpu_s > 0 && st.harvested_cpu_s > 0);
-        ck_assert_uint_gt(st.safeguards, 0);
-        /* lent = borrowed + idle in the pools (Libra's extension columns), summed over the run */
-        double idle_mem = hb_stats_column(&st, "pool_idle_mem_mb_s");
-        double idle_cpu = hb_stats_column(&st, "pool_idle_cpu_s");
-        ck_assert_double_eq_tol(st.harvested_mem_mb_s, st.borrowed_mem_mb_s + idle_mem,
-                                1e-6 * st.harvested_mem_mb_s);
-        ck_assert_double_eq_tol(st.harvested_cpu_s, st.borrowed_cpu_s + idle_cpu,
-                                1e-6 * st.harvested_cpu_s);
-        hb_policy_libra.destroy(g_libra);
-        hb_stats_free(&st);
-        hb_trace_free(tr);
-        hb_profile_free(prof);
-        hb_config_free(&cfg);
+    hb_experiment x = {0};
+    hb_error e;
+    /* over-provisioned users and wide clips, so that CPU and memory are both lent; seeds 1..3 */
+    const char *text = "[experiment]\npolicies = libra\nseeds = 3\nseed = 1\n"
+                       "[cluster]\ninvokers = 3\ncores = 16\nmemory_mb = 8192\nkeep_alive_s = 30\n"
+                       "[workload]\ntimeout_s = 40\n";
+    ck_assert_int_eq(hb_config_load_text(text, "t.ini", ".", &x.cfg, &e), 0);
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
+        x.cfg.funcs[f].user = (hb_res){f % 2 ? 4 : 1, f % 3 ? 1024 : 256};
+        x.cfg.funcs[f].cpu_clip[0] = 1;
+        x.cfg.funcs[f].cpu_clip[1] = 8;
+        x.cfg.funcs[f].mem_clip_mb[0] = 128;
+        x.cfg.funcs[f].mem_clip_mb[1] = 1024;
     }
+    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &x.profile, &e), 0);
+    hb_trace_spec ts = {.format = "artifact",
+                        .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
+                        .start_minute = 1, .scale = 4, .functions = 10, .max_per_minute = 1 << 30,
+                        .mapping = "order"};
+    ck_assert_int_eq(hb_trace_load(&ts, &x.trace, &e), 0);
+    x.arrival = HB_ARRIVAL_POISSON;
+    x.sizes = HB_SIZES_RANDOM;
+    const hb_policy_ops *extra[] = {&audited};
+    hb_run_spec spec = {.x = &x, .no_files = 1, .usage = 1, .extra_policies = extra,
+                        .n_extra_policies = 1, .on_run = check_run, .on_run_ctx = x.trace};
+    hb_run_result *res;
+    g_runs = g_not_empty = 0;
+    ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
+    ck_assert_uint_eq(g_runs, 3);
+    ck_assert(res->complete);
+    hb_run_result_free(res);
+    hb_experiment_free(&x);
 }
 END_TEST
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "experiment_run.h"
 #include "hb_test.h"
 #include "registry.h"
 #include "seed.h"
@@ -425,28 +426,29 @@ static void record_peak(void *ctx, const hb_invocation *inv)
 
 static void run_policy(const char *policy, hb_profile *prof, double *peaks, size_t n)
 {
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
-    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
+    ck_assert_int_eq(hb_config_defaults(&x.cfg, &e), 0);
+    snprintf(x.cfg.policies[0], sizeof x.cfg.policies[0], "%s", policy);
+    x.cfg.n_policies = 1;
+    x.cfg.seeds = 1;
+    x.cfg.seed = 3;
     hb_trace_spec ts = {.format = "artifact",
                         .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
                         .start_minute = 1, .minutes = 5, .scale = 1, .functions = 10,
                         .max_per_minute = 1 << 30, .mapping = "order"};
-    hb_trace *tr;
-    ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
-    ck_assert_uint_le((size_t)tr->total, n);
-    hb_run_stats st;
-    hb_stats_init(&st, 0);
-    hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN,
-                         .sizes = HB_SIZES_MULTI, .policy = hb_policy_find(policy),
-                         .policy_params = hb_config_section_kv(&cfg, "policy.x"),
-                         .backend = &hb_backend_sim, .seed = 3, .seed_index = 1, .stats = &st,
-                         .usage = 0, .on_record = record_peak,
-                         .on_record_ctx = peaks};
-    ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
-    hb_stats_free(&st);
-    hb_trace_free(tr);
-    hb_config_free(&cfg);
+    ck_assert_int_eq(hb_trace_load(&ts, &x.trace, &e), 0);
+    ck_assert_uint_le((size_t)x.trace->total, n);
+    x.profile = prof;                  /* the caller's: not freed here */
+    x.arrival = HB_ARRIVAL_EVEN;
+    x.sizes = HB_SIZES_MULTI;
+    hb_run_spec spec = {.x = &x, .no_files = 1, .no_latencies = 1, .on_record = record_peak,
+                        .on_record_ctx = peaks};
+    hb_run_result *res;
+    ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
+    hb_run_result_free(res);
+    x.profile = NULL;
+    hb_experiment_free(&x);
 }
 
 START_TEST(timeline_choice_does_not_depend_on_the_policy)
@@ -566,34 +568,40 @@ static const hb_policy_ops chaos_policy = {
     .on_tick = chaos_tick, .on_end = chaos_end,
 };
 
+/* One run of the chaos policy through the front door; *st takes the run's statistics. */
 static void run_chaos(uint64_t seed, hb_run_stats *st)
 {
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
-    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
-    cfg.invokers = 3;
-    cfg.cores = 4;
-    cfg.memory_mb = 4096;
-    cfg.keep_alive_s = 30;
-    hb_profile *prof;
-    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &prof, &e), 0);
+    ck_assert_int_eq(hb_config_defaults(&x.cfg, &e), 0);
+    x.cfg.invokers = 3;
+    x.cfg.cores = 4;
+    x.cfg.memory_mb = 4096;
+    x.cfg.keep_alive_s = 30;
+    snprintf(x.cfg.policies[0], sizeof x.cfg.policies[0], "chaos");
+    x.cfg.n_policies = 1;
+    x.cfg.seeds = 1;
+    x.cfg.seed = seed;
+    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &x.profile, &e), 0);
     hb_trace_spec ts = {.format = "artifact",
                         .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
                         .start_minute = 1, .scale = 3, .functions = 10, .max_per_minute = 1 << 30,
                         .mapping = "order"};
-    hb_trace *tr;
-    ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
+    ck_assert_int_eq(hb_trace_load(&ts, &x.trace, &e), 0);
+    x.arrival = HB_ARRIVAL_POISSON;
+    x.sizes = HB_SIZES_RANDOM;
     memset(&g_chaos, 0, sizeof g_chaos);
-    g_chaos.cap = (size_t)tr->total;
+    g_chaos.cap = (size_t)x.trace->total;
     g_chaos.ended = calloc(g_chaos.cap, 1);
-    hb_stats_init(st, 1);
-    hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_POISSON,
-                         .sizes = HB_SIZES_RANDOM, .policy = &chaos_policy,
-                         .policy_params = hb_config_section_kv(&cfg, "policy.chaos"),
-                         .backend = &hb_backend_sim, .seed = seed, .seed_index = 1, .stats = st,
-                         .usage = 1};
-    ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
-    ck_assert_uint_eq(st->invocations, tr->total);
+    const hb_policy_ops *extra[] = {&chaos_policy};
+    hb_run_spec spec = {.x = &x, .no_files = 1, .usage = 1, .extra_policies = extra,
+                        .n_extra_policies = 1};
+    hb_run_result *res;
+    ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
+    *st = res->policies[0].pooled;     /* one seed: the run's own; its latencies are taken over */
+    res->policies[0].pooled.lat = NULL;
+    hb_run_result_free(res);
+    ck_assert_uint_eq(st->invocations, x.trace->total);
     for (size_t i = 0; i < g_chaos.cap; i++)
         ck_assert_msg(g_chaos.ended[i] == 1, "call %zu ended %d times", i, g_chaos.ended[i]);
     ck_assert_uint_eq(g_chaos.violations, 0);
@@ -602,9 +610,7 @@ static void run_chaos(uint64_t seed, hb_run_stats *st)
     ck_assert_uint_gt(g_chaos.ticks, 1000);
     ck_assert_uint_gt(g_chaos.resizes, 10);
     free(g_chaos.ended);
-    hb_trace_free(tr);
-    hb_profile_free(prof);
-    hb_config_free(&cfg);
+    hb_experiment_free(&x);
 }
 
 START_TEST(random_runs_keep_the_invariants_and_repeat_exactly)

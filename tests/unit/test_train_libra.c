@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "../../policies/libra/forest.h"
-#include "../../policies/libra/train_libra.h"
+#include "experiment_run.h"
+#include "libra_trainer.h"
+#include "train.h"
 #include "engine.h"
 #include "hb_test.h"
 #include "registry.h"
@@ -166,19 +168,22 @@ static double artifact_class(const hb_predictor_table *a, int f, int k, double x
 
 START_TEST(training_on_the_artifact_profile_recovers_its_classes)
 {
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
-    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
-    hb_profile *prof;
-    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &prof, &e), 0);
+    ck_assert_int_eq(hb_config_defaults(&x.cfg, &e), 0);
+    x.cfg.invokers = 3;
+    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &x.profile, &e), 0);
     lt_obs *obs;
     size_t n, failed;
     lt_profile_opts po = {100, 5, 1};
-    ck_assert_msg(lt_profile(&cfg, prof, &po, &obs, &n, &failed, &e) == 0, "%s", e.msg);
+    ck_assert_msg(lt_profile(&x, &po, &obs, &n, &failed, &e) == 0, "%s", e.msg);
     ck_assert_uint_eq(failed, 0);
     ck_assert_uint_eq(n, (9 * 100 + 10) * 5);
-    ck_assert_int_eq(cfg.invokers, 1);                       /* the caller's config is restored */
-    ck_assert_double_eq(cfg.keep_alive_s, 600);
+    ck_assert_int_eq(x.cfg.invokers, 3);                     /* the caller's config is restored */
+    ck_assert_double_eq(x.cfg.keep_alive_s, 600);
+    ck_assert_int_eq(x.cfg.n_policies, 2);
+    ck_assert_str_eq(x.cfg.policies[1], "fixed");
+    ck_assert_ptr_null(x.trace);
     for (size_t i = 0; i < n; i++)
         ck_assert(obs[i].cpu_peak > 0 && obs[i].cpu_peak <= 8 && obs[i].dur_s > 0.5);
 
@@ -256,8 +261,7 @@ START_TEST(training_on_the_artifact_profile_recovers_its_classes)
     hb_predictor_table_free(art);
     lt_model_free(&m);
     free(obs);
-    hb_profile_free(prof);
-    hb_config_free(&cfg);
+    hb_experiment_free(&x);
 }
 END_TEST
 
@@ -273,17 +277,16 @@ static int train_cmd(const char *out, const char *seed)
  * exactly, so the held-out accuracy must not be a trivial 1. */
 START_TEST(training_under_timeline_truth_is_not_trivially_exact)
 {
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
-    ck_assert_int_eq(hb_config_defaults(&cfg, &e), 0);
-    hb_profile *prof;
-    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &prof, &e), 0);
-    prof->usage = HB_USAGE_TIMELINE;
-    prof->synthetic = 1;
+    ck_assert_int_eq(hb_config_defaults(&x.cfg, &e), 0);
+    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &x.profile, &e), 0);
+    x.profile->usage = HB_USAGE_TIMELINE;
+    x.profile->synthetic = 1;
     lt_obs *obs;
     size_t n, failed;
     lt_profile_opts po = {100, 5, 1};
-    ck_assert_msg(lt_profile(&cfg, prof, &po, &obs, &n, &failed, &e) == 0, "%s", e.msg);
+    ck_assert_msg(lt_profile(&x, &po, &obs, &n, &failed, &e) == 0, "%s", e.msg);
     ck_assert_uint_eq(failed, 0);
     lt_model m;
     lt_fit_opts fo = {0.3, 1, 100};
@@ -297,8 +300,7 @@ START_TEST(training_under_timeline_truth_is_not_trivially_exact)
     ck_assert_msg(art < 0.95, "the artifact's own table scores %.3f", art);
     lt_model_free(&m);
     free(obs);
-    hb_profile_free(prof);
-    hb_config_free(&cfg);
+    hb_experiment_free(&x);
 }
 END_TEST
 
@@ -368,39 +370,33 @@ START_TEST(a_trained_table_drives_libra_in_the_engine)
     char path[128], ini[512];
     snprintf(path, sizeof path, "%s/engine.csv", tmpdir());
     ck_assert_int_eq(train_cmd(path, "5"), 0);
-    hb_config cfg;
+    hb_experiment x = {0};
     hb_error e;
     snprintf(ini, sizeof ini, "[experiment]\npolicies = libra\n[cluster]\ninvokers = 2\n"
              "[policy.libra]\npredictor = trained\nmodel = %s\n", path);
-    ck_assert_msg(hb_config_load_text(ini, "t.ini", ".", &cfg, &e) == 0, "%s", e.msg);
-    hb_profile *prof;
-    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &prof, &e), 0);
+    ck_assert_msg(hb_config_load_text(ini, "t.ini", ".", &x.cfg, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(hb_profile_artifact(NULL, 0, NULL, &x.profile, &e), 0);
     hb_trace_spec ts = {.format = "artifact",
                         .invocations = "data/traces/freyr-60min/exp_openwhisk_invocation_traces_0.csv",
                         .start_minute = 1, .scale = 1, .functions = 10, .max_per_minute = 1 << 30,
                         .mapping = "order"};
-    hb_trace *tr;
-    ck_assert_int_eq(hb_trace_load(&ts, &tr, &e), 0);
+    ck_assert_int_eq(hb_trace_load(&ts, &x.trace, &e), 0);
+    x.arrival = HB_ARRIVAL_EVEN;
+    x.sizes = HB_SIZES_RANDOM;
     hb_predictor_table *t;
     ck_assert_msg(hb_predictor_table_load(path, &t, &e) == 0, "%s", e.msg);
-    seen s = {t, &cfg, 0, 0};
-    hb_run_stats st;
-    hb_stats_init(&st, 1);
-    hb_engine_spec es = {.cfg = &cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN,
-                         .sizes = HB_SIZES_RANDOM, .policy = hb_policy_find("libra"),
-                         .policy_params = hb_config_section_kv(&cfg, "policy.libra"),
-                         .backend = hb_backend_find("sim"), .seed = 1, .seed_index = 1, .stats = &st,
-                         .usage = 1, .on_record = check_pred, .on_record_ctx = &s};
-    ck_assert_msg(hb_engine_run(&es, &e) == 0, "%s", e.msg);
-    ck_assert_uint_eq(st.invocations, 268);
+    seen s = {t, &x.cfg, 0, 0};
+    hb_run_spec spec = {.x = &x, .no_files = 1, .usage = 1, .on_record = check_pred,
+                        .on_record_ctx = &s};
+    hb_run_result *res;
+    ck_assert_msg(hb_experiment_run(&spec, &res, &e) == 0, "%s", e.msg);
+    ck_assert_uint_eq(res->policies[0].pooled.invocations, 268);
     ck_assert_uint_eq(s.calls, 268);
     ck_assert_uint_eq(s.mismatches, 0);                       /* every prediction is the table's */
-    hb_stats_free(&st);
+    hb_run_result_free(res);
     rm_tmpdir();
     hb_predictor_table_free(t);
-    hb_trace_free(tr);
-    hb_profile_free(prof);
-    hb_config_free(&cfg);
+    hb_experiment_free(&x);
 }
 END_TEST
 

@@ -1,22 +1,14 @@
-/* train_libra.c - see train_libra.h. */
-#include "train_libra.h"
+/* libra_trainer.c - see libra_trainer.h. */
+#include "libra_trainer.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "atomic_file.h"
-#include "commands.h"
-#include "engine.h"
-#include "experiment.h"
+#include "experiment_run.h"
 #include "files.h"
-#include "registry.h"
-#include "results.h"
 #include "seed.h"
 
 static const char *const TARGETS[HB_NTARGETS] = {"cpu", "memory", "duration"};
@@ -117,8 +109,64 @@ static int profiling_trace(const lt_profile_opts *o, hb_trace **out, hb_error *e
     return 0;
 }
 
-int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o, lt_obs **out,
-               size_t *n, size_t *failed, hb_error *err)
+/* The configuration keys profiling overrides, to be put back. */
+typedef struct saved_keys {
+    int invokers, n_policies, seeds;
+    double cores, mem, keep;
+    uint64_t seed;
+    char policies[HB_MAX_POLICIES][32], backend[32];
+    hb_func_config funcs[HB_NWORKLOADS];
+} saved_keys;
+
+/* Each call alone: the invoker holds exactly one call's allocation, so a second one waits for the
+ * first to end (and one call per minute rarely waits at all); nothing stays warm. The engine clips
+ * every decision to the functions' ranges; profiling measures peaks with the whole invoker, outside
+ * them. One run of the profiling policy on the simulator. */
+static void profiling_keys(hb_config *cfg, uint64_t seed, saved_keys *sv)
+{
+    sv->invokers = cfg->invokers;
+    sv->n_policies = cfg->n_policies;
+    sv->seeds = cfg->seeds;
+    sv->cores = cfg->cores;
+    sv->mem = cfg->memory_mb;
+    sv->keep = cfg->keep_alive_s;
+    sv->seed = cfg->seed;
+    memcpy(sv->policies, cfg->policies, sizeof sv->policies);
+    memcpy(sv->backend, cfg->backend, sizeof sv->backend);
+    memcpy(sv->funcs, cfg->funcs, sizeof sv->funcs);
+    cfg->invokers = 1;
+    cfg->cores = LT_CORES;
+    cfg->memory_mb = LT_MEM_MB;
+    cfg->keep_alive_s = 0;
+    for (int f = 0; f < HB_NWORKLOADS; f++) {
+        cfg->funcs[f].cpu_clip[0] = 0;
+        cfg->funcs[f].cpu_clip[1] = LT_CORES;
+        cfg->funcs[f].mem_clip_mb[0] = 0;
+        cfg->funcs[f].mem_clip_mb[1] = LT_MEM_MB;
+    }
+    snprintf(cfg->policies[0], sizeof cfg->policies[0], "%s", profile_policy.name);
+    cfg->n_policies = 1;
+    cfg->seeds = 1;
+    cfg->seed = seed;
+    snprintf(cfg->backend, sizeof cfg->backend, "sim");
+}
+
+static void restore_keys(hb_config *cfg, const saved_keys *sv)
+{
+    cfg->invokers = sv->invokers;
+    cfg->cores = sv->cores;
+    cfg->memory_mb = sv->mem;
+    cfg->keep_alive_s = sv->keep;
+    memcpy(cfg->funcs, sv->funcs, sizeof sv->funcs);
+    memcpy(cfg->policies, sv->policies, sizeof sv->policies);
+    cfg->n_policies = sv->n_policies;
+    cfg->seeds = sv->seeds;
+    cfg->seed = sv->seed;
+    memcpy(cfg->backend, sv->backend, sizeof sv->backend);
+}
+
+int lt_profile(hb_experiment *x, const lt_profile_opts *o, lt_obs **out, size_t *n, size_t *failed,
+               hb_error *err)
 {
     *out = NULL;
     *n = *failed = 0;
@@ -133,40 +181,21 @@ int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o,
         hb_trace_free(tr);
         return hb_fail(err, HB_ENOMEM, "out of memory");
     }
-    /* Each call alone: the invoker holds exactly one call's allocation, so a second one waits for
-     * the first to end (and one call per minute rarely waits at all); nothing stays warm. */
-    int invokers = cfg->invokers;
-    double cores = cfg->cores, mem = cfg->memory_mb, keep = cfg->keep_alive_s;
-    cfg->invokers = 1;
-    cfg->cores = LT_CORES;
-    cfg->memory_mb = LT_MEM_MB;
-    cfg->keep_alive_s = 0;
-    /* the engine clips every decision to the functions' ranges; profiling measures peaks with the
-     * whole invoker, outside them */
-    hb_func_config funcs[HB_NWORKLOADS];
-    memcpy(funcs, cfg->funcs, sizeof funcs);
-    for (int f = 0; f < HB_NWORKLOADS; f++) {
-        cfg->funcs[f].cpu_clip[0] = 0;
-        cfg->funcs[f].cpu_clip[1] = LT_CORES;
-        cfg->funcs[f].mem_clip_mb[0] = 0;
-        cfg->funcs[f].mem_clip_mb[1] = LT_MEM_MB;
-    }
-    hb_run_stats st;
-    hb_stats_init(&st, 0);
-    hb_engine_spec es = {
-        .cfg = cfg, .trace = tr, .profile = prof, .arrival = HB_ARRIVAL_EVEN, .sizes = HB_SIZES_FILE,
-        .policy = &profile_policy, .policy_params = hb_config_section_kv(cfg, "policy.libra-profiling"),
-        .backend = hb_backend_find("sim"), .backend_params = hb_config_section_kv(cfg, "backend.sim"),
-        .seed = o->seed, .seed_index = 1, .training = 1, .stats = &st,
-        .on_record = on_record, .on_record_ctx = &c,
-    };
-    rc = es.backend ? hb_engine_run(&es, err) : hb_fail(err, HB_ERUN, "no simulator in this build");
-    hb_stats_free(&st);
-    cfg->invokers = invokers;
-    cfg->cores = cores;
-    cfg->memory_mb = mem;
-    cfg->keep_alive_s = keep;
-    memcpy(cfg->funcs, funcs, sizeof funcs);
+    saved_keys sv;
+    profiling_keys(&x->cfg, o->seed, &sv);
+    hb_trace *trace0 = x->trace;       /* the profiling grid, in order, at its own sizes */
+    hb_arrival arrival0 = x->arrival;
+    hb_sizes sizes0 = x->sizes;
+    x->trace = tr, x->arrival = HB_ARRIVAL_EVEN, x->sizes = HB_SIZES_FILE;
+    const hb_policy_ops *extra[] = {&profile_policy};
+    hb_run_spec spec = {.x = x, .no_files = 1, .no_latencies = 1, .training = 1,
+                        .extra_policies = extra, .n_extra_policies = 1, .on_record = on_record,
+                        .on_record_ctx = &c};
+    hb_run_result *res = NULL;
+    rc = hb_experiment_run(&spec, &res, err);
+    hb_run_result_free(res);
+    x->trace = trace0, x->arrival = arrival0, x->sizes = sizes0;
+    restore_keys(&x->cfg, &sv);
     if (!rc && c.not_cold)
         rc = hb_fail(err, HB_ERUN, "%d calls were warm starts", c.not_cold);
     hb_trace_free(tr);
@@ -512,57 +541,7 @@ void lt_print_scores(const lt_model *m, FILE *out)
         fprintf(out, "  mean      %5.3f            %5.3f\n", acc[0] / n, acc[1] / n);
 }
 
-/* ---- the command ---- */
-
-static const char HELP[] =
-    "usage: harvestbench train libra CONFIG [--out FILE] [--reps N] [--sizes N] [--seed S]\n"
-    "                                [--test-share F]\n"
-    "\n"
-    "Trains Libra's `trained` predictor. Profiles every benchmark function on CONFIG's workload\n"
-    "model ([workload] profile) in the simulator: N sizes over its input range, each invoked --reps\n"
-    "times alone and cold at 8 cores (CPU quota) and 1024 MB. Then, per function, trains random\n"
-    "forests (libxgboost, random-forest mode) of the input size for the peak-CPU class, the\n"
-    "peak-memory class (128 MB units) and the duration on a seeded share of the sizes, scores them\n"
-    "on the held-out sizes, and exports them exactly as a predictor table that\n"
-    "[policy.libra] predictor = trained, model = FILE loads (docs/libra.md).\n"
-    "\n"
-    "  --out FILE        the table (default configs/libra-trained.csv); beside it FILE's held-out\n"
-    "                    scores (STEM.accuracy.csv) and the xgboost models (STEM.models/)\n"
-    "  --reps N          calls per size (default 5)\n"
-    "  --sizes N         sizes per function, evenly spaced over its range (default 100; vp has 10)\n"
-    "  --seed S          the simulator's, the split's and the forests' seed (default: [experiment]\n"
-    "                    seed of CONFIG)\n"
-    "  --test-share F    share of each function's sizes held out (default 0.3; 0: none)\n"
-    "\n"
-    "The same command gives byte-identical files. Exit status: 0 written, 1 a run failed,\n"
-    "2 bad usage or input.\n";
-
-static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
-        return hb_usage_error("train", "%s: '%s' is not an integer in [%ld, %ld]", flag, s, lo, hi);
-    *out = v;
-    return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* FILE without a trailing ".csv", plus suffix. */
-static void beside(const char *file, const char *suffix, char *out, size_t len)
-{
-    size_t n = strlen(file);
-    if (n > 4 && strcmp(file + n - 4, ".csv") == 0)
-        n -= 4;
-    snprintf(out, len, "%.*s%s", (int)n, file, suffix);
-}
+/* ---- provenance ---- */
 
 static const char *base_name(const char *p)
 {
@@ -570,128 +549,34 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-int hb_train_libra(int argc, char **argv)
+void lt_header(const lt_provenance *p, char *out, size_t len)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},  {"reps", required_argument, NULL, 'r'},
-        {"sizes", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
-        {"test-share", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = "configs/libra-trained.csv";
-    long reps = 5, sizes = 100, seed = -1;
-    double test_share = 0.3;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:r:n:s:t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'r': if (parse_long("--reps", optarg, 1, 1000, &reps)) return 2; break;
-        case 'n': if (parse_long("--sizes", optarg, 1, 100000, &sizes)) return 2; break;
-        case 's': if (parse_long("--seed", optarg, 0, 0x7fffffffL, &seed)) return 2; break;
-        case 't': {
-            char *end;
-            test_share = strtod(optarg, &end);
-            if (end == optarg || *end || !(test_share >= 0 && test_share <= 0.9))
-                return hb_usage_error("train", "--test-share: '%s' is not a number in [0, 0.9]",
-                                      optarg);
-            break;
-        }
-        case 'h': fputs(HELP, stdout); return 0;
-        default: return hb_usage_error("train", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind != argc - 1)
-        return hb_usage_error("train", optind >= argc ? "libra: missing CONFIG"
-                                                      : "libra: unexpected argument '%s'",
-                              argv[optind >= argc ? 0 : optind + 1]);
-    const char *config_path = argv[optind];
-
-    hb_error err;
-    hb_error_clear(&err);
-    hb_config cfg;
-    hb_profile *prof = NULL;
-    lt_obs *obs = NULL;
-    size_t n_obs = 0, failed = 0;
-    lt_model m;
-    memset(&m, 0, sizeof m);
-    int rc = hb_config_load(config_path, &cfg, &err);
-    if (rc) {
-        fprintf(stderr, "harvestbench train libra: %s\n", err.msg);
-        return hb_exit_status(rc);
-    }
-    uint64_t s = seed >= 0 ? (uint64_t)seed : cfg.seed;
-    double t0 = now_s(), t1 = t0, t2 = t0;
-    /* profiling runs on the simulator whatever the config's backend: load its truth model */
-    snprintf(cfg.backend, sizeof cfg.backend, "sim");
-    rc = hb_experiment_profile(&cfg, &prof, &err);
-    if (!rc) {
-        lt_profile_opts po = {(int)sizes, (int)reps, s};
-        rc = lt_profile(&cfg, prof, &po, &obs, &n_obs, &failed, &err);
-        t1 = now_s();
-    }
-    if (!rc) {
-        printf("harvestbench train libra: profiled %zu calls (%zu failed, not used) on the %s profile "
-               "in %.2f s\n", n_obs + failed, failed, prof->name, t1 - t0);
-        lt_fit_opts fo = {test_share, s, 100};
-        rc = lt_fit(obs, n_obs, &fo, &m, &err);
-        t2 = now_s();
-    }
-    char acc_path[HB_PATH_MAX + 32], models[HB_PATH_MAX + 32];
-    beside(out, ".accuracy.csv", acc_path, sizeof acc_path);
-    beside(out, ".models", models, sizeof models);
-    if (!rc) {
-        char ver[64], header[8192], split[HB_PATH_MAX + 160];
-        lf_library_version(ver, sizeof ver);
-        lf_params p = lf_defaults(LT_CLASSES, 0);
-        if (test_share > 0)
-            snprintf(split, sizeof split, "trained on %g%% of each function's sizes, scored on the "
-                     "others (%s)", 100 * (1 - test_share), base_name(acc_path));
-        else
-            snprintf(split, sizeof split, "trained on every size, no held-out score");
-        snprintf(header, sizeof header,
-                 "Libra's trained predictors (docs/libra.md, \"Trained predictors\"): per function,\n"
-                 "random forests of the input size, exported exactly as step functions (equal to the\n"
-                 "forest at every integer size); intervals (x_gt, x_le].\n"
-                 "made by: harvestbench train libra %s --reps %ld --sizes %ld --seed %llu "
-                 "--test-share %g\n"
-                 "workload: the %s profile (%s), on the simulator, usage = %s;\n"
-                 "every call alone and cold at %g cores (CPU quota) and %g MB;\n"
-                 "%zu calls profiled, %zu failed (not used).\n"
-                 "targets: cpu = int(peak cores)+1 and memory = int(peak MB/128)+1, clipped to 1..%d\n"
-                 "(the forest regresses on the class, its mean rounded half up);\n"
-                 "duration = OpenWhisk duration (init + execution), s.\n"
-                 "forests: %s, random-forest mode: %d trees, subsample %g, colsample_bynode 1,\n"
-                 "learning_rate 1, lambda 0, max_depth %d, tree_method exact, one round;\n"
-                 "%s;\nxgboost models: %s/",
-                 config_path, reps, sizes, (unsigned long long)s, test_share, prof->name, prof->source,
-                 prof->usage == HB_USAGE_TIMELINE ? "timeline (cpu peak: the 100 ms monitor's)" : "flat",
-                 LT_CORES, LT_MEM_MB, n_obs + failed, failed, LT_CLASSES, ver, p.trees, p.subsample,
-                 p.max_depth, split, base_name(models));
-        const char *slash = strrchr(out, '/');
-        if (slash && slash != out) {   /* the table's directory, if it is new */
-            char dir[HB_PATH_MAX];
-            snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
-            rc = hb_mkdirs(dir, &err);
-        }
-        if (!rc)
-            rc = lt_write_table(m.table, header, out, &err);
-    }
-    if (!rc)
-        rc = lt_write_accuracy(&m, acc_path, &err);
-    if (!rc)
-        rc = lt_write_models(&m, models, &err);
-    if (!rc) {
-        lt_print_scores(&m, stdout);
-        printf("trained and exported %d forests in %.2f s; wrote %s, %s and %s/\n",
-               HB_NWORKLOADS * HB_NTARGETS, t2 - t1, out, acc_path, models);
-    } else {
-        fprintf(stderr, "harvestbench train libra: %s\n", err.msg);
-    }
-    lt_model_free(&m);
-    free(obs);
-    hb_profile_free(prof);
-    hb_config_free(&cfg);
-    return hb_exit_status(rc);
+    char ver[64], split[HB_PATH_MAX + 160];
+    lf_library_version(ver, sizeof ver);
+    lf_params fp = lf_defaults(LT_CLASSES, 0);
+    if (p->test_share > 0)
+        snprintf(split, sizeof split, "trained on %g%% of each function's sizes, scored on the "
+                 "others (%s)", 100 * (1 - p->test_share), base_name(p->accuracy_path));
+    else
+        snprintf(split, sizeof split, "trained on every size, no held-out score");
+    snprintf(out, len,
+             "Libra's trained predictors (docs/libra.md, \"Trained predictors\"): per function,\n"
+             "random forests of the input size, exported exactly as step functions (equal to the\n"
+             "forest at every integer size); intervals (x_gt, x_le].\n"
+             "made by: harvestbench train libra %s --reps %ld --sizes %ld --seed %llu "
+             "--test-share %g\n"
+             "workload: the %s profile (%s), on the simulator, usage = %s;\n"
+             "every call alone and cold at %g cores (CPU quota) and %g MB;\n"
+             "%zu calls profiled, %zu failed (not used).\n"
+             "targets: cpu = int(peak cores)+1 and memory = int(peak MB/128)+1, clipped to 1..%d\n"
+             "(the forest regresses on the class, its mean rounded half up);\n"
+             "duration = OpenWhisk duration (init + execution), s.\n"
+             "forests: %s, random-forest mode: %d trees, subsample %g, colsample_bynode 1,\n"
+             "learning_rate 1, lambda 0, max_depth %d, tree_method exact, one round;\n"
+             "%s;\nxgboost models: %s/",
+             p->config_path, p->reps, p->sizes, (unsigned long long)p->seed, p->test_share,
+             p->profile->name, p->profile->source,
+             p->profile->usage == HB_USAGE_TIMELINE ? "timeline (cpu peak: the 100 ms monitor's)" : "flat",
+             LT_CORES, LT_MEM_MB, p->profiled, p->failed, LT_CLASSES, ver, fp.trees, fp.subsample,
+             fp.max_depth, split, base_name(p->models_dir));
 }

@@ -1,5 +1,5 @@
-/* train_libra.h - `harvestbench train libra CONFIG`: Libra's `trained` predictor (docs/libra.md,
- * "Trained predictors").
+/* libra_trainer.h - Libra's `trained` predictor (docs/libra.md, "Trained predictors"), behind
+ * `harvestbench train libra CONFIG` (harness/cli/cmd_train_libra.c parses its flags and prints).
  *
  * 1. Profiling, as the artifact's characterize_workloads: every benchmark function at a grid of input
  *    sizes over its range, each size `reps` times, every call alone, cold, at 8 cores (a CPU quota)
@@ -9,15 +9,16 @@
  * 3. Export: the forests as an exact step table in the predictor-table format
  *    (function_id,target,x_gt,x_le,value), which `[policy.libra] predictor = trained, model = FILE`
  *    loads; beside it FILE's accuracy table and the raw xgboost models. */
-#ifndef HB_TRAIN_LIBRA_H
-#define HB_TRAIN_LIBRA_H
+#ifndef HB_LIBRA_TRAINER_H
+#define HB_LIBRA_TRAINER_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
-#include "forest.h"
+#include "experiment.h"
 #include "hb_steptable.h"
+#include "libra/forest.h"
 #include "workload_model.h"
 
 #define LT_CLASSES 8                   /* classes 1..8: cores, and 128 MB units */
@@ -42,10 +43,12 @@ typedef struct lt_profile_opts {
  * integers, distinct (so 100 gives base x 1..100, and vp's 1..10). Returns how many (<= n). */
 size_t lt_grid(int f, int n, double *out);
 
-/* Runs the profiling calls (cfg's cluster keys are overridden: one invoker of 8 cores and 1024 MB,
- * keep_alive 0); successful calls become observations, the others are counted in *failed. */
-int lt_profile(hb_config *cfg, const hb_profile *prof, const lt_profile_opts *o, lt_obs **out,
-               size_t *n, size_t *failed, hb_error *err);
+/* Runs the profiling calls through hb_experiment_run on the simulator, with x's configuration and
+ * workload model (x->profile; x->trace is not used). For the run the cluster keys are overridden
+ * (one invoker of 8 cores and 1024 MB, keep_alive 0, no clip ranges) and put back after.
+ * Successful calls become observations, the others are counted in *failed. */
+int lt_profile(hb_experiment *x, const lt_profile_opts *o, lt_obs **out, size_t *n, size_t *failed,
+               hb_error *err);
 
 /* The target of an observation: y_cpu = clip(int(cpu_peak)+1, 1, 8), y_mem = clip(int(mem/128)+1,
  * 1, 8), y_dur = duration in seconds. */
@@ -86,7 +89,18 @@ int lt_write_accuracy(const lt_model *m, const char *path, hb_error *err);
 int lt_write_models(lt_model *m, const char *dir, hb_error *err);
 void lt_print_scores(const lt_model *m, FILE *out);
 
-/* The command: argv[0] is "libra" (the policy's name), then CONFIG and options. Exit status. */
-int hb_train_libra(int argc, char **argv);
+/* What the table's header records: how it was made. */
+typedef struct lt_provenance {
+    const char *config_path;
+    long reps, sizes;
+    uint64_t seed;
+    double test_share;
+    const hb_profile *profile;
+    size_t profiled, failed;           /* calls */
+    const char *accuracy_path, *models_dir;
+} lt_provenance;
+
+/* The table's '#' comment lines (without the '#'), one per line. */
+void lt_header(const lt_provenance *p, char *out, size_t len);
 
 #endif
