@@ -246,6 +246,7 @@ static int reoffer(libra *L, hb_invoker *iv, libra_invoker *li, hb_error *err)
 {
     hb_invocation *const *run;
     size_t n = hb_invoker_running(iv, &run);
+    int offer = L->continuous && (hp_total(&li->pool[D_MEM]) > EPS || hp_total(&li->pool[D_CPU]) > EPS);
     if (n > L->cap_scratch) {
         libra_call **a = realloc(L->scratch, n * 2 * sizeof *a);
         if (!a)
@@ -254,9 +255,13 @@ static int reoffer(libra *L, hb_invoker *iv, libra_invoker *li, hb_error *err)
         L->cap_scratch = n * 2;
     }
     size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (run[i]->policy_data)
-            L->scratch[m++] = run[i]->policy_data;
+    for (size_t i = 0; i < n; i++) {
+        libra_call *lc = run[i]->policy_data;
+        if (lc && (offer || lc->restore[D_MEM] || lc->restore[D_CPU]))
+            L->scratch[m++] = lc;
+    }
+    if (m == 0)
+        return 0;
     qsort(L->scratch, m, sizeof *L->scratch, by_start);
     for (size_t i = 0; i < m; i++) {
         libra_call *lc = L->scratch[i];
@@ -266,10 +271,8 @@ static int reoffer(libra *L, hb_invoker *iv, libra_invoker *li, hb_error *err)
                 return rc;
         }
     }
-    if (!L->continuous)
-        return 0;
     hb_time now = hb_invoker_now(iv);
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; offer && i < m; i++) {
         libra_call *lc = L->scratch[i];
         hb_invocation *inv = lc->inv;
         hb_res a = inv->alloc;
