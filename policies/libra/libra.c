@@ -14,7 +14,7 @@
  *             restored to its user allocation, taking back what it lent.
  *   on_end    (any outcome) what it borrowed returns to its lenders' pool entries, what it lent is
  *             taken back from its borrowers, its unlent harvest leaves the pool.
- * The design space ([policy.libra] keys, docs/libra.md "Design space"): borrow = continuous re-offers
+ * The design space ([policy.libra] keys, docs/libra.md, "The design space"): borrow = continuous re-offers
  * the pool to running calls below their prediction at every tick and whenever resource enters the
  * pool; admit = predicted admits a call at min(prediction, user allocation), so lent resource is also
  * free capacity and every grow is capped by what the invoker has not allocated; placement = jsq places
