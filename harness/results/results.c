@@ -106,6 +106,13 @@ static void sb_num(strbuf *b, double v)
         return;
     }
     char tmp[64];
+    if (fabs(v) < 1e15 && v == (double)(long long)v) {
+        /* an integer (capacities, counts, zeros: most of usage.csv) prints as "%.6f" does once its
+         * zeros are stripped, without the floating-point conversion; -0 prints as 0 */
+        int k = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+        sb_put(b, tmp, (size_t)k);
+        return;
+    }
     int k = snprintf(tmp, sizeof tmp, "%.6f", v);
     if (k <= 0 || (size_t)k >= sizeof tmp) {
         sb_printf(b, "%.17g", v);
