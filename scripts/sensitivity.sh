@@ -22,6 +22,7 @@ plot() {  # plot NAME X Y [METRIC]
     "$HB" sweep plot "$OUT/$1" --x "$2" --y "$3" --policy libra --metric "${4:-mean}" > /dev/null
 }
 for m in mean p99 cpu_util; do
+    plot map-predicted overprovisioned_share overprovision_ratio $m
     plot map overprovisioned_share overprovision_ratio $m
     plot under overprovisioned_share overprovision_ratio $m
 done
