@@ -8,7 +8,7 @@
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
 #   make sensitivity  Libra's sensitivity map: every sweep of configs/sensitivity*.ini into
-#                   results/sensitivity/ with heatmaps (docs/libra.md; about 3 min on 2 cores)
+#                   results/sensitivity/ with heatmaps (docs/libra.md; under 2 min on 2 cores)
 #   make bench      the simulator benchmark (harvestbench bench)
 #   make soak       a 10-minute soak of `harvestbench serve` on loopback (tests/soak/soak.sh;
 #                   SOAK_SECONDS=N for another length); not part of make check
