@@ -167,6 +167,8 @@ static double mem_at(const sim_call *c, hb_time t) { return mem_at_d(c, (double)
 /* Integrates an invoker's levels from lv_t0 to now (both inside the current second). */
 static void lv_advance(sim_invoker *iv, hb_time now)
 {
+    if (!iv->s->usage_rows)
+        return;                        /* nothing reads the bins (bench): no integration */
     hb_time dt = now - iv->lv_t0;
     if (dt <= 0)
         return;
@@ -907,6 +909,8 @@ static int tick(sim *s, sim_invoker *iv)
  * one holding `t` are emitted. */
 static int flush_upto(sim *s, hb_time t)
 {
+    if (!s->usage_rows)
+        return 0;
     while ((s->cur_bin + 1) * HB_SEC <= t) {
         hb_time edge = (s->cur_bin + 1) * HB_SEC;
         for (int i = 0; i < s->n; i++) {
