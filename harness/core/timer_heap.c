@@ -182,19 +182,26 @@ sim_timer *timer_heap_top(timer_heap *h)
     return q ? q->tm : NULL;
 }
 
-sim_timer *timer_heap_pop(timer_heap *h)
+sim_timer *timer_heap_pop_due(timer_heap *h, hb_time until)
 {
     timer_entry *q = lane_head(h);
     if (h->n && (!q || before(&h->a[0], q))) {
+        if (h->a[0].t > until)
+            return NULL;
         sim_timer *t = h->a[0].tm;
         timer_heap_cancel(h, t);
         return t;
     }
-    if (!q)
+    if (!q || q->t > until)
         return NULL;
     sim_timer *t = q->tm;
     t->slot = 0;
     h->q_head = (h->q_head + 1) & (h->q_cap - 1);
     h->q_n--;
     return t;
+}
+
+sim_timer *timer_heap_pop(timer_heap *h)
+{
+    return timer_heap_pop_due(h, INT64_MAX);
 }

@@ -53,6 +53,8 @@ void timer_heap_cancel(timer_heap *h, sim_timer *t);
 /* The next timer (heap or lane), without taking it; NULL when none. */
 sim_timer *timer_heap_top(timer_heap *h);
 sim_timer *timer_heap_pop(timer_heap *h);
+/* The next timer, taken, if it is due at or before `until`; else NULL (nothing taken). */
+sim_timer *timer_heap_pop_due(timer_heap *h, hb_time until);
 static inline int timer_scheduled(const sim_timer *t) { return t->slot != 0; }
 
 #endif

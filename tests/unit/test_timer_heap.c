@@ -74,6 +74,13 @@ START_TEST(the_lane_merges_with_the_heap_by_time_then_sequence)
     ck_assert_ptr_eq(timer_heap_pop(&h), &c);
     ck_assert_ptr_eq(timer_heap_pop(&h), &a);
     ck_assert_ptr_null(timer_heap_pop(&h));
+    /* pop_due takes only what is due */
+    ck_assert_int_eq(timer_heap_set_lane(&h, &a, 35), 0);
+    ck_assert_int_eq(timer_heap_set(&h, &b, 36), 0);
+    ck_assert_ptr_null(timer_heap_pop_due(&h, 34));
+    ck_assert_ptr_eq(timer_heap_pop_due(&h, 35), &a);
+    ck_assert_ptr_null(timer_heap_pop_due(&h, 35));
+    ck_assert_ptr_eq(timer_heap_pop_due(&h, 36), &b);
     /* out of order for the lane: it goes to the heap, still in the right place */
     ck_assert_int_eq(timer_heap_set_lane(&h, &a, 50), 0);
     ck_assert_int_eq(timer_heap_set_lane(&h, &b, 40), 0);

@@ -1161,8 +1161,7 @@ static int sim_advance(void *state, hb_time until, hb_error *err)
     s->err = err;
     s->failed = 0;
     sim_timer *t;
-    while ((t = timer_heap_top(&s->heap)) && t->t <= until) {
-        timer_heap_pop(&s->heap);
+    while ((t = timer_heap_pop_due(&s->heap, until))) {
         int rc = run_timer(s, t);
         if (rc)
             return rc;
