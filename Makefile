@@ -23,7 +23,7 @@
 
 CC       ?= cc
 PKG      ?= pkg-config
-PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip zlib
+PKGS     := libcjson gsl inih libcurl libmicrohttpd libzip zlib hiredis
 ifeq ($(FUZZ),1)
 BUILD    ?= build/fuzz
 CC       := $(or $(FUZZ_CC),clang)

@@ -7,6 +7,9 @@ set -eu
 # build and run: compiler front-end helpers and the libraries of the field
 PKGS="pkg-config libcjson-dev libcsv-dev libgsl-dev libinih-dev libcurl4-openssl-dev
       libmicrohttpd-dev libzip-dev gnuplot-nox fonts-dejavu-core libxgboost-dev"
+# the Libra fork's Redis side channel (hiredis); its tests start a real redis-server (and read the
+# hashes back with redis-cli, which redis-server's package pulls in as redis-tools)
+PKGS="$PKGS libhiredis-dev redis-server"
 # the workload binaries are linked statically: Jansson (JSON; Debian's cJSON has no static archive)
 # and zlib (deflate for eg, ip, vp) both ship their .a files
 PKGS="$PKGS libjansson-dev zlib1g-dev"
@@ -16,6 +19,9 @@ PKGS="$PKGS check libsubunit-dev curl procps"
 # fuzzing (make fuzz, make check): clang, and Debian's default compiler-rt, whose
 # libclang-rt-14-dev holds libFuzzer (libclang_rt.fuzzer) and the sanitizer runtimes for clang
 PKGS="$PKGS clang libclang-rt-dev"
+# the Slurm round trip of `harvestbench sweep --slurm` (tests/e2e/slurm_sweep.sh starts a
+# single-node Slurm on localhost from these)
+PKGS="$PKGS slurmctld slurmd munge slurm-client"
 
 # Commands that another packaging may already provide (Node.js from another archive ships its own
 # npm, and Debian's npm would conflict with it): installed only when the command itself is missing.

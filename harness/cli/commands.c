@@ -9,6 +9,8 @@
 const hb_command hb_commands[] = {
     {"run", "CONFIG [--out DIR] [--policy P1,P2] [--seeds N] [--backend B] [--resume] [--quiet]",
      "replay a trace under each policy and seed, write results", cmd_run},
+    {"sweep", "CONFIG [--out DIR] [--jobs N] [--resume] [--slurm] | plot DIR --x A --y B",
+     "run a configuration over the cells of its [sweep] axes, merge into sweep.csv", cmd_sweep},
     {"trace", "info FILE... | sample DIR", "describe trace files; sample the raw Azure 2019 dataset",
      cmd_trace},
     {"compare", "DIR [--baseline POLICY] [--no-plots]", "statistics, tables and plots of a run",

@@ -18,6 +18,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_trace_sample(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_workloads(int argc, char **argv);

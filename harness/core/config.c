@@ -155,6 +155,8 @@ static int fail_line(parse_ctx *p, const char *field, const char *fmt, ...)
 
 static int section_known(const char *s, const char **why)
 {
+    if (strcmp(s, "sweep") == 0)       /* read by `harvestbench sweep` (sweep.c), ignored here */
+        return 1;
     for (int i = 0; STATIC_SECTIONS[i]; i++)
         if (strcmp(s, STATIC_SECTIONS[i]) == 0)
             return 1;

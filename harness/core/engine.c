@@ -189,7 +189,7 @@ static void call_ext(engine *e, const hb_invocation *inv, hb_column_value *v, hb
         if (e->pol->column)
             e->pol->column(e->pstate, inv, i, &v[i]);
     }
-    if (e->pol->artifact)
+    if (e->pol->artifact && e->spec->writer)   /* only files have the artifact's fields */
         e->pol->artifact(e->pstate, inv, &ext->artifact);
 }
 

@@ -14,6 +14,11 @@
  *             restored to its user allocation, taking back what it lent.
  *   on_end    (any outcome) what it borrowed returns to its lenders' pool entries, what it lent is
  *             taken back from its borrowers, its unlent harvest leaves the pool.
+ * The design space ([policy.libra] keys, docs/libra.md, "The design space"): borrow = continuous re-offers
+ * the pool to running calls below their prediction at every tick and whenever resource enters the
+ * pool; admit = predicted admits a call at min(prediction, user allocation), so lent resource is also
+ * free capacity and every grow is capped by what the invoker has not allocated; placement = jsq places
+ * every call by join-shortest-queue; safeguard = off and safeguard_threshold tune the safeguard.
  * A call's state (libra_call) lives on inv->policy_data from on_start until the engine's release:
  * its unlent harvest is written as the extension columns pool_idle_cpu_s and pool_idle_mem_mb_s,
  * and its trajectory as the artifact's history string.
@@ -41,8 +46,14 @@ static void set(hb_res *r, int d, double v)
         r->cpu = v;
 }
 
+/* A loan as the history string names it; formatted only when the history is written. */
+typedef struct traj_entry {
+    char id[sizeof ((hb_invocation *)0)->activation_id];   /* the other call's */
+    double v;                          /* + received, - lent */
+} traj_entry;
+
 typedef struct traj {
-    char *s;
+    traj_entry *e;
     size_t n, cap;
 } traj;
 
@@ -52,8 +63,12 @@ typedef struct libra_call {
     int lends[ND];                     /* has an entry in the pool of that dimension */
     double delta0[ND];                 /* at start: minus harvested, plus borrowed (MB, cores) */
     double idle[ND];                   /* unlent harvest x microseconds */
+    int restore[ND];                   /* safeguarded, still below its user allocation (admit =
+                                        * predicted: restored as the invoker's capacity frees) */
     traj t[ND];                        /* "otherId:+v" received, "otherId:-v" lent */
-    char *history;                     /* the artifact's history string, made at on_end */
+    char *history;                     /* the artifact's history string: room made at on_end,
+                                        * written by the artifact hook (only runs that write it) */
+    size_t history_cap;
     struct libra_call *prev, *next;    /* every call not yet released, for clean-up */
 } libra_call;
 
@@ -81,29 +96,51 @@ typedef struct libra {
     double cpu_weight;
     int safeguard;
     double threshold;
+    int continuous;                    /* borrow = continuous */
+    int admit_predicted;               /* admit = predicted */
+    int jsq;                           /* placement = jsq */
+    libra_call **scratch;              /* re-offer candidates */
+    size_t cap_scratch;
 } libra;
 
 /* ---- trajectories (the artifact's history string) ---- */
 
 static int traj_add(traj *t, const char *id, double v)
 {
-    char buf[96];
-    int k = snprintf(buf, sizeof buf, "%s%s:%s%g", t->n ? " " : "", id, v < 0 ? "-" : "", fabs(v));
-    if (k < 0)
-        return -1;
-    if (t->n + (size_t)k + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 128;
-        while (cap < t->n + (size_t)k + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s)
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        traj_entry *e = realloc(t->e, cap * sizeof *e);
+        if (!e)
             return -1;
-        t->s = s;
+        t->e = e;
         t->cap = cap;
     }
-    memcpy(t->s + t->n, buf, (size_t)k + 1);
-    t->n += (size_t)k;
+    traj_entry *e = &t->e[t->n++];
+    memcpy(e->id, id, sizeof e->id);
+    e->id[sizeof e->id - 1] = '\0';
+    e->v = v;
     return 0;
+}
+
+/* Bytes an entry takes at most: " " id ":" "-" and %g of a finite or infinite double (<= 12). */
+#define TRAJ_ENTRY_MAX (sizeof ((traj_entry *)0)->id + 16)
+/* "%d;%g %g;%.0f %.0f;" at most: two %.0f of doubles up to 1e308 and the rest */
+#define HISTORY_HEAD_MAX 768
+
+/* "otherId:+v" received, "otherId:-v" lent, separated by spaces. */
+static size_t traj_format(const traj *t, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->n && k < cap; i++) {
+        const traj_entry *e = &t->e[i];
+        int w = snprintf(out + k, cap - k, "%s%s:%s%g", i ? " " : "", e->id, e->v < 0 ? "-" : "",
+                         fabs(e->v));
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+    return k < cap ? k : cap - 1;
 }
 
 /* ---- loans ---- */
@@ -159,6 +196,131 @@ static int take_back(libra *L, hb_invoker *iv, libra_invoker *li, libra_call *lc
     return 0;
 }
 
+/* ---- the design space: capped grows, restores, re-offers ---- */
+
+/* What the invoker has not allocated to its running calls. Under admit = user the pool is backed by
+ * the lenders' reserves and this never binds; under admit = predicted what a lender lends is also
+ * free capacity that admission may have given to another call. */
+static double unallocated(hb_invoker *iv, int d)
+{
+    hb_invocation *const *run;
+    size_t n = hb_invoker_running(iv, &run);
+    double f = get(hb_invoker_capacity(iv), d);
+    for (size_t i = 0; i < n; i++)
+        f -= get(run[i]->alloc, d);
+    return f > 0 ? f : 0;
+}
+
+/* lc borrows up to `want` in dimension d from its invoker's pool (latest predicted end first,
+ * partial grants allowed); the loans are recorded, the resize is the caller's. */
+static int borrow(libra *L, hb_invoker *iv, libra_invoker *li, libra_call *lc, int d, double want,
+                  hb_time now, double *got, hb_error *err)
+{
+    if (L->admit_predicted)
+        want = fmin(want, unallocated(iv, d));
+    hp_grant g[64];
+    size_t n = 0;
+    *got = want > EPS ? hp_take(&li->pool[d], want, now, g, 64, &n) : 0;
+    for (size_t k = 0; k < n; k++) {
+        int rc = loan_add(li, g[k].lender, lc, d, g[k].amount, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Grows a safeguarded lender back to its user allocation in the dimensions it lent; under admit =
+ * predicted only as far as the invoker has capacity unallocated, the rest later (restore[d] stays). */
+static int restore(libra *L, hb_invoker *iv, libra_call *lc, hb_error *err)
+{
+    hb_invocation *inv = lc->inv;
+    hb_res a = inv->alloc;
+    int grow = 0;
+    for (int d = 0; d < ND; d++) {
+        if (!lc->restore[d])
+            continue;
+        grow = 1;
+        double want = get(inv->user, d) - get(a, d);
+        if (L->admit_predicted && want > unallocated(iv, d) + EPS) {
+            set(&a, d, get(a, d) + unallocated(iv, d));
+            continue;
+        }
+        set(&a, d, get(inv->user, d));
+        lc->restore[d] = 0;
+    }
+    if (!grow)
+        return 0;
+    int rc = hb_invoker_resize(iv, inv, a, err);
+    return rc ? hb_error_wrap(err, "%s: safeguard of call %llu", L->name,
+                              (unsigned long long)inv->index)
+              : 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const libra_call *x = *(libra_call *const *)a, *y = *(libra_call *const *)b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->inv->index > y->inv->index) - (x->inv->index < y->inv->index);
+}
+
+/* borrow = continuous: safeguarded lenders still short first (admit = predicted), then every
+ * running call below its prediction in a dimension where the prediction is above its user
+ * allocation is offered the pool again, in order of start (then event index). */
+static int reoffer(libra *L, hb_invoker *iv, libra_invoker *li, hb_error *err)
+{
+    hb_invocation *const *run;
+    size_t n = hb_invoker_running(iv, &run);
+    int offer = L->continuous && (hp_total(&li->pool[D_MEM]) > EPS || hp_total(&li->pool[D_CPU]) > EPS);
+    if (n > L->cap_scratch) {
+        libra_call **a = realloc(L->scratch, n * 2 * sizeof *a);
+        if (!a)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        L->scratch = a;
+        L->cap_scratch = n * 2;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        libra_call *lc = run[i]->policy_data;
+        if (lc && (offer || lc->restore[D_MEM] || lc->restore[D_CPU]))
+            L->scratch[m++] = lc;
+    }
+    if (m == 0)
+        return 0;
+    qsort(L->scratch, m, sizeof *L->scratch, by_start);
+    for (size_t i = 0; i < m; i++) {
+        libra_call *lc = L->scratch[i];
+        if (lc->restore[D_MEM] || lc->restore[D_CPU]) {
+            int rc = restore(L, iv, lc, err);
+            if (rc)
+                return rc;
+        }
+    }
+    hb_time now = hb_invoker_now(iv);
+    for (size_t i = 0; offer && i < m; i++) {
+        libra_call *lc = L->scratch[i];
+        hb_invocation *inv = lc->inv;
+        hb_res a = inv->alloc;
+        for (int d = 0; d < ND; d++) {
+            double u = get(inv->user, d), p = get(inv->pred, d);
+            if (p < 0 || !(u < p - EPS) || get(a, d) >= p - EPS || hp_total(&li->pool[d]) <= EPS)
+                continue;
+            double got;
+            int rc = borrow(L, iv, li, lc, d, p - get(a, d), now, &got, err);
+            if (rc)
+                return rc;
+            set(&a, d, get(a, d) + got);
+        }
+        if (a.cpu != inv->alloc.cpu || a.mem_mb != inv->alloc.mem_mb) {
+            int rc = hb_invoker_resize(iv, inv, a, err);
+            if (rc)
+                return hb_error_wrap(err, "%s: re-offering the pool to call %llu", L->name,
+                                     (unsigned long long)inv->index);
+        }
+    }
+    return 0;
+}
+
 /* ---- lifecycle ---- */
 
 static void call_free(libra *L, libra_call *lc)
@@ -170,7 +332,7 @@ static void call_free(libra *L, libra_call *lc)
     if (lc->next)
         lc->next->prev = lc->prev;
     for (int d = 0; d < ND; d++)
-        free(lc->t[d].s);
+        free(lc->t[d].e);
     free(lc->history);
     free(lc);
 }
@@ -191,6 +353,7 @@ static void libra_destroy(void *state)
         free(L->iv[i].loans);
     }
     free(L->iv);
+    free(L->scratch);
     libra_predictor_free(&L->pred);
     free(L);
 }
@@ -198,8 +361,17 @@ static void libra_destroy(void *state)
 static int common_keys(libra *L, hb_kvlist *kv, hb_error *err)
 {
     static const char *const coverage[] = {"paper", "artifact", NULL};
-    const char *cov = "paper";
+    static const char *const borrow[] = {"start", "continuous", NULL};
+    static const char *const admit[] = {"user", "predicted", NULL};
+    static const char *const placement[] = {"coverage", "jsq", NULL};
+    const char *cov = "paper", *bor = "start", *adm = "user", *pla = "coverage";
     int rc = hb_kv_string(kv, "coverage", coverage, &cov, err);
+    if (!rc)
+        rc = hb_kv_string(kv, "borrow", borrow, &bor, err);
+    if (!rc)
+        rc = hb_kv_string(kv, "admit", admit, &adm, err);
+    if (!rc)
+        rc = hb_kv_string(kv, "placement", placement, &pla, err);
     if (!rc)
         rc = hb_kv_double(kv, "cpu_weight", 0, 1, &L->cpu_weight, err);
     if (!rc)
@@ -207,6 +379,9 @@ static int common_keys(libra *L, hb_kvlist *kv, hb_error *err)
     if (!rc)
         rc = hb_kv_double(kv, "safeguard_threshold", 0.01, 1, &L->threshold, err);
     L->artifact_coverage = strcmp(cov, "artifact") == 0;
+    L->continuous = strcmp(bor, "continuous") == 0;
+    L->admit_predicted = strcmp(adm, "predicted") == 0;
+    L->jsq = strcmp(pla, "jsq") == 0;
     return rc;
 }
 
@@ -303,11 +478,13 @@ static int libra_size(void *state, const hb_invocation *inv, const hb_observatio
     out->pred = pred;
     out->pred_duration_s = p.dur_s;
     out->cpu_hard = 1;
-    if (L->invoker_side) {
+    if (L->invoker_side && !L->admit_predicted) {
         /* starts at, and holds, its user allocation: the invoker lends or borrows the difference */
         out->alloc = out->reserve = inv->user;
     } else {
-        /* no invoker side: harvesting reduces to sizing down; nothing to borrow from */
+        /* admit = predicted: admitted and started at its prediction, never above its user size
+         * (a call that will borrow starts at its user size); what it will lend is free capacity.
+         * Without an invoker side: harvesting reduces to sizing down; nothing to borrow from. */
         out->alloc = (hb_res){fmin(pred.cpu, inv->user.cpu), fmin(pred.mem_mb, inv->user.mem_mb)};
         out->reserve = out->alloc;
     }
@@ -359,8 +536,8 @@ static int libra_place(void *state, const hb_invocation *inv, const hb_cluster_v
     (void)err;
     libra *L = state;
     double need_cpu = inv->pred.cpu - inv->user.cpu, need_mem = inv->pred.mem_mb - inv->user.mem_mb;
-    if (!L->invoker_side || (need_cpu <= EPS && need_mem <= EPS))
-        return hb_place_jsq(inv, v);                  /* type 1: nothing to borrow */
+    if (!L->invoker_side || L->jsq || (need_cpu <= EPS && need_mem <= EPS))
+        return hb_place_jsq(inv, v);                  /* type 1: nothing to borrow; or the ablation */
     if (L->artifact_coverage)
         return place_artifact(L, inv, v);
     /* type 2: the invoker whose pools cover the most of the deficit over the predicted window */
@@ -413,14 +590,10 @@ static int libra_start(void *state, hb_invoker *iv, hb_invocation *inv, hb_error
             lc->delta0[d] = -(u - p);
             set(&a, d, p);
         } else if (u < p - EPS) {      /* accelerate: borrow up to the deficit */
-            hp_grant g[64];
-            size_t n;
-            double got = hp_take(&li->pool[d], p - u, now, g, 64, &n);
-            for (size_t k = 0; k < n; k++) {
-                int rc = loan_add(li, g[k].lender, lc, d, g[k].amount, err);
-                if (rc)
-                    return rc;
-            }
+            double got;
+            int rc = borrow(L, iv, li, lc, d, p - u, now, &got, err);
+            if (rc)
+                return rc;
             lc->delta0[d] = got;
             set(&a, d, u + got);
         }
@@ -431,16 +604,17 @@ static int libra_start(void *state, hb_invoker *iv, hb_invocation *inv, hb_error
             return hb_error_wrap(err, "%s: sizing call %llu at its start", L->name,
                                  (unsigned long long)inv->index);
     }
+    /* borrow = continuous: what it lends is offered to the calls already running */
+    if (L->continuous && (lc->lends[D_MEM] || lc->lends[D_CPU]))
+        return reoffer(L, iv, li, err);
     return 0;
 }
 
 static int libra_tick(void *state, hb_invoker *iv, const hb_usage_sample *s, size_t n, hb_error *err)
 {
     libra *L = state;
-    if (!L->safeguard)
-        return 0;
     libra_invoker *li = &L->iv[hb_invoker_id(iv)];
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; L->safeguard && i < n; i++) {
         hb_invocation *inv = s[i].inv;
         libra_call *lc = inv->policy_data;
         if (!lc || inv->safeguard || !(lc->lends[D_MEM] || lc->lends[D_CPU]))
@@ -450,20 +624,17 @@ static int libra_tick(void *state, hb_invoker *iv, const hb_usage_sample *s, siz
         if (!hit)
             continue;
         /* restore the user allocation: borrowers shrink first, then the lender grows */
-        int lent[ND] = {lc->lends[D_MEM], lc->lends[D_CPU]};
+        for (int d = 0; d < ND; d++)
+            lc->restore[d] = lc->lends[d];
         int rc = take_back(L, iv, li, lc, hb_invoker_now(iv), err);
+        if (!rc)
+            rc = restore(L, iv, lc, err);
         if (rc)
             return rc;
-        hb_res a = inv->alloc;
-        for (int d = 0; d < ND; d++)
-            if (lent[d])
-                set(&a, d, get(inv->user, d));
-        if ((rc = hb_invoker_resize(iv, inv, a, err)))
-            return hb_error_wrap(err, "%s: safeguard of call %llu", L->name,
-                                 (unsigned long long)inv->index);
         inv->safeguard = 1;
     }
-    return 0;
+    /* admit = predicted: restores still short; borrow = continuous: the pool offered again */
+    return L->continuous || L->admit_predicted ? reoffer(L, iv, li, err) : 0;
 }
 
 static int libra_end(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *err)
@@ -491,16 +662,19 @@ static int libra_end(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *
     int rc = take_back(L, iv, li, lc, now, err);
     if (rc)
         return rc;
-    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms); the
-     * call's state stays on policy_data until the engine has written it and releases it */
-    size_t len = 96 + lc->t[D_MEM].n + lc->t[D_CPU].n;
+    /* its resources are free: restores still short, and (continuous) the pool offered again */
+    if ((L->continuous || L->admit_predicted) && (rc = reoffer(L, iv, li, err)))
+        return rc;
+    /* room for the artifact's history, formatted by the artifact hook only when a run writes it
+     * (formatting every loan cost bench an eighth of its time); the call's state stays on
+     * policy_data until the engine has written it and releases it */
+    size_t len = HISTORY_HEAD_MAX + (lc->t[D_MEM].n + lc->t[D_CPU].n) * TRAJ_ENTRY_MAX;
     free(lc->history);
     lc->history = malloc(len);
     if (!lc->history)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    snprintf(lc->history, len, "%d;%g %g;%.0f %.0f;%s;%s", inv->safeguard, lc->delta0[D_MEM],
-             lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3,
-             lc->t[D_MEM].s ? lc->t[D_MEM].s : "", lc->t[D_CPU].s ? lc->t[D_CPU].s : "");
+    lc->history_cap = len;
+    lc->history[0] = '\0';
     return 0;
 }
 
@@ -534,6 +708,19 @@ static void libra_artifact(void *state, const hb_invocation *inv, hb_artifact_fi
     const libra_call *lc = inv->policy_data;
     if (!lc)
         return;
+    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms) */
+    libra_call *w = inv->policy_data;
+    if (w->history && !w->history[0]) {
+        size_t cap = w->history_cap;
+        int k = snprintf(w->history, cap, "%d;%g %g;%.0f %.0f;", inv->safeguard, lc->delta0[D_MEM],
+                         lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3);
+        size_t at = k > 0 && (size_t)k < cap ? (size_t)k : 0;
+        at += traj_format(&lc->t[D_MEM], w->history + at, cap - at);
+        if (at + 1 < cap) {
+            w->history[at++] = ';';
+            traj_format(&lc->t[D_CPU], w->history + at, cap - at);
+        }
+    }
     out->history = lc->history;
     out->cpu_idle_s = lc->idle[D_CPU] / 1e6;
     out->memory_idle_mb_s = lc->idle[D_MEM] / 1e6;

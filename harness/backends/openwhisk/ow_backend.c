@@ -34,11 +34,13 @@
 #include "ow_activation.h"
 #include "ow_auth.h"
 #include "ow_http.h"
+#include "ow_libra.h"
 #include "ow_options.h"
 #include "ow_variants.h"
 #include "timer_heap.h"
 
-enum { PH_INVOKE, PH_POLL };
+/* PH_PREDICT and PH_TRAJECTORY only with the Libra fork's Redis side channel (ow_libra.h) */
+enum { PH_PREDICT, PH_INVOKE, PH_POLL, PH_TRAJECTORY };
 enum { U_CPU_ALLOC, U_CPU_USED, U_MEM_ALLOC, U_MEM_USED, U_RUNNING, U_QUEUED, U_CPU_HARV,
        U_CPU_BORR, U_MEM_HARV, U_MEM_BORR, NU };
 
@@ -62,6 +64,13 @@ typedef struct ow_call {
     ow_response resp;
     sim_timer timer;
     struct ow_call *prev, *next;       /* calls not ended, in dispatch order */
+    /* Redis side channel */
+    hb_time redis_first;               /* the first attempt to write the prediction (-1: none) */
+    hb_time traj_deadline;             /* waiting for the trajectory until then (0: not yet) */
+    char *rec_text;                    /* the record, kept while waiting for the trajectory */
+    size_t rec_len;
+    int has_traj;
+    double traj_cpu, traj_mem_mb;      /* the trajectory's deltas (borrowed > 0) */
 } ow_call;
 
 struct ow_be {
@@ -71,6 +80,7 @@ struct ow_be {
     ow_grid grid;
     double *deployed_timeout_ms;       /* per variant, as the platform reports it (0: unknown) */
     const hb_func_config *funcs;
+    const hb_func_config *workloads;   /* HB_NWORKLOADS: what the deployed actions were made from */
     CURLM *multi;
     struct curl_slist *hdr;
     CURL **pool;                       /* idle easy handles */
@@ -92,6 +102,9 @@ struct ow_be {
     hb_time last_end;
     hb_error *err;
     int failed;
+    ow_libra *libra;                   /* the Libra fork's Redis side channel, or NULL */
+    hb_time last_sample;               /* pools sampled up to then */
+    double *pool_cpu, *pool_mem;       /* per invoker, the latest sample */
     /* for the closing line */
     uint64_t calls, retries, lost, errors, malformed, cpu_not_applied, no_samples;
 };
@@ -231,12 +244,18 @@ static int usage_call(ow_be *b, const ow_call *c, const ow_activation *rec)
     usage_add(b, k, U_RUNNING, inv->start, inv->end, 1);
     usage_add(b, k, U_CPU_ALLOC, inv->start, inv->end, a.cpu);
     usage_add(b, k, U_MEM_ALLOC, inv->start, inv->end, a.mem_mb);
-    if (c->var->cpu_hard) {
-        usage_add(b, k, U_CPU_HARV, inv->start, inv->end, fmax(0, u.cpu - a.cpu));
-        usage_add(b, k, U_CPU_BORR, inv->start, inv->end, fmax(0, a.cpu - u.cpu));
+    if (b->libra) {
+        /* harvest: the invokers' pools as sampled (usage_pools); borrowed: the trajectories */
+        usage_add(b, k, U_CPU_BORR, inv->start, inv->end, fmax(0, c->traj_cpu));
+        usage_add(b, k, U_MEM_BORR, inv->start, inv->end, fmax(0, c->traj_mem_mb));
+    } else {
+        if (c->var->cpu_hard) {
+            usage_add(b, k, U_CPU_HARV, inv->start, inv->end, fmax(0, u.cpu - a.cpu));
+            usage_add(b, k, U_CPU_BORR, inv->start, inv->end, fmax(0, a.cpu - u.cpu));
+        }
+        usage_add(b, k, U_MEM_HARV, inv->start, inv->end, fmax(0, u.mem_mb - a.mem_mb));
+        usage_add(b, k, U_MEM_BORR, inv->start, inv->end, fmax(0, a.mem_mb - u.mem_mb));
     }
-    usage_add(b, k, U_MEM_HARV, inv->start, inv->end, fmax(0, u.mem_mb - a.mem_mb));
-    usage_add(b, k, U_MEM_BORR, inv->start, inv->end, fmax(0, a.mem_mb - u.mem_mb));
     if (rec && rec->has_usage) {
         double exec0 = ((double)rec->start_ms + rec->init_ms) * 1e3;
         double iv_us = rec->interval_ms * 1e3;
@@ -293,6 +312,7 @@ static void call_free(ow_be *b, ow_call *c)
     timer_heap_cancel(&b->heap, &c->timer);
     ow_response_free(&c->resp);
     free(c->body);
+    free(c->rec_text);
     free(c);
 }
 
@@ -347,6 +367,52 @@ static void set_id(hb_invocation *inv, const char *id)
         memcpy(inv->activation_id, id, n + 1);
 }
 
+static int schedule(ow_be *b, ow_call *c, double delay_ms);
+static double jitter(const ow_call *c);
+
+/* The fork's trajectory of a call whose record arrived: 1 to wait for it (the record is kept and
+ * the call comes back in PH_TRAJECTORY), 0 to go on (with it or without). Only successful calls
+ * wait: the fork writes none on its failure paths (spec 11.9). */
+static int trajectory(ow_be *b, ow_call *c, const char *text, size_t len)
+{
+    hb_invocation *inv = c->inv;
+    hb_time now = now_us(b);
+    if (!c->traj_deadline)
+        c->traj_deadline = now + b->opt.redis_trajectory_wait_ms * HB_MS;
+    lf_trajectory t;
+    int found = 0;
+    hb_error e;
+    int rc = ow_libra_trajectory(b->libra, c->act_id[0] ? c->act_id : inv->activation_id, &t, &found, &e);
+    if (rc == HB_EINPUT) {             /* malformed: the record stands without it, and says why */
+        ow_libra_missing(b->libra, 0);
+        fprintf(stderr, "openwhisk: %s\n", e.msg);
+        return 0;
+    }
+    if (found) {
+        ow_libra_apply(b->libra, &t, c->var->applied, inv);
+        c->has_traj = 1;
+        c->traj_cpu = t.cpu_delta;
+        c->traj_mem_mb = t.mem_delta_mb;
+        lf_trajectory_free(&t);
+        return 0;
+    }
+    if (inv->outcome == HB_SUCCESS && now + 200 * HB_MS <= c->traj_deadline) {
+        if (!c->rec_text) {
+            c->rec_text = malloc(len + 1);
+            if (!c->rec_text)
+                return fail(b, HB_ENOMEM, "out of memory"), 1;
+            memcpy(c->rec_text, text, len);
+            c->rec_text[len] = '\0';
+            c->rec_len = len;
+        }
+        c->phase = PH_TRAJECTORY;
+        schedule(b, c, 200);
+        return 1;
+    }
+    ow_libra_missing(b->libra, inv->outcome == HB_SUCCESS);
+    return 0;
+}
+
 /* The record arrived: the call's times, outcome, peaks and usage. */
 static int call_record(ow_be *b, ow_call *c, const char *text, size_t len)
 {
@@ -389,6 +455,10 @@ static int call_record(ow_be *b, ow_call *c, const char *text, size_t len)
     double run_s = hb_time_s(inv->end - inv->exec_start);
     inv->borrowed_running_cpu_s = held_s > 0 ? inv->borrowed_cpu_s * run_s / held_s : 0;
     inv->borrowed_running_mem_mb_s = held_s > 0 ? inv->borrowed_mem_mb_s * run_s / held_s : 0;
+    if (b->libra && trajectory(b, c, text, len)) {
+        ow_activation_free(&rec);
+        return b->failed;
+    }
     if (!rec.has_usage)
         b->no_samples++;
     int rc = usage_call(b, c, &rec);
@@ -402,6 +472,32 @@ static int request(ow_be *b, ow_call *c)
 {
     char url[2048];
     const char *method;
+    if (c->phase == PH_TRAJECTORY)
+        return call_record(b, c, c->rec_text, c->rec_len);
+    if (c->phase == PH_PREDICT) {
+        /* the fork reads the prediction when the call arrives: it is written first, or the call
+         * does not go (a Redis restarting: retried until redis_timeout_ms) */
+        hb_time now = now_us(b);
+        if (c->redis_first < 0)
+            c->redis_first = now;
+        hb_error e;
+        if (ow_libra_predict(b->libra, c->var->name, c->inv, &e)) {
+            c->t_add = c->redis_first; /* the call arrived with its first attempt */
+            /* backoff, the last attempt at the deadline itself */
+            double left_ms = hb_time_ms(c->redis_first + b->opt.redis_timeout_ms * HB_MS - now);
+            double wait = fmin(c->backoff_ms * jitter(c), left_ms);
+            c->attempts++;
+            if (wait > 0) {
+                c->backoff_ms = fmin(c->backoff_ms * 2, 1000);
+                return schedule(b, c, wait);
+            }
+            return call_fail(b, c, HB_ERROR, "prediction not written to Redis in %.1f s: %s",
+                             hb_time_s(now - c->redis_first), e.msg);
+        }
+        c->phase = PH_INVOKE;
+        c->attempts = 0;
+        c->backoff_ms = 100;
+    }
     if (c->phase == PH_INVOKE) {
         method = "POST";
         if (ow_url(&b->creds, "actions", c->var->name, "blocking=false", url, sizeof url))
@@ -562,6 +658,22 @@ static hb_time usage_horizon(const ow_be *b, hb_time now)
     return b->head && b->head->t_sched < now ? b->head->t_sched : now;
 }
 
+/* The invokers' pools (Redis side channel): each sample holds for the interval it ends. A Redis
+ * that cannot be read leaves the interval out (counted in the closing line). */
+static int usage_pools(ow_be *b, hb_time now)
+{
+    if (!b->libra || b->opt.redis_sample_ms <= 0 || now < b->last_sample + b->opt.redis_sample_ms * HB_MS)
+        return 0;
+    hb_error e;
+    if (ow_libra_sample(b->libra, b->n_inv, b->pool_cpu, b->pool_mem, &e) == 0)
+        for (int i = 0; i < b->n_inv; i++)
+            if (usage_add(b, i, U_CPU_HARV, b->last_sample, now, b->pool_cpu[i]) ||
+                usage_add(b, i, U_MEM_HARV, b->last_sample, now, b->pool_mem[i]))
+                return b->failed;
+    b->last_sample = now;
+    return 0;
+}
+
 /* Runs transfers, retries and polls until the wall clock reaches target (drain: until every call
  * has ended). */
 static int pump(ow_be *b, hb_time target, int drain)
@@ -575,6 +687,8 @@ static int pump(ow_be *b, hb_time target, int drain)
         hb_time now = now_us(b);
         if (fire_timers(b, now))
             return b->failed;
+        if (usage_pools(b, now))
+            return b->failed;
         if (usage_flush(b, usage_horizon(b, now)))
             return b->failed;
         if (drain ? b->live == 0 : now >= target)
@@ -585,6 +699,9 @@ static int pump(ow_be *b, hb_time target, int drain)
         sim_timer *t = timer_heap_top(&b->heap);
         if (t && t->t - now < wait)
             wait = t->t - now;
+        if (b->libra && b->opt.redis_sample_ms > 0 &&
+            b->last_sample + b->opt.redis_sample_ms * HB_MS - now < wait)
+            wait = b->last_sample + b->opt.redis_sample_ms * HB_MS - now;
         long cto = -1;
         curl_multi_timeout(b->multi, &cto);
         if (cto >= 0 && cto * 1000 < wait)
@@ -674,6 +791,9 @@ static void ow_close(void *state)
     free(b->bins);
     free(b->iv);
     free(b->deployed_timeout_ms);
+    ow_libra_close(b->libra);
+    free(b->pool_cpu);
+    free(b->pool_mem);
     free(b);
     curl_global_cleanup();
 }
@@ -690,6 +810,7 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
     }
     b->hooks = *hooks;
     b->funcs = a->funcs;
+    b->workloads = a->workloads ? a->workloads : a->funcs;
     b->time_scale = a->time_scale > 0 ? a->time_scale : 1;
     b->stop = a->stop;
     b->capacity = a->capacity;
@@ -734,6 +855,14 @@ static int ow_open(const hb_backend_args *a, const hb_backend_hooks *hooks, void
         if (b->opt.check_actions)
             rc = check_actions(b, err);
     }
+    if (!rc && b->opt.redis) {
+        b->pool_cpu = calloc((size_t)b->n_inv, sizeof *b->pool_cpu);
+        b->pool_mem = calloc((size_t)b->n_inv, sizeof *b->pool_mem);
+        if (!b->pool_cpu || !b->pool_mem)
+            rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        else if ((rc = ow_libra_open(&b->opt, &b->libra, err)))
+            hb_error_wrap(err, "openwhisk");
+    }
     if (rc) {
         ow_close(b);
         return rc;
@@ -757,8 +886,13 @@ static int ow_submit(void *state, hb_invocation *inv, hb_error *err)
     c->t_first = -1;
     c->backoff_ms = 100;
     c->timer.obj = c;
-    c->var = ow_grid_pick(&b->grid, inv->workload, inv->alloc_start);
-    if (!c->var->cpu_hard && fabs(inv->alloc_start.cpu - c->var->applied.cpu) > 1e-6)
+    c->redis_first = -1;
+    /* with the fork's side channel the action is the user configuration and the prediction in
+     * Redis sizes the call (the fork harvests or borrows); otherwise the variant is the size */
+    c->var = b->libra ? ow_grid_user(&b->grid, inv->workload, b->workloads)
+                      : ow_grid_pick(&b->grid, inv->workload, inv->alloc_start);
+    c->phase = b->libra ? PH_PREDICT : PH_INVOKE;
+    if (!b->libra && !c->var->cpu_hard && fabs(inv->alloc_start.cpu - c->var->applied.cpu) > 1e-6)
         b->cpu_not_applied++;          /* stock OpenWhisk: CPU follows memory */
     inv->alloc = c->var->applied;
     inv->backend_data = c;
@@ -813,6 +947,8 @@ static int ow_drain(void *state, hb_error *err)
                 (unsigned long long)b->malformed, (unsigned long long)b->retries,
                 b->cpu_not_applied ? "; stock flavor: CPU sizes not applied (CPU follows memory)"
                                    : "");
+    if (!rc && b->libra)
+        ow_libra_report(b->libra, stderr);
     return rc;
 }
 

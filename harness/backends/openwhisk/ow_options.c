@@ -33,6 +33,9 @@ int ow_options_read(hb_kvlist *kv, const char *config_dir, ow_options *o, hb_err
     o->poll_initial_ms = 200;
     o->poll_max_ms = 2000;
     o->check_actions = 1;
+    o->redis_timeout_ms = 10000;
+    o->redis_trajectory_wait_ms = 5000;
+    o->redis_sample_ms = 100;
     static const char *const flavors[] = {"stock", "libra-fork", NULL};
     const char *flavor = NULL;
     int rc = 0;
@@ -53,10 +56,22 @@ int ow_options_read(hb_kvlist *kv, const char *config_dir, ow_options *o, hb_err
     if (!rc) rc = hb_kv_int(kv, "poll_initial_ms", 1, 600000, &o->poll_initial_ms, err);
     if (!rc) rc = hb_kv_int(kv, "poll_max_ms", 1, 600000, &o->poll_max_ms, err);
     if (!rc) rc = hb_kv_bool(kv, "check_actions", &o->check_actions, err);
+    if (!rc) rc = hb_kv_string(kv, "redis", NULL, &o->redis, err);
+    if (!rc) rc = hb_kv_int(kv, "redis_db", 0, 100000, &o->redis_db, err);
+    if (!rc) rc = path_key(kv, "redis_password_file", config_dir, o->redis_password_file,
+                           sizeof o->redis_password_file, err);
+    if (!rc) rc = hb_kv_int(kv, "redis_timeout_ms", 100, 3600000, &o->redis_timeout_ms, err);
+    if (!rc) rc = hb_kv_int(kv, "redis_trajectory_wait_ms", 0, 3600000, &o->redis_trajectory_wait_ms, err);
+    if (!rc) rc = hb_kv_int(kv, "redis_sample_ms", 0, 3600000, &o->redis_sample_ms, err);
     if (rc)
         return rc;
     if (flavor && strcmp(flavor, "libra-fork") == 0)
         o->flavor = OW_LIBRA_FORK;
+    if (o->redis && o->flavor != OW_LIBRA_FORK) {
+        char where[256];
+        return hb_fail(err, HB_EINPUT, "%s: redis: the Redis side channel is the Libra fork's: "
+                       "set flavor = libra-fork", hb_kv_where(kv, "redis", where, sizeof where));
+    }
     if (o->poll_max_ms < o->poll_initial_ms)
         o->poll_max_ms = o->poll_initial_ms;
     /* names: letters, digits, '_', '-', '.', '@' (OpenWhisk's entity names) */

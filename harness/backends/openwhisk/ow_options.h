@@ -27,6 +27,13 @@ typedef struct ow_options {
     double record_grace_s;
     long poll_initial_ms, poll_max_ms;
     int check_actions;
+    /* libra-fork: the fork's Redis side channel (ow_libra.h); redis NULL: none */
+    const char *redis;                 /* HOST:PORT */
+    long redis_db;
+    char redis_password_file[1024];    /* "": HB_REDIS_PASSWORD, else no password */
+    long redis_timeout_ms;             /* a prediction write is retried this long */
+    long redis_trajectory_wait_ms;     /* a trajectory may appear this long after its record */
+    long redis_sample_ms;              /* pools sampled this often; 0: never */
 } ow_options;
 
 /* Defaults, then the keys present in kv (which may be empty); relative paths are resolved against

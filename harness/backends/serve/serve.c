@@ -92,6 +92,7 @@ struct hb_serve {
     char apihost[320];
     long per_minute, concurrent;
     int libra_fork;
+    sv_libra *libra;                   /* the fork's Redis side channel, or NULL */
     sv_faults faults;
     sv_dice dice;
     hb_runner *runner;
@@ -673,6 +674,8 @@ static void on_done(void *ctx, const hb_run_result *r)
 {
     sv_pending *p = ctx;
     hb_serve *s = p->s;
+    if (s->libra)                      /* the trajectory is in Redis before the record is visible */
+        sv_libra_complete(s->libra, p->id, r->end_ms);
     cJSON *rec = make_record(s, p, r);
     char *text = rec ? cJSON_PrintUnformatted(rec) : NULL;
     cJSON_Delete(rec);
@@ -1014,6 +1017,8 @@ static enum MHD_Result invoke(hb_serve *s, struct MHD_Connection *c, const char 
         req.limits.memory_mb = (int)((a->memory - 1) % 8 + 1) * 128;
     }
     pthread_mutex_unlock(&s->mu);
+    if (s->libra)                      /* the prediction and the pool decide the call's limits */
+        sv_libra_arrive(s->libra, id, name, p->memory, now, &req.limits.cpu, &req.limits.memory_mb);
     hb_error err;
     if (s->runner->ops->start(s->runner, &req, &err)) {
         /* the invoker failed to take it: a whisk internal error, recorded as OpenWhisk does */
@@ -1387,6 +1392,7 @@ static void serve_free(hb_serve *s)
     }
     if (s->runner)
         s->runner->ops->close(s->runner);
+    sv_libra_stop(s->libra);           /* after the runner: every call has completed */
     while (s->actions) {
         sv_action *a = s->actions;
         s->actions = a->next;
@@ -1473,6 +1479,14 @@ int hb_serve_start(const hb_serve_opts *o, hb_serve **out, hb_error *err)
             goto fail;
         }
         s->own_dir = 1;
+    }
+    if (o->libra_redis) {
+        if (!o->libra_fork) {
+            rc = hb_fail(err, HB_EINPUT, "serve: --redis needs --flavor libra-fork");
+            goto fail;
+        }
+        if ((rc = sv_libra_start(o->libra_redis, &s->libra, err)))
+            goto fail;
     }
     if (!o->runner) {
         char cdir[1100];

@@ -25,6 +25,7 @@
 #include "hb_error.h"
 #include "runner.h"
 #include "serve_faults.h"
+#include "serve_libra.h"
 
 typedef struct hb_serve hb_serve;
 
@@ -41,6 +42,8 @@ typedef struct hb_serve_opts {
     sv_faults faults;
     hb_runner *runner;                 /* NULL: the fork/exec runner; else taken over */
     const char *work_dir;              /* NULL: a new directory under $TMPDIR, removed at stop */
+    const sv_libra_opts *libra_redis;  /* libra_fork only: the fork's Redis side channel
+                                          (serve_libra.h); NULL: none */
 } hb_serve_opts;
 
 typedef struct hb_serve_stats {
