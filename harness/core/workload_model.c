@@ -289,7 +289,9 @@ static int profile_row(hb_csv *c, const int ci[7], const char *path, hb_profile 
     for (int k = 0; k < 3; k++)
         if (strcmp(param, CURVES[k]) == 0) {
             if ((rc = hb_profile_curve_add(curve_of(pf, k), v[0], v[1], v[2], v[3], v[4], err))) {
-                hb_fail_at(err, rc, path, line, param, "%s", err ? err->msg : "bad interval");
+                char why[HB_ERRMSG_MAX];  /* the curve's reason, copied: err->msg is rewritten */
+                snprintf(why, sizeof why, "%s", err ? err->msg : "bad interval");
+                hb_fail_at(err, rc, path, line, param, "%s", why);
                 return rc;
             }
             return 0;
