@@ -93,8 +93,9 @@ typedef struct hb_policy_ctx {
     int n_invokers;
     hb_res invoker_capacity;           /* per invoker */
     int n_funcs;                       /* functions of the run (the trace's, any number >= 1) */
-    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func; size
-                                        * per-function state from n_funcs at create() */
+    const hb_func_config *funcs;       /* n_funcs entries, indexed by hb_invocation.func; valid
+                                        * until destroy() (keep the pointer); size per-function
+                                        * state from n_funcs at create() */
     gsl_rng *rng;                      /* the policy's own seeded generator (owned by the engine) */
     hb_kvlist *params;                 /* its [policy.NAME] section (may have n == 0) */
     const char *config_dir;            /* directory of the config file, for relative paths */

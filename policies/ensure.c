@@ -40,7 +40,7 @@ typedef struct ensure_func {
 
 typedef struct ensure_state {
     int n_funcs;                       /* the run's functions (ctx->n_funcs) */
-    hb_func_config *funcs;             /* n_funcs each */
+    const hb_func_config *funcs;       /* the run's table (ctx->funcs): valid until destroy */
     ensure_func *f;
 } ensure_state;
 
@@ -49,7 +49,6 @@ static void ensure_destroy(void *state)
     ensure_state *s = state;
     if (!s)
         return;
-    free(s->funcs);
     free(s->f);
     free(s);
 }
@@ -58,17 +57,14 @@ static int ensure_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     ensure_state *s = calloc(1, sizeof *s);
     size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
-    if (s) {
-        s->funcs = calloc(n ? n : 1, sizeof *s->funcs);
+    if (s)
         s->f = calloc(n ? n : 1, sizeof *s->f);
-    }
-    if (!s || !s->funcs || !s->f) {
+    if (!s || !s->f) {
         ensure_destroy(s);
         return hb_fail(err, HB_ENOMEM, "ensure: out of memory");
     }
     s->n_funcs = (int)n;
-    if (n)
-        memcpy(s->funcs, ctx->funcs, n * sizeof *s->funcs);
+    s->funcs = ctx->funcs;
     for (size_t i = 0; i < n; i++)
         s->f[i].cpu = hb_clip(s->funcs[i].user.cpu, s->funcs[i].cpu_clip[0], s->funcs[i].cpu_clip[1]);
     *state = s;

@@ -29,7 +29,7 @@ typedef struct greedy_last {
 
 typedef struct greedy_state {
     int n_funcs;                       /* the run's functions (ctx->n_funcs) */
-    hb_func_config *funcs;             /* n_funcs each */
+    const hb_func_config *funcs;       /* the run's table (ctx->funcs): valid until destroy */
     greedy_last *last;
 } greedy_state;
 
@@ -38,7 +38,6 @@ static void greedy_destroy(void *state)
     greedy_state *s = state;
     if (!s)
         return;
-    free(s->funcs);
     free(s->last);
     free(s);
 }
@@ -47,17 +46,14 @@ static int greedy_create(const hb_policy_ctx *ctx, void **state, hb_error *err)
 {
     greedy_state *s = calloc(1, sizeof *s);
     size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
-    if (s) {
-        s->funcs = calloc(n ? n : 1, sizeof *s->funcs);
+    if (s)
         s->last = calloc(n ? n : 1, sizeof *s->last);
-    }
-    if (!s || !s->funcs || !s->last) {
+    if (!s || !s->last) {
         greedy_destroy(s);
         return hb_fail(err, HB_ENOMEM, "greedy: out of memory");
     }
     s->n_funcs = (int)n;
-    if (n)
-        memcpy(s->funcs, ctx->funcs, n * sizeof *s->funcs);
+    s->funcs = ctx->funcs;
     *state = s;
     return 0;
 }

@@ -80,6 +80,8 @@ static int lv_advance_edges(hb_im_invoker *iv, hb_time t)
 /* Integrates an invoker's levels from lv_t0 to t; most often both lie in one second. */
 static inline int lv_advance(hb_im_invoker *iv, hb_time t)
 {
+    if (!iv->m->usage_rows)
+        return 0;                      /* nothing reads the levels (bench): no integration */
     if (t <= iv->lv_t0)
         return 0;
     if (t >= iv->lv_end)

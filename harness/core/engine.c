@@ -47,6 +47,9 @@ typedef struct engine {
     const hb_func_config *funcs;       /* the run's function table, one per trace function */
     int n_funcs;
     hb_func_config *own_funcs;         /* the table when no experiment bound one to the config */
+    gsl_rng *r_arr, *r_size, *r_pol;   /* the run's streams: arrivals, input sizes, the policy */
+    hb_eventgen *gen;
+    int policy_made;                   /* 1: the engine created the policy instance (and destroys it) */
 } engine;
 
 /* The invoker a policy's invoker-side hooks see: the backend's, with resize() clipped to the
@@ -189,7 +192,7 @@ static void call_ext(engine *e, const hb_invocation *inv, hb_column_value *v, hb
         if (e->pol->column)
             e->pol->column(e->pstate, inv, i, &v[i]);
     }
-    if (e->pol->artifact)
+    if (e->pol->artifact && e->spec->writer)   /* only files have the artifact's fields */
         e->pol->artifact(e->pstate, inv, &ext->artifact);
 }
 
@@ -363,52 +366,56 @@ static void progress(engine *e, double *next, int final)
     fflush(stderr);
 }
 
-int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
+/* The run's streams, the controller's view of the invokers, and the event generator. */
+static int engine_alloc(engine *e, hb_error *err)
 {
+    const hb_engine_spec *sp = e->spec;
     const hb_config *cfg = sp->cfg;
-    double t_wall = hb_mono_s();
-    engine e;
-    memset(&e, 0, sizeof e);
-    e.spec = sp;
-    e.pol = sp->policy;
-    unsigned dropped = hb_engine_dropped(sp->policy, sp->backend);
-    e.use = (HB_CAP_SIZING | HB_CAP_PLACEMENT | HB_CAP_INVOKER) & ~dropped;
-
-    gsl_rng *r_arr = hb_rng_new(sp->seed, "arrivals"), *r_size = hb_rng_new(sp->seed, "sizes");
+    e->r_arr = hb_rng_new(sp->seed, "arrivals");
+    e->r_size = hb_rng_new(sp->seed, "sizes");
     char stream[96];
     snprintf(stream, sizeof stream, "policy:%s", sp->policy->name);
-    gsl_rng *r_pol = hb_rng_new(sp->seed, stream);
-    e.rng_place = hb_rng_new(sp->seed, "placement");
-    e.id_key = hb_seed_derive(sp->seed, "activation");
-    e.ctl = calloc((size_t)cfg->invokers, sizeof *e.ctl);
-    e.wrap = calloc((size_t)cfg->invokers, sizeof *e.wrap);
-    hb_eventgen *gen = NULL;
-    int rc = 0, policy_made = 0;
-    if (!r_arr || !r_size || !r_pol || !e.rng_place || !e.ctl || !e.wrap) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto done;
-    }
+    e->r_pol = hb_rng_new(sp->seed, stream);
+    e->rng_place = hb_rng_new(sp->seed, "placement");
+    e->id_key = hb_seed_derive(sp->seed, "activation");
+    e->ctl = calloc((size_t)cfg->invokers, sizeof *e->ctl);
+    e->wrap = calloc((size_t)cfg->invokers, sizeof *e->wrap);
+    if (!e->r_arr || !e->r_size || !e->r_pol || !e->rng_place || !e->ctl || !e->wrap)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     for (int i = 0; i < cfg->invokers; i++)
-        e.ctl[i] = (hb_invoker_state){0, {cfg->cores, cfg->memory_mb}, {cfg->cores, cfg->memory_mb}};
-    e.obs.capacity = e.obs.free = (hb_res){cfg->cores * cfg->invokers, cfg->memory_mb * cfg->invokers};
-    if ((rc = hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, r_arr, r_size, &gen, err)))
-        goto done;
-    /* the run's functions: the experiment's table when it bound one, else one built here from the
-     * trace (the same rules: trace_mapping.h) */
+        e->ctl[i] = (hb_invoker_state){0, {cfg->cores, cfg->memory_mb}, {cfg->cores, cfg->memory_mb}};
+    e->obs.capacity = e->obs.free =
+        (hb_res){cfg->cores * cfg->invokers, cfg->memory_mb * cfg->invokers};
+    return hb_eventgen_new(sp->trace, sp->arrival, sp->sizes, e->r_arr, e->r_size, &e->gen, err);
+}
+
+/* The run's functions: the experiment's table when it bound one, else one built here from the
+ * trace (the same rules: trace_mapping.h). */
+static int bind_funcs(engine *e, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
+    const hb_config *cfg = sp->cfg;
     if (cfg->run_funcs && cfg->run_funcs_trace == (const void *)sp->trace &&
         (size_t)cfg->n_run_funcs == sp->trace->n_funcs) {
-        e.funcs = cfg->run_funcs;
-        e.n_funcs = cfg->n_run_funcs;
-    } else {
-        if ((rc = hb_run_funcs_build(cfg, sp->trace, sp->profile, &e.own_funcs, err)))
-            goto done;
-        e.funcs = e.own_funcs;
-        e.n_funcs = (int)sp->trace->n_funcs;
+        e->funcs = cfg->run_funcs;
+        e->n_funcs = cfg->n_run_funcs;
+        return 0;
     }
+    int rc = hb_run_funcs_build(cfg, sp->trace, sp->profile, &e->own_funcs, err);
+    e->funcs = e->own_funcs;
+    e->n_funcs = (int)sp->trace->n_funcs;
+    return rc;
+}
 
-    if ((rc = hb_columns_check(sp->policy->columns, sp->policy->name, err)))
-        goto done;
-    e.n_columns = hb_columns_count(sp->policy->columns);
+/* The statistics: the policy's extension columns, the capacity, the statistics window. */
+static int stats_setup(engine *e, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
+    const hb_config *cfg = sp->cfg;
+    int rc = hb_columns_check(sp->policy->columns, sp->policy->name, err);
+    if (rc)
+        return rc;
+    e->n_columns = hb_columns_count(sp->policy->columns);
     hb_stats_columns(sp->stats, sp->policy->columns);
     sp->stats->cpu_capacity = cfg->cores * cfg->invokers;
     sp->stats->mem_capacity_mb = cfg->memory_mb * cfg->invokers;
@@ -419,28 +426,39 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         sp->stats->win_lo = (hb_time)llround(cfg->warmup_s * 1e6);
         sp->stats->win_hi = (hb_time)llround(fmax(span - cfg->drain_s, 0.0) * 1e6);
     }
+    return 0;
+}
 
+/* The policy instance: the caller's (training), else one created here with the run's context. */
+static int policy_open(engine *e, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
     if (sp->policy_state) {
-        e.pstate = sp->policy_state;
-    } else if (sp->policy->create) {
-        hb_policy_ctx ctx;
-        hb_engine_policy_ctx(cfg, sp->policy->name, sp->policy_params, r_pol, sp->training,
-                             sp->backend->caps, &ctx);
-        ctx.funcs = e.funcs;
-        ctx.n_funcs = e.n_funcs;
-        if ((rc = sp->policy->create(&ctx, &e.pstate, err))) {
-            hb_error_wrap(err, "policy %s", sp->policy->name);
-            goto done;
-        }
-        policy_made = 1;
-        if ((rc = hb_config_check_used(sp->policy_params, err)))
-            goto done;
-    } else if ((rc = hb_config_check_used(sp->policy_params, err))) {
-        goto done;
+        e->pstate = sp->policy_state;
+        return 0;
     }
+    if (sp->policy->create) {
+        hb_policy_ctx ctx;
+        hb_engine_policy_ctx(sp->cfg, sp->policy->name, sp->policy_params, e->r_pol, sp->training,
+                             sp->backend->caps, &ctx);
+        ctx.funcs = e->funcs;
+        ctx.n_funcs = e->n_funcs;
+        int rc = sp->policy->create(&ctx, &e->pstate, err);
+        if (rc) {
+            hb_error_wrap(err, "policy %s", sp->policy->name);
+            return rc;
+        }
+        e->policy_made = 1;
+    }
+    return hb_config_check_used(sp->policy_params, err);
+}
 
-    hb_backend_hooks hooks = {&e, hook_start, hook_tick, hook_end, hook_usage, 0};
-    if ((e.use & HB_CAP_INVOKER) && sp->policy->on_tick)
+static int backend_open(engine *e, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
+    const hb_config *cfg = sp->cfg;
+    hb_backend_hooks hooks = {e, hook_start, hook_tick, hook_end, hook_usage, 0};
+    if ((e->use & HB_CAP_INVOKER) && sp->policy->on_tick)
         hooks.tick_interval = (hb_time)llround(cfg->monitor_ms * 1e3);
     hb_backend_args args = {
         .n_invokers = cfg->invokers,
@@ -449,8 +467,8 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .monitor = (hb_time)llround(cfg->monitor_ms * 1e3),
         .cold_start = cfg->cold_start_ms < 0 ? -1 : (hb_time)llround(cfg->cold_start_ms * 1e3),
         .cv = cfg->workload_cv,
-        .n_funcs = e.n_funcs,
-        .funcs = e.funcs,
+        .n_funcs = e->n_funcs,
+        .funcs = e->funcs,
         .workloads = cfg->funcs,
         .profile = sp->profile,
         .seed = sp->seed,
@@ -460,64 +478,89 @@ int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
         .time_scale = cfg->time_scale,
         .stop = sp->stop,
     };
-    if ((rc = sp->backend->open(&args, &hooks, &e.bstate, err)))
-        goto done;
-    if ((rc = hb_config_check_used(sp->backend_params, err)))
-        goto done;
+    int rc = sp->backend->open(&args, &hooks, &e->bstate, err);
+    return rc ? rc : hb_config_check_used(sp->backend_params, err);
+}
 
+/* The replay: each arrival after the backend has run up to its time, then the drain. */
+static int replay(engine *e, hb_error *err)
+{
+    const hb_engine_spec *sp = e->spec;
     double next_progress = 0;
     hb_event ev;
-    for (;;) {
-        hb_time t = hb_eventgen_peek(gen);
-        if (t == HB_TIME_NEVER)
-            break;
-        if ((rc = sp->backend->advance(e.bstate, t, err)))
-            goto done;
-        if (sp->stop && *sp->stop) {
-            rc = hb_fail(err, HB_EINTR, "stopped by a signal");
-            goto done;
-        }
-        int got = hb_eventgen_next(gen, &ev);
-        if (got < 0) {
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((rc = dispatch(&e, &ev, err)))
-            goto done;
-        if (sp->progress_label && (e.sent & 1023) == 0)
-            progress(&e, &next_progress, 0);
+    int rc;
+    for (hb_time t; (t = hb_eventgen_peek(e->gen)) != HB_TIME_NEVER;) {
+        if ((rc = sp->backend->advance(e->bstate, t, err)))
+            return rc;
+        if (sp->stop && *sp->stop)
+            return hb_fail(err, HB_EINTR, "stopped by a signal");
+        if (hb_eventgen_next(e->gen, &ev) < 0)
+            return hb_fail(err, HB_ENOMEM, "out of memory");
+        if ((rc = dispatch(e, &ev, err)))
+            return rc;
+        if (sp->progress_label && (e->sent & 1023) == 0)
+            progress(e, &next_progress, 0);
     }
-    if ((rc = sp->backend->drain(e.bstate, err)))
-        goto done;
-    if (e.ended != e.sent)
+    if ((rc = sp->backend->drain(e->bstate, err)))
+        return rc;
+    if (e->ended != e->sent)
         rc = hb_fail(err, HB_ERUN, "%llu calls were sent but %llu ended",
-                     (unsigned long long)e.sent, (unsigned long long)e.ended);
-    sp->stats->makespan = e.last_end;
+                     (unsigned long long)e->sent, (unsigned long long)e->ended);
+    sp->stats->makespan = e->last_end;
     if (sp->progress_label)
-        progress(&e, &next_progress, 1);
-done:
-    if (e.bstate)
-        sp->backend->close(e.bstate);
-    /* calls that never ended (a stopped or failed run): their policy state goes back first */
-    for (rec_chunk *c = e.chunks; c; c = c->next)
+        progress(e, &next_progress, 1);
+    return rc;
+}
+
+/* Closes the backend, gives the policy the state of calls that never ended (a stopped or failed
+ * run) and destroys it if the engine made it, and frees the rest. */
+static void engine_close(engine *e)
+{
+    const hb_engine_spec *sp = e->spec;
+    if (e->bstate)
+        sp->backend->close(e->bstate);
+    for (rec_chunk *c = e->chunks; c; c = c->next)
         for (size_t i = 0; i < c->used; i++)
             if (c->recs[i].live)
-                release_call(&e, &c->recs[i].inv);
-    if (policy_made && sp->policy->destroy)
-        sp->policy->destroy(e.pstate);
-    while (e.chunks) {
-        rec_chunk *c = e.chunks;
-        e.chunks = c->next;
+                release_call(e, &c->recs[i].inv);
+    if (e->policy_made && sp->policy->destroy)
+        sp->policy->destroy(e->pstate);
+    while (e->chunks) {
+        rec_chunk *c = e->chunks;
+        e->chunks = c->next;
         free(c);
     }
-    hb_eventgen_free(gen);
-    free(e.ctl);
-    free(e.wrap);
-    free(e.own_funcs);
-    gsl_rng_free(r_arr);
-    gsl_rng_free(r_size);
-    gsl_rng_free(r_pol);
-    gsl_rng_free(e.rng_place);
+    hb_eventgen_free(e->gen);
+    free(e->ctl);
+    free(e->wrap);
+    free(e->own_funcs);
+    gsl_rng_free(e->r_arr);
+    gsl_rng_free(e->r_size);
+    gsl_rng_free(e->r_pol);
+    gsl_rng_free(e->rng_place);
+}
+
+int hb_engine_run(const hb_engine_spec *sp, hb_error *err)
+{
+    double t_wall = hb_mono_s();
+    engine e;
+    memset(&e, 0, sizeof e);
+    e.spec = sp;
+    e.pol = sp->policy;
+    unsigned dropped = hb_engine_dropped(sp->policy, sp->backend);
+    e.use = (HB_CAP_SIZING | HB_CAP_PLACEMENT | HB_CAP_INVOKER) & ~dropped;
+    int rc = engine_alloc(&e, err);
+    if (!rc)
+        rc = bind_funcs(&e, err);
+    if (!rc)
+        rc = stats_setup(&e, err);
+    if (!rc)
+        rc = policy_open(&e, err);
+    if (!rc)
+        rc = backend_open(&e, err);
+    if (!rc)
+        rc = replay(&e, err);
+    engine_close(&e);
     sp->stats->wall_seconds = hb_mono_s() - t_wall;
     return rc;
 }

@@ -22,6 +22,11 @@ struct hb_eventgen {
     size_t tmp_cap;
     hb_time *off;                      /* per-function offsets into the minute */
     size_t off_cap;
+    hb_event *merged;                  /* the minute's events in time order (swapped with buf) */
+    size_t merged_cap;
+    size_t *run_pos, *run_end;         /* per-function runs of buf being merged */
+    size_t *mheap;                     /* the runs by their next event, a binary min-heap */
+    size_t runs_cap;
 };
 
 int hb_arrival_parse(const char *s, hb_arrival *out)
@@ -83,6 +88,10 @@ void hb_eventgen_free(hb_eventgen *g)
     free(g->buf);
     free(g->tmp);
     free(g->off);
+    free(g->merged);
+    free(g->run_pos);
+    free(g->run_end);
+    free(g->mheap);
     free(g);
 }
 
@@ -153,6 +162,72 @@ static int offsets(hb_eventgen *g, uint32_t n, hb_time *out)
     return 0;
 }
 
+static inline int ev_before(const hb_event *x, const hb_event *y)
+{
+    return x->t < y->t || (x->t == y->t && x->index < y->index);
+}
+
+/* The minute's events sorted by (time, index). Each function's calls come out of offsets() in
+ * time order, so the minute is nr sorted runs, merged here in O(n log nr) with no comparator
+ * calls; the result is the order the sort by (time, index) gives (indices are unique). A run out
+ * of order (a trace's own times) falls back to the sort. -1: out of memory. */
+static int order_minute(hb_eventgen *g, size_t nr)
+{
+    hb_event *b = g->buf;
+    for (size_t r = 0; r < nr; r++)
+        for (size_t i = g->run_pos[r] + 1; i < g->run_end[r]; i++)
+            if (ev_before(&b[i], &b[i - 1])) {
+                qsort(b, g->n, sizeof *b, cmp_event);
+                return 0;
+            }
+    if (nr <= 1)
+        return 0;
+    if (g->n > g->merged_cap) {
+        hb_event *m = realloc(g->merged, g->n * sizeof *m);
+        if (!m)
+            return -1;
+        g->merged = m;
+        g->merged_cap = g->n;
+    }
+    size_t *h = g->mheap, hn = 0;
+    for (size_t r = 0; r < nr; r++) {  /* push run r */
+        size_t i = hn++;
+        while (i > 0 && ev_before(&b[g->run_pos[r]], &b[g->run_pos[h[(i - 1) / 2]]])) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        h[i] = r;
+    }
+    for (size_t k = 0; k < g->n; k++) {
+        size_t r = h[0];
+        g->merged[k] = b[g->run_pos[r]++];
+        if (g->run_pos[r] == g->run_end[r])
+            r = h[--hn];               /* the run is done: the last one moves down from the top */
+        if (!hn)
+            break;
+        size_t i = 0;
+        for (;;) {                     /* sift r down from the top */
+            size_t c = 2 * i + 1;
+            if (c >= hn)
+                break;
+            if (c + 1 < hn && ev_before(&b[g->run_pos[h[c + 1]]], &b[g->run_pos[h[c]]]))
+                c++;
+            if (!ev_before(&b[g->run_pos[h[c]]], &b[g->run_pos[r]]))
+                break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = r;
+    }
+    hb_event *t = g->buf;              /* swap: buf holds the ordered minute */
+    size_t tc = g->cap;
+    g->buf = g->merged;
+    g->cap = g->merged_cap;
+    g->merged = t;
+    g->merged_cap = tc;
+    return 0;
+}
+
 /* Generates the next minute that has events. 1: some, 0: trace done, -1: out of memory. */
 static int fill(hb_eventgen *g)
 {
@@ -166,6 +241,21 @@ static int fill(hb_eventgen *g)
             continue;
         if (HB_GROW(g->buf, g->cap, n) != HB_OK)
             return -1;
+        if (t->n_funcs > g->runs_cap) {
+            size_t *a = realloc(g->run_pos, t->n_funcs * sizeof *a);
+            if (a)
+                g->run_pos = a;
+            size_t *b = realloc(g->run_end, t->n_funcs * sizeof *b);
+            if (b)
+                g->run_end = b;
+            size_t *h = realloc(g->mheap, t->n_funcs * sizeof *h);
+            if (h)
+                g->mheap = h;
+            if (!a || !b || !h)
+                return -1;
+            g->runs_cap = t->n_funcs;
+        }
+        size_t nr = 0;
         g->n = 0;
         g->pos = 0;
         hb_time base = (hb_time)m * 60 * HB_SEC;
@@ -173,6 +263,8 @@ static int fill(hb_eventgen *g)
             uint32_t c = hb_trace_count(t, f, m);
             if (!c)
                 continue;
+            g->run_pos[nr] = g->n;
+            g->run_end[nr++] = g->n + c;
             hb_event *e = g->buf + g->n;
             if (HB_GROW(g->off, g->off_cap, c) != HB_OK)
                 return -1;
@@ -191,8 +283,7 @@ static int fill(hb_eventgen *g)
             }
             g->n += c;
         }
-        qsort(g->buf, g->n, sizeof *g->buf, cmp_event);
-        return 1;
+        return order_minute(g, nr) ? -1 : 1;
     }
     return 0;
 }

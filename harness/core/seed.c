@@ -39,8 +39,15 @@ void hb_activation_id(uint64_t key, uint64_t index, char out[33])
     out[32] = '\0';
 }
 
+uint64_t hb_index_mix(uint64_t key) { return splitmix64(key); }
+
+double hb_index_uniform_mixed(uint64_t mixed, uint64_t index)
+{
+    uint64_t x = splitmix64(mixed ^ index);
+    return ((double)(x >> 11) + 0.5) / 9007199254740992.0;   /* (x + 1/2) / 2^53: never 0 or 1 */
+}
+
 double hb_index_uniform(uint64_t key, uint64_t index)
 {
-    uint64_t x = splitmix64(splitmix64(key) ^ index);
-    return ((double)(x >> 11) + 0.5) / 9007199254740992.0;   /* (x + 1/2) / 2^53: never 0 or 1 */
+    return hb_index_uniform_mixed(splitmix64(key), index);
 }

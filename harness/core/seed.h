@@ -16,5 +16,9 @@ void hb_activation_id(uint64_t key, uint64_t index, char out[33]);
 /* A uniform draw in (0, 1) that depends only on (key, index): the same call gets the same draw
  * under every policy (common random numbers). */
 double hb_index_uniform(uint64_t key, uint64_t index);
+/* The same draws in two steps, for loops drawing many indices of one key (the mixing of the key
+ * done once): hb_index_uniform(key, i) == hb_index_uniform_mixed(hb_index_mix(key), i). */
+uint64_t hb_index_mix(uint64_t key);
+double hb_index_uniform_mixed(uint64_t mixed, uint64_t index);
 
 #endif

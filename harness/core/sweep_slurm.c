@@ -65,46 +65,40 @@ static int capture(char *const argv[], char *out, size_t n)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int sweep_slurm_submit(const sweep *s, const sweep_slurm_opts *o, char *jobid, size_t n,
-                       int *ntasks, hb_error *err)
+/* The cells not done yet, in order, into *todo (*nt of them). */
+static int slurm_todo(const sweep *s, size_t **todo, size_t *nt, hb_error *err)
 {
-    char dir[HB_PATH_MAX + 16], script[HB_PATH_MAX + 32], tasks[HB_PATH_MAX + 32], cwd[HB_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/slurm", s->out);
-    snprintf(script, sizeof script, "%s/sweep.sbatch", dir);
-    snprintf(tasks, sizeof tasks, "%s/tasks.json", dir);
-    int rc = hb_mkdirs(dir, err);
-    if (rc)
-        return rc;
-    if (!getcwd(cwd, sizeof cwd))
-        return hb_fail(err, HB_EIO, "getcwd: %s", strerror(errno));
-    size_t *todo = malloc((s->ncells ? s->ncells : 1) * sizeof *todo), nt = 0;
-    if (!todo)
+    *nt = 0;
+    *todo = malloc((s->ncells ? s->ncells : 1) * sizeof **todo);
+    if (!*todo)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     for (size_t c = 0; c < s->ncells; c++)
         if (!sweep_cell_done(s, c))
-            todo[nt++] = c;
-    size_t per = (size_t)o->cells_per_task;
-    *ntasks = (int)((nt + per - 1) / per);
-    if (nt == 0) {
-        free(todo);
-        return 0;
-    }
-    FILE *f = fopen(script, "w");
-    if (!f) {
-        free(todo);
-        return hb_fail(err, HB_EIO, "%s: cannot write (%s)", script, strerror(errno));
-    }
+            (*todo)[(*nt)++] = c;
+    return 0;
+}
+
+static void sbatch_header(FILE *f, const sweep_slurm_opts *o, const char *dir, const char *cwd,
+                          int ntasks)
+{
     fprintf(f, "#!/bin/sh\n# written by `harvestbench sweep --slurm` (docs/sweeps.md): array task T "
                "runs the cells of chunk T\n#SBATCH --job-name=harvestbench-sweep\n"
                "#SBATCH --array=0-%d\n#SBATCH --ntasks=1\n#SBATCH --output=%s/task-%%a.log\n"
-               "#SBATCH --chdir=%s\n", *ntasks - 1, dir, cwd);
+               "#SBATCH --chdir=%s\n", ntasks - 1, dir, cwd);
     if (o->partition)
         fprintf(f, "#SBATCH --partition=%s\n", o->partition);
     if (o->time)
         fprintf(f, "#SBATCH --time=%s\n", o->time);
+}
+
+/* The script's case: array task t runs chunk t of `per` cells of todo[]; the same chunks as the
+ * returned tasks.json object. */
+static cJSON *sbatch_cases(FILE *f, const char *dir, const size_t *todo, size_t nt, size_t per,
+                           int ntasks)
+{
     cJSON *tj = cJSON_CreateObject(), *ta = cJSON_AddArrayToObject(tj, "tasks");
     fputs("case \"$SLURM_ARRAY_TASK_ID\" in\n", f);
-    for (int t = 0; t < *ntasks; t++) {
+    for (int t = 0; t < ntasks; t++) {
         cJSON *one = cJSON_CreateObject(), *cells = cJSON_AddArrayToObject(one, "cells");
         char log[HB_PATH_MAX + 64];
         snprintf(log, sizeof log, "%s/task-%d.log", dir, t);
@@ -119,6 +113,12 @@ int sweep_slurm_submit(const sweep *s, const sweep_slurm_opts *o, char *jobid, s
         fputs("\" ;;\n", f);
         cJSON_AddItemToArray(ta, one);
     }
+    return tj;
+}
+
+/* The script's loop: each cell of the task's chunk through `harvestbench sweep --cell`. */
+static void sbatch_loop(FILE *f, const sweep *s)
+{
     fputs("*) echo \"no cells for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\nesac\nrc=0\n"
           "for c in $CELLS; do\n    ", f);
     sh_quote(f, s->exe);
@@ -127,15 +127,11 @@ int sweep_slurm_submit(const sweep *s, const sweep_slurm_opts *o, char *jobid, s
     fputs(" --out ", f);
     sh_quote(f, s->out);
     fputs(" --cell \"$c\" || rc=1\ndone\nexit $rc\n", f);
-    free(todo);
-    if (fclose(f)) {
-        cJSON_Delete(tj);
-        return hb_fail(err, HB_EIO, "%s: write failed", script);
-    }
-    rc = hb_write_json(tasks, tj, err);
-    cJSON_Delete(tj);
-    if (rc)
-        return rc;
+}
+
+/* sbatch --parsable [ARGS] SCRIPT; the job id into jobid. */
+static int sbatch_run(const sweep_slurm_opts *o, char *script, char *jobid, size_t n, hb_error *err)
+{
     char **argv = calloc(o->n_sbatch_args + 4, sizeof *argv);
     if (!argv)
         return hb_fail(err, HB_ENOMEM, "out of memory");
@@ -157,6 +153,47 @@ int sweep_slurm_submit(const sweep *s, const sweep_slurm_opts *o, char *jobid, s
     if (!*jobid)
         return hb_fail(err, HB_ERUN, "sbatch printed no job id");
     return 0;
+}
+
+int sweep_slurm_submit(const sweep *s, const sweep_slurm_opts *o, char *jobid, size_t n,
+                       int *ntasks, hb_error *err)
+{
+    char dir[HB_PATH_MAX + 16], script[HB_PATH_MAX + 32], tasks[HB_PATH_MAX + 32], cwd[HB_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/slurm", s->out);
+    snprintf(script, sizeof script, "%s/sweep.sbatch", dir);
+    snprintf(tasks, sizeof tasks, "%s/tasks.json", dir);
+    int rc = hb_mkdirs(dir, err);
+    if (rc)
+        return rc;
+    if (!getcwd(cwd, sizeof cwd))
+        return hb_fail(err, HB_EIO, "getcwd: %s", strerror(errno));
+    size_t *todo, nt;
+    if ((rc = slurm_todo(s, &todo, &nt, err)))
+        return rc;
+    size_t per = (size_t)o->cells_per_task;
+    *ntasks = (int)((nt + per - 1) / per);
+    if (nt == 0) {
+        free(todo);
+        return 0;
+    }
+    FILE *f = fopen(script, "w");
+    if (!f) {
+        free(todo);
+        return hb_fail(err, HB_EIO, "%s: cannot write (%s)", script, strerror(errno));
+    }
+    sbatch_header(f, o, dir, cwd, *ntasks);
+    cJSON *tj = sbatch_cases(f, dir, todo, nt, per, *ntasks);
+    sbatch_loop(f, s);
+    free(todo);
+    if (fclose(f)) {
+        cJSON_Delete(tj);
+        return hb_fail(err, HB_EIO, "%s: write failed", script);
+    }
+    rc = hb_write_json(tasks, tj, err);
+    cJSON_Delete(tj);
+    if (rc)
+        return rc;
+    return sbatch_run(o, script, jobid, n, err);
 }
 
 int sweep_slurm_wait(const sweep *s, const char *jobid, int quiet, hb_error *err)

@@ -430,9 +430,20 @@ int hb_timeline_artifact(const hb_tl_artifact_call *a, hb_call_timeline *out, hb
     int rc = tl_reserve(out, n, err);
     if (rc)
         return rc;
+    /* each sample's burst draw is made once: the stream's key mixed once, and the outcomes kept
+     * for the loop below (a bit each, for the first BURST_BITS samples) */
+    enum { BURST_BITS = 8192 };
+    uint64_t mixed = hb_index_mix(a->stream), burst_bit[BURST_BITS / 64];
     size_t bursts = 0;
-    for (size_t i = 0; i < n1; i++)
-        bursts += draw(a, D_BURST0 + i) < HB_TL_BURST_P;
+    for (size_t i = 0; i < n1; i++) {
+        int b = hb_index_uniform_mixed(mixed, D_BURST0 + i) < HB_TL_BURST_P;
+        bursts += (size_t)b;
+        if (i < BURST_BITS) {
+            if (i % 64 == 0)
+                burst_bit[i / 64] = 0;
+            burst_bit[i / 64] |= (uint64_t)b << (i % 64);
+        }
+    }
     size_t ramp = (size_t)ceil(HB_TL_MEM_RAMP * (double)n1);
     double m0 = HB_TL_MEM_START * mem;
     for (size_t i = 0; i < n; i++) {
@@ -442,7 +453,9 @@ int hb_timeline_artifact(const hb_tl_artifact_call *a, hb_call_timeline *out, hb
             m = m0;
         } else if (i < n0 + n1) {
             size_t j = i - n0;
-            int burst = draw(a, D_BURST0 + j) < HB_TL_BURST_P || (bursts == 0 && j == n1 / 2);
+            int drawn = j < BURST_BITS ? (int)(burst_bit[j / 64] >> (j % 64) & 1)
+                                       : hb_index_uniform_mixed(mixed, D_BURST0 + j) < HB_TL_BURST_P;
+            int burst = drawn || (bursts == 0 && j == n1 / 2);
             d = burst ? peak : sus;
             m = j + 1 >= ramp ? mem : m0 + (mem - m0) * (double)(j + 1) / (double)ramp;
         } else {

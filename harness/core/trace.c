@@ -401,126 +401,139 @@ static void totals(hb_trace *t)
     }
 }
 
-int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
-{
-    *out = NULL;
-    if (!spec->invocations || !spec->invocations[0])
-        return hb_fail(err, HB_EINPUT, "[trace] invocations: no trace file given");
-    if (spec->format && strcmp(spec->format, "azure2021") == 0)
-        return hb_trace_load_azure2021(spec, out, err);
+/* The invocation file read through the replayed window: the kept rows, and the event counts that
+ * number the input-size file. */
+typedef struct inv_window {
     inv_reader r;
-    int rc = inv_open(&r, spec->invocations, err);
+    size_t start, width;               /* the replayed minutes: [start, start + width) */
+    row_buf rows;
+    uint64_t before_window, full_total;  /* events before the window, for input sizes */
+    uint64_t window_total;             /* calls in the window before any filter */
+} inv_window;
+
+/* Opens the invocation file, checks it has the configured format and fixes the window. */
+static int window_open(inv_window *w, const hb_trace_spec *spec, hb_error *err)
+{
+    memset(w, 0, sizeof *w);
+    int rc = inv_open(&w->r, spec->invocations, err);
     if (rc)
         return rc;
     int want_azure = spec->format && strcmp(spec->format, "azure2019") == 0;
-    if (want_azure != r.azure) {
-        hb_csv_close(r.csv);
+    if (want_azure != w->r.azure) {
+        hb_csv_close(w->r.csv);
         return hb_fail_at(err, HB_EINPUT, spec->invocations, 1, "header",
                           "this is a%s trace but [trace] format = %s",
-                          r.azure ? "n azure2019" : "n artifact", spec->format);
+                          w->r.azure ? "n azure2019" : "n artifact", spec->format);
     }
     size_t start = (size_t)(spec->start_minute > 0 ? spec->start_minute - 1 : 0);
-    if (start >= r.n_minutes) {
-        hb_csv_close(r.csv);
+    if (start >= w->r.n_minutes) {
+        hb_csv_close(w->r.csv);
         return hb_fail(err, HB_EINPUT, "[trace] start_minute = %zu but %s has %zu minutes",
-                       start + 1, spec->invocations, r.n_minutes);
+                       start + 1, spec->invocations, w->r.n_minutes);
     }
-    size_t width = r.n_minutes - start;
+    size_t width = w->r.n_minutes - start;
     if (spec->minutes > 0 && (size_t)spec->minutes < width)
         width = (size_t)spec->minutes;
+    w->start = start;
+    w->width = width;
+    w->rows.width = width;
+    return 0;
+}
 
-    hb_trace *t = calloc(1, sizeof *t);
-    uint32_t *counts = malloc(r.n_minutes * sizeof *counts);
-    row_buf rows = {.width = width};
-    uint64_t before_window = 0, full_total = 0;  /* events before the window, for input sizes */
-    uint64_t window_total = 0;         /* calls in the window before any filter */
-    if (!t || !counts) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto fail;
+static void row_func(const inv_reader *r, hb_trace_func *f)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", inv_field(r, "function"));
+    snprintf(f->trigger, sizeof f->trigger, "%s", inv_field(r, "trigger"));
+    snprintf(f->app, sizeof f->app, "%s", inv_field(r, "app"));
+    f->dur_avg_ms = f->mem_avg_mb = -1;
+}
+
+static int rows_have(const row_buf *rows, const char *name)
+{
+    for (size_t i = 0; i < rows->n; i++)
+        if (strcmp(rows->funcs[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* azure2019's filter: keep functions whose every replayed minute is within the per-minute bounds
+ * and that have a call. */
+static int within_bounds(const uint32_t *counts, size_t width, const hb_trace_spec *spec)
+{
+    uint64_t sum = 0;
+    for (size_t m = 0; m < width; m++) {
+        uint32_t v = counts[m];
+        if (v < (uint32_t)spec->min_per_minute || v > (uint32_t)spec->max_per_minute)
+            return 0;
+        sum += v;
     }
-    snprintf(t->source, sizeof t->source, "%s", spec->invocations);
-    snprintf(t->format, sizeof t->format, "%s", r.azure ? "azure2019" : "artifact");
-    int n;
-    size_t dropped_dup = 0;
-    while ((n = inv_next(&r, counts, err)) > 0) {
+    return sum != 0;
+}
+
+/* Reads every row into w->rows; counts is scratch space for one row's n_minutes values. */
+static int window_read(inv_window *w, uint32_t *counts, const hb_trace_spec *spec, hb_error *err)
+{
+    int n, rc;
+    while ((n = inv_next(&w->r, counts, err)) > 0) {
         hb_trace_func f;
-        memset(&f, 0, sizeof f);
-        snprintf(f.name, sizeof f.name, "%s", inv_field(&r, "function"));
-        snprintf(f.trigger, sizeof f.trigger, "%s", inv_field(&r, "trigger"));
-        snprintf(f.app, sizeof f.app, "%s", inv_field(&r, "app"));
-        f.dur_avg_ms = f.mem_avg_mb = -1;
-        for (size_t m = 0; m < r.n_minutes; m++) {
-            full_total += counts[m];
-            if (m < start)
-                before_window += counts[m];
+        row_func(&w->r, &f);
+        for (size_t m = 0; m < w->r.n_minutes; m++) {
+            w->full_total += counts[m];
+            if (m < w->start)
+                w->before_window += counts[m];
         }
-        int dup = 0;
-        for (size_t i = 0; i < rows.n && !dup; i++)
-            dup = strcmp(rows.funcs[i].name, f.name) == 0;
-        if (dup) {
-            if (!r.azure) {
-                rc = hb_fail_at(err, HB_EINPUT, spec->invocations, hb_csv_line(r.csv),
-                                "HashFunction", "'%s' appears twice", f.name);
-                goto fail;
-            }
-            dropped_dup++;             /* as the artifact's sampler: later duplicates dropped */
+        if (rows_have(&w->rows, f.name)) {
+            if (!w->r.azure)
+                return hb_fail_at(err, HB_EINPUT, spec->invocations, hb_csv_line(w->r.csv),
+                                  "HashFunction", "'%s' appears twice", f.name);
+            continue;                  /* as the artifact's sampler: later duplicates dropped */
+        }
+        for (size_t m = 0; m < w->width; m++)
+            w->window_total += counts[w->start + m];
+        if (w->r.azure && !within_bounds(counts + w->start, w->width, spec))
             continue;
-        }
-        for (size_t m = 0; m < width; m++)
-            window_total += counts[start + m];
-        if (r.azure) {
-            /* keep functions whose every replayed minute is within the per-minute bounds */
-            uint64_t sum = 0;
-            int ok = 1;
-            for (size_t m = 0; m < width && ok; m++) {
-                uint32_t v = counts[start + m];
-                ok = v >= (uint32_t)spec->min_per_minute && v <= (uint32_t)spec->max_per_minute;
-                sum += v;
-            }
-            if (!ok || sum == 0)
-                continue;
-        }
-        if ((rc = rows_push(&rows, &f, counts + start, err)))
-            goto fail;
+        if ((rc = rows_push(&w->rows, &f, counts + w->start, err)))
+            return rc;
     }
-    if (n < 0) {
-        rc = -n;
-        goto fail;
-    }
-    hb_csv_close(r.csv);
-    r.csv = NULL;
-    if (window_total == 0) {           /* not the filter's fault: the window is empty */
-        rc = hb_fail(err, HB_EINPUT, "%s: no call in the replayed window ([trace] start_minute = %zu, "
-                     "minutes = %d: minutes %zu..%zu of %zu); choose a window with calls",
-                     spec->invocations, start + 1, spec->minutes, start + 1, start + width,
-                     r.n_minutes);
-        goto fail;
-    }
-    if (rows.n == 0) {
-        rc = hb_fail(err, HB_EINPUT, "%s: no function %s", spec->invocations,
-                     r.azure ? "passes the [trace] filter (min_per_minute, max_per_minute)" : "in the trace");
-        goto fail;
-    }
+    return n < 0 ? -n : 0;
+}
 
-    /* azure2019: sample `functions` of the kept rows, keeping their order */
-    size_t keep = rows.n;
-    size_t *pick = malloc(rows.n * sizeof *pick);
-    if (!pick) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < rows.n; i++)
+static int window_check(const inv_window *w, const hb_trace_spec *spec, hb_error *err)
+{
+    if (w->window_total == 0)          /* not the filter's fault: the window is empty */
+        return hb_fail(err, HB_EINPUT, "%s: no call in the replayed window ([trace] start_minute = "
+                       "%zu, minutes = %d: minutes %zu..%zu of %zu); choose a window with calls",
+                       spec->invocations, w->start + 1, spec->minutes, w->start + 1,
+                       w->start + w->width, w->r.n_minutes);
+    if (w->rows.n == 0)
+        return hb_fail(err, HB_EINPUT, "%s: no function %s", spec->invocations,
+                       w->r.azure ? "passes the [trace] filter (min_per_minute, max_per_minute)"
+                                  : "in the trace");
+    return 0;
+}
+
+/* The trace's functions: every kept row, or for azure2019 a sample of `functions` of them in
+ * their order. */
+static int take_functions(hb_trace *t, const inv_window *w, const hb_trace_spec *spec,
+                          hb_error *err)
+{
+    const row_buf *rows = &w->rows;
+    size_t keep = rows->n, width = w->width;
+    size_t *pick = malloc(rows->n * sizeof *pick);
+    if (!pick)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rows->n; i++)
         pick[i] = i;
-    if (r.azure && (size_t)spec->functions < rows.n) {
+    if (w->r.azure && (size_t)spec->functions < rows->n) {
         keep = (size_t)spec->functions;
         size_t *chosen = malloc(keep * sizeof *chosen);
         if (!chosen || !spec->rng) {
             free(chosen);
             free(pick);
-            rc = hb_fail(err, chosen ? HB_EINPUT : HB_ENOMEM, "cannot sample trace functions");
-            goto fail;
+            return hb_fail(err, chosen ? HB_EINPUT : HB_ENOMEM, "cannot sample trace functions");
         }
-        gsl_ran_choose(spec->rng, chosen, keep, pick, rows.n, sizeof *pick);
+        gsl_ran_choose(spec->rng, chosen, keep, pick, rows->n, sizeof *pick);
         memcpy(pick, chosen, keep * sizeof *pick);
         free(chosen);
     }
@@ -530,60 +543,93 @@ int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
     t->counts = malloc(keep * width * sizeof *t->counts);
     if (!t->funcs || !t->counts) {
         free(pick);
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto fail;
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < keep; i++) {
-        t->funcs[i] = rows.funcs[pick[i]];
-        memcpy(t->counts + i * width, rows.counts + pick[i] * width, width * sizeof *t->counts);
+        t->funcs[i] = rows->funcs[pick[i]];
+        memcpy(t->counts + i * width, rows->counts + pick[i] * width, width * sizeof *t->counts);
     }
     free(pick);
+    return 0;
+}
 
-    if (spec->input_sizes && spec->input_sizes[0]) {
-        if (r.azure) {
-            rc = hb_fail(err, HB_EINPUT, "[trace] input_sizes: an input-size file only goes with "
-                         "artifact traces (azure2019 sizes are drawn: sizes = random or multi)");
-            goto fail;
-        }
-        if ((rc = read_sizes(spec->input_sizes, t, err)))
-            goto fail;
-        if (t->n_sizes != full_total) {
-            rc = hb_fail(err, HB_EINPUT, "%s: %zu input sizes, but %s has %llu invocations",
-                         spec->input_sizes, t->n_sizes, spec->invocations,
-                         (unsigned long long)full_total);
-            goto fail;
-        }
-        if (spec->scale != 1.0) {
-            rc = hb_fail(err, HB_EINPUT, "[trace] scale: the input-size file numbers the trace's "
-                         "own events; with scale != 1 use sizes = random or multi");
-            goto fail;
-        }
-        /* keep the sizes of the replayed window (events are numbered minute by minute) */
-        totals(t);
-        memmove(t->sizes, t->sizes + before_window, t->total * sizeof *t->sizes);
-        t->n_sizes = t->total;
-    }
+/* [trace] input_sizes: the file numbers the whole trace's events; keep the replayed window's. */
+static int window_sizes(hb_trace *t, const inv_window *w, const hb_trace_spec *spec, hb_error *err)
+{
+    if (!spec->input_sizes || !spec->input_sizes[0])
+        return 0;
+    if (w->r.azure)
+        return hb_fail(err, HB_EINPUT, "[trace] input_sizes: an input-size file only goes with "
+                       "artifact traces (azure2019 sizes are drawn: sizes = random or multi)");
+    int rc = read_sizes(spec->input_sizes, t, err);
+    if (rc)
+        return rc;
+    if (t->n_sizes != w->full_total)
+        return hb_fail(err, HB_EINPUT, "%s: %zu input sizes, but %s has %llu invocations",
+                       spec->input_sizes, t->n_sizes, spec->invocations,
+                       (unsigned long long)w->full_total);
+    if (spec->scale != 1.0)
+        return hb_fail(err, HB_EINPUT, "[trace] scale: the input-size file numbers the trace's "
+                       "own events; with scale != 1 use sizes = random or multi");
+    /* keep the sizes of the replayed window (events are numbered minute by minute) */
+    totals(t);
+    memmove(t->sizes, t->sizes + w->before_window, t->total * sizeof *t->sizes);
+    t->n_sizes = t->total;
+    return 0;
+}
+
+/* The statistics files, the scale, the totals and the workload each function runs. */
+static int trace_finish(hb_trace *t, const hb_trace_spec *spec, hb_error *err)
+{
+    int rc;
     if (spec->durations && spec->durations[0] && (rc = read_stat(spec->durations, 0, t, err)))
-        goto fail;
+        return rc;
     if (spec->memory && spec->memory[0] && (rc = read_stat(spec->memory, 1, t, err)))
-        goto fail;
+        return rc;
     if ((rc = apply_scale(t, spec->scale > 0 ? spec->scale : 1.0, err)))
-        goto fail;
+        return rc;
     totals(t);
     map_functions(t, spec);
-    (void)dropped_dup;
-    free(rows.funcs);
-    free(rows.counts);
-    free(counts);
-    *out = t;
     return 0;
-fail:
-    if (r.csv)
-        hb_csv_close(r.csv);
-    free(rows.funcs);
-    free(rows.counts);
+}
+
+int hb_trace_load(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
+{
+    *out = NULL;
+    if (!spec->invocations || !spec->invocations[0])
+        return hb_fail(err, HB_EINPUT, "[trace] invocations: no trace file given");
+    if (spec->format && strcmp(spec->format, "azure2021") == 0)
+        return hb_trace_load_azure2021(spec, out, err);
+    inv_window w;
+    int rc = window_open(&w, spec, err);
+    if (rc)
+        return rc;
+    hb_trace *t = calloc(1, sizeof *t);
+    uint32_t *counts = malloc(w.r.n_minutes * sizeof *counts);
+    if (!t || !counts) {
+        rc = hb_fail(err, HB_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(t->source, sizeof t->source, "%s", spec->invocations);
+    snprintf(t->format, sizeof t->format, "%s", w.r.azure ? "azure2019" : "artifact");
+    if ((rc = window_read(&w, counts, spec, err)))
+        goto done;
+    hb_csv_close(w.r.csv);
+    w.r.csv = NULL;
+    if ((rc = window_check(&w, spec, err)) || (rc = take_functions(t, &w, spec, err)) ||
+        (rc = window_sizes(t, &w, spec, err)))
+        goto done;
+    rc = trace_finish(t, spec, err);
+done:
+    if (w.r.csv)
+        hb_csv_close(w.r.csv);
+    free(w.rows.funcs);
+    free(w.rows.counts);
     free(counts);
-    hb_trace_free(t);
+    if (rc)
+        hb_trace_free(t);
+    else
+        *out = t;
     return rc;
 }
 

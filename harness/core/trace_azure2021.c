@@ -166,9 +166,14 @@ static int cmp_call(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
+/* The replayed window: minutes [start, start + width) of the trace, times [w0, w1). */
+typedef struct az_window {
+    size_t start, width;
+    hb_time w0, w1;
+} az_window;
+
+static int spec_check(const hb_trace_spec *spec, hb_error *err)
 {
-    *out = NULL;
     if ((spec->durations && spec->durations[0]) || (spec->memory && spec->memory[0]) ||
         (spec->input_sizes && spec->input_sizes[0]))
         return hb_fail(err, HB_EINPUT, "[trace] format = azure2021: the trace has no duration, "
@@ -177,53 +182,51 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
     if (spec->scale != 1.0 && spec->scale > 0)
         return hb_fail(err, HB_EINPUT, "[trace] scale: azure2021 calls are replayed at their real "
                        "times, so they cannot be scaled (scale = 1)");
-    loader L;
-    memset(&L, 0, sizeof L);
-    hb_trace *t = NULL;
-    uint32_t *counts = NULL, *row = NULL;
-    double *dsum = NULL;
-    size_t *pick = NULL, *chosen = NULL;
-    int rc = read_calls(spec->invocations, &L, err);
-    if (rc)
-        goto done;
+    return 0;
+}
 
+static int find_window(const loader *L, const hb_trace_spec *spec, az_window *w, hb_error *err)
+{
     /* minute 1 starts at timestamp 0, or earlier if a call started before 0 */
-    hb_time lo = L.calls[0].t, hi = L.calls[0].t;
-    for (size_t i = 1; i < L.n_calls; i++) {
-        lo = L.calls[i].t < lo ? L.calls[i].t : lo;
-        hi = L.calls[i].t > hi ? L.calls[i].t : hi;
+    hb_time lo = L->calls[0].t, hi = L->calls[0].t;
+    for (size_t i = 1; i < L->n_calls; i++) {
+        lo = L->calls[i].t < lo ? L->calls[i].t : lo;
+        hi = L->calls[i].t > hi ? L->calls[i].t : hi;
     }
     hb_time minute = 60 * HB_SEC;
     hb_time origin = lo < 0 ? -((-lo + minute - 1) / minute) * minute : 0;
     size_t total_minutes = (size_t)((hi - origin) / minute) + 1;
     size_t start = (size_t)(spec->start_minute > 0 ? spec->start_minute - 1 : 0);
-    if (start >= total_minutes) {
-        rc = hb_fail(err, HB_EINPUT, "[trace] start_minute = %zu but %s spans %zu minutes",
-                     start + 1, spec->invocations, total_minutes);
-        goto done;
-    }
+    if (start >= total_minutes)
+        return hb_fail(err, HB_EINPUT, "[trace] start_minute = %zu but %s spans %zu minutes",
+                       start + 1, spec->invocations, total_minutes);
     size_t width = total_minutes - start;
     if (spec->minutes > 0 && (size_t)spec->minutes < width)
         width = (size_t)spec->minutes;
-    hb_time w0 = origin + (hb_time)start * minute, w1 = w0 + (hb_time)width * minute;
+    w->start = start;
+    w->width = width;
+    w->w0 = origin + (hb_time)start * minute;
+    w->w1 = w->w0 + (hb_time)width * minute;
+    return 0;
+}
 
-    /* per function: counts in the window, then the [trace] filter, as azure2019 */
-    size_t nf = L.n_funcs;
-    counts = calloc(nf * width, sizeof *counts);
-    dsum = calloc(nf, sizeof *dsum);
-    row = malloc(nf * sizeof *row);
-    pick = malloc(nf * sizeof *pick);
-    if (!counts || !dsum || !row || !pick) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < L.n_calls; i++) {
-        call *k = &L.calls[i];
-        if (k->t < w0 || k->t >= w1)
+/* Per function: its calls in each minute of the window, and their summed duration. */
+static void window_counts(const loader *L, const az_window *w, uint32_t *counts, double *dsum)
+{
+    hb_time minute = 60 * HB_SEC;
+    for (size_t i = 0; i < L->n_calls; i++) {
+        const call *k = &L->calls[i];
+        if (k->t < w->w0 || k->t >= w->w1)
             continue;
-        counts[k->f * width + (size_t)((k->t - w0) / minute)]++;
+        counts[k->f * w->width + (size_t)((k->t - w->w0) / minute)]++;
         dsum[k->f] += k->dur_ms;
     }
+}
+
+/* The functions that pass the [trace] filter, as azure2019, into pick[]; returns how many. */
+static size_t filter_funcs(const uint32_t *counts, size_t nf, size_t width,
+                           const hb_trace_spec *spec, size_t *pick)
+{
     size_t kept = 0;
     for (size_t f = 0; f < nf; f++) {
         uint64_t sum = 0;
@@ -236,43 +239,57 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
         if (ok && sum)
             pick[kept++] = f;
     }
-    if (!kept) {
-        rc = hb_fail(err, HB_EINPUT, "%s: no function has a call in minutes %zu-%zu%s",
-                     spec->invocations, start + 1, start + width,
-                     spec->min_per_minute > 0 || spec->max_per_minute < INT32_MAX
-                         ? " within [trace] min_per_minute and max_per_minute" : "");
-        goto done;
-    }
-    size_t keep = kept;
-    if ((size_t)spec->functions < kept) {
-        keep = (size_t)spec->functions;
-        chosen = malloc(keep * sizeof *chosen);
-        if (!chosen || !spec->rng) {
-            rc = hb_fail(err, chosen ? HB_EINPUT : HB_ENOMEM, "cannot sample trace functions");
-            goto done;
-        }
-        gsl_ran_choose(spec->rng, chosen, keep, pick, kept, sizeof *pick);
-        memcpy(pick, chosen, keep * sizeof *pick);
-    }
+    return kept;
+}
 
-    t = calloc(1, sizeof *t);
-    if (!t || !(t->funcs = calloc(keep, sizeof *t->funcs)) ||
-        !(t->counts = malloc(keep * width * sizeof *t->counts))) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto done;
+/* [trace] functions: a seeded sample of the kept functions pick[0..kept), into pick[0..*keep). */
+static int sample_funcs(const hb_trace_spec *spec, size_t *pick, size_t kept, size_t *keep,
+                        hb_error *err)
+{
+    *keep = kept;
+    if ((size_t)spec->functions >= kept)
+        return 0;
+    *keep = (size_t)spec->functions;
+    size_t *chosen = malloc(*keep * sizeof *chosen);
+    if (!chosen || !spec->rng) {
+        int rc = hb_fail(err, chosen ? HB_EINPUT : HB_ENOMEM, "cannot sample trace functions");
+        free(chosen);
+        return rc;
     }
+    gsl_ran_choose(spec->rng, chosen, *keep, pick, kept, sizeof *pick);
+    memcpy(pick, chosen, *keep * sizeof *pick);
+    free(chosen);
+    return 0;
+}
+
+static int new_trace(const hb_trace_spec *spec, size_t keep, size_t width, hb_trace **out,
+                     hb_error *err)
+{
+    hb_trace *t = *out = calloc(1, sizeof *t);
+    if (!t || !(t->funcs = calloc(keep, sizeof *t->funcs)) ||
+        !(t->counts = malloc(keep * width * sizeof *t->counts)))
+        return hb_fail(err, HB_ENOMEM, "out of memory");
     snprintf(t->source, sizeof t->source, "%s", spec->invocations);
     snprintf(t->format, sizeof t->format, "azure2021");
     t->n_funcs = keep;
     t->n_minutes = width;
-    for (size_t f = 0; f < nf; f++)
+    return 0;
+}
+
+/* The trace's functions: pick[i] of the loader becomes function i, row[f] says which function f
+ * became (UINT32_MAX: not replayed). */
+static void fill_funcs(hb_trace *t, const loader *L, const size_t *pick, const uint32_t *counts,
+                       const double *dsum, const hb_trace_spec *spec, uint32_t *row)
+{
+    size_t width = t->n_minutes;
+    for (size_t f = 0; f < L->n_funcs; f++)
         row[f] = UINT32_MAX;
-    for (size_t i = 0; i < keep; i++) {
+    for (size_t i = 0; i < t->n_funcs; i++) {
         size_t f = pick[i];
         row[f] = (uint32_t)i;
         hb_trace_func *tf = &t->funcs[i];
-        snprintf(tf->name, sizeof tf->name, "%s", L.funcs[f].name);
-        snprintf(tf->app, sizeof tf->app, "%s", L.funcs[f].app);
+        snprintf(tf->name, sizeof tf->name, "%s", L->funcs[f].name);
+        snprintf(tf->app, sizeof tf->app, "%s", L->funcs[f].app);
         snprintf(tf->trigger, sizeof tf->trigger, "-");
         tf->mem_avg_mb = -1;
         memcpy(t->counts + i * width, counts + f * width, width * sizeof *counts);
@@ -286,26 +303,70 @@ int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error 
                                                        spec->ref_duration_ms)
                         : (int)(i % HB_NWORKLOADS);
     }
+}
 
-    /* the replayed calls in event order (minute, trace row, time): their offsets into the minute */
+/* The replayed calls in event order (minute, trace row, time): their offsets into the minute. */
+static int replay_offsets(hb_trace *t, loader *L, const uint32_t *row, const az_window *w,
+                          hb_error *err)
+{
+    hb_time minute = 60 * HB_SEC;
     size_t n = 0;
-    for (size_t i = 0; i < L.n_calls; i++) {
-        call *k = &L.calls[i];
-        if (k->t >= w0 && k->t < w1 && row[k->f] != UINT32_MAX) {
-            L.calls[n] = *k;
-            L.calls[n].t -= w0;
-            L.calls[n].f = row[k->f];
+    for (size_t i = 0; i < L->n_calls; i++) {
+        call *k = &L->calls[i];
+        if (k->t >= w->w0 && k->t < w->w1 && row[k->f] != UINT32_MAX) {
+            L->calls[n] = *k;
+            L->calls[n].t -= w->w0;
+            L->calls[n].f = row[k->f];
             n++;
         }
     }
-    qsort(L.calls, n, sizeof *L.calls, cmp_call);
+    qsort(L->calls, n, sizeof *L->calls, cmp_call);
     t->offsets = malloc((n ? n : 1) * sizeof *t->offsets);
-    if (!t->offsets) {
+    if (!t->offsets)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        t->offsets[i] = L->calls[i].t % minute;
+    return 0;
+}
+
+int hb_trace_load_azure2021(const hb_trace_spec *spec, hb_trace **out, hb_error *err)
+{
+    *out = NULL;
+    int rc = spec_check(spec, err);
+    if (rc)
+        return rc;
+    loader L;
+    memset(&L, 0, sizeof L);
+    hb_trace *t = NULL;
+    uint32_t *counts = NULL, *row = NULL;
+    double *dsum = NULL;
+    size_t *pick = NULL, kept, keep;
+    az_window w = {0};
+    if ((rc = read_calls(spec->invocations, &L, err)) || (rc = find_window(&L, spec, &w, err)))
+        goto done;
+    size_t nf = L.n_funcs;
+    counts = calloc(nf * w.width, sizeof *counts);
+    dsum = calloc(nf, sizeof *dsum);
+    row = malloc(nf * sizeof *row);
+    pick = malloc(nf * sizeof *pick);
+    if (!counts || !dsum || !row || !pick) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        t->offsets[i] = L.calls[i].t % minute;
+    window_counts(&L, &w, counts, dsum);
+    if (!(kept = filter_funcs(counts, nf, w.width, spec, pick))) {
+        rc = hb_fail(err, HB_EINPUT, "%s: no function has a call in minutes %zu-%zu%s",
+                     spec->invocations, w.start + 1, w.start + w.width,
+                     spec->min_per_minute > 0 || spec->max_per_minute < INT32_MAX
+                         ? " within [trace] min_per_minute and max_per_minute" : "");
+        goto done;
+    }
+    if ((rc = sample_funcs(spec, pick, kept, &keep, err)) ||
+        (rc = new_trace(spec, keep, w.width, &t, err)))
+        goto done;
+    fill_funcs(t, &L, pick, counts, dsum, spec, row);
+    if ((rc = replay_offsets(t, &L, row, &w, err)))
+        goto done;
     *out = t;
     t = NULL;
 done:
@@ -314,7 +375,6 @@ done:
     free(dsum);
     free(row);
     free(pick);
-    free(chosen);
     free(L.calls);
     free(L.funcs);
     free(L.slot);

@@ -363,6 +363,84 @@ static void evaluate(search *s, const size_t *idx, size_t n, double *wr, double 
     *wd = hb_wasserstein1(s->tmp, n, s->dur.sorted, s->dur.prefix, s->dur.p);
 }
 
+/* The best pick so far: its mean distance and the two distances it is the mean of. */
+typedef struct best_pick {
+    double mean, rate, dur;
+} best_pick;
+
+/* all[] = 0..p-1 and the population's distributions, on log10 scales. */
+static int search_prepare(search *s, const fsum *fs, size_t p, size_t *all, double *lr, double *ld)
+{
+    for (size_t i = 0; i < p; i++) {
+        all[i] = i;
+        /* log10: rates and durations span orders of magnitude; durations below 1 ms count as 1 ms
+         * (InVitro clamps runtimes to [1 ms, 60 s]) */
+        lr[i] = log10(fs[i].rate);
+        ld[i] = log10(fmax(fs[i].dur, 1.0));
+    }
+    if (dist_init(&s->rate, lr, p) || dist_init(&s->dur, ld, p))
+        return -1;
+    dist_finish(&s->rate);
+    dist_finish(&s->dur);
+    return 0;
+}
+
+/* The artifact's pick into chosen[] first: it is also trial 0 of the random baseline. With
+ * `representative` the best of the trials is kept. Returns the trials' mean distance. */
+static double random_trials(const hb_sample_opts *o, search *s, size_t *all, size_t p, size_t n,
+                            gsl_rng *rng, size_t *chosen, size_t *cur, best_pick *best)
+{
+    gsl_ran_choose(rng, chosen, n, all, p, sizeof *all);
+    double wr, wd, sum = 0;
+    evaluate(s, chosen, n, &wr, &wd);
+    best->mean = (wr + wd) / 2;
+    best->rate = wr;
+    best->dur = wd;
+    sum += best->mean;
+    int trials = o->trials > 0 ? o->trials : 1;
+    for (int t = 1; t < trials; t++) {
+        gsl_ran_choose(rng, cur, n, all, p, sizeof *all);
+        evaluate(s, cur, n, &wr, &wd);
+        double m = (wr + wd) / 2;
+        sum += m;
+        if (o->representative && m < best->mean) {
+            best->mean = m;
+            best->rate = wr;
+            best->dur = wd;
+            memcpy(chosen, cur, n * sizeof *cur);
+        }
+    }
+    return sum / trials;
+}
+
+/* Seeded swaps: replace one chosen function by an unchosen one when that lowers the mean.
+ * in[] (p zeroes) marks the chosen. */
+static void swap_search(const hb_sample_opts *o, search *s, size_t p, size_t n, gsl_rng *rng,
+                        size_t *chosen, unsigned char *in, best_pick *best)
+{
+    double wr, wd;
+    for (size_t i = 0; i < n; i++)
+        in[chosen[i]] = 1;
+    for (int k = 0; k < o->swaps; k++) {
+        size_t pos = gsl_rng_uniform_int(rng, n), cand = gsl_rng_uniform_int(rng, p);
+        if (in[cand])
+            continue;
+        size_t old = chosen[pos];
+        chosen[pos] = cand;
+        evaluate(s, chosen, n, &wr, &wd);
+        double m = (wr + wd) / 2;
+        if (m < best->mean) {
+            best->mean = m;
+            best->rate = wr;
+            best->dur = wd;
+            in[old] = 0;
+            in[cand] = 1;
+        } else {
+            chosen[pos] = old;
+        }
+    }
+}
+
 /* Chooses n of the p functions into chosen[] (ascending). Fills the distances. */
 static int choose(const hb_sample_opts *o, const fsum *fs, size_t p, size_t n, gsl_rng *rng,
                   size_t *chosen, hb_sample_result *res, hb_error *err)
@@ -372,71 +450,18 @@ static int choose(const hb_sample_opts *o, const fsum *fs, size_t p, size_t n, g
     double *lr = malloc(p * sizeof *lr), *ld = malloc(p * sizeof *ld);
     unsigned char *in = calloc(p, 1);
     search s = {.lrate = lr, .ldur = ld, .tmp = malloc(n * sizeof(double))};
-    if (!all || !cur || !lr || !ld || !in || !s.tmp) {
+    if (!all || !cur || !lr || !ld || !in || !s.tmp || search_prepare(&s, fs, p, all, lr, ld)) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < p; i++) {
-        all[i] = i;
-        /* log10: rates and durations span orders of magnitude; durations below 1 ms count as 1 ms
-         * (InVitro clamps runtimes to [1 ms, 60 s]) */
-        lr[i] = log10(fs[i].rate);
-        ld[i] = log10(fmax(fs[i].dur, 1.0));
-    }
-    if (dist_init(&s.rate, lr, p) || dist_init(&s.dur, ld, p)) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto done;
-    }
-    dist_finish(&s.rate);
-    dist_finish(&s.dur);
-
-    /* the artifact's pick first: it is also trial 0 of the random baseline */
-    gsl_ran_choose(rng, chosen, n, all, p, sizeof *all);
-    double wr, wd, sum = 0;
-    evaluate(&s, chosen, n, &wr, &wd);
-    double best = (wr + wd) / 2, best_r = wr, best_d = wd;
-    sum += best;
-    int trials = o->trials > 0 ? o->trials : 1;
-    for (int t = 1; t < trials; t++) {
-        gsl_ran_choose(rng, cur, n, all, p, sizeof *all);
-        evaluate(&s, cur, n, &wr, &wd);
-        double m = (wr + wd) / 2;
-        sum += m;
-        if (o->representative && m < best) {
-            best = m;
-            best_r = wr;
-            best_d = wd;
-            memcpy(chosen, cur, n * sizeof *cur);
-        }
-    }
-    res->wd_random = sum / trials;
-    if (o->representative && n < p) {
-        /* seeded swaps: replace one chosen function by an unchosen one when that lowers the mean */
-        for (size_t i = 0; i < n; i++)
-            in[chosen[i]] = 1;
-        for (int k = 0; k < o->swaps; k++) {
-            size_t pos = gsl_rng_uniform_int(rng, n), cand = gsl_rng_uniform_int(rng, p);
-            if (in[cand])
-                continue;
-            size_t old = chosen[pos];
-            chosen[pos] = cand;
-            evaluate(&s, chosen, n, &wr, &wd);
-            double m = (wr + wd) / 2;
-            if (m < best) {
-                best = m;
-                best_r = wr;
-                best_d = wd;
-                in[old] = 0;
-                in[cand] = 1;
-            } else {
-                chosen[pos] = old;
-            }
-        }
-    }
+    best_pick best;
+    res->wd_random = random_trials(o, &s, all, p, n, rng, chosen, cur, &best);
+    if (o->representative && n < p)
+        swap_search(o, &s, p, n, rng, chosen, in, &best);
     qsort(chosen, n, sizeof *chosen, hb_cmp_size);
-    res->wd = best;
-    res->wd_rate = best_r;
-    res->wd_duration = best_d;
+    res->wd = best.mean;
+    res->wd_rate = best.rate;
+    res->wd_duration = best.dur;
 done:
     free(all);
     free(cur);
@@ -659,6 +684,158 @@ static int write_ini(const hb_sample_opts *o, const hb_sample_result *r, hb_erro
     return hb_afile_commit(&a, err);
 }
 
+/* Pass 1 over the invocation file: the statistics, the window and the eligible functions. */
+typedef struct population {
+    keyval *durs, *mems;
+    size_t ndur, nmem;
+    size_t minutes, start, width;      /* the file's minutes; the window [start, start + width) */
+    uint32_t *counts;                  /* one row's minutes */
+    keyset seen;                       /* the HashFunctions read so far */
+    fsum *fs;                          /* the eligible functions */
+    size_t nfs, cap;
+} population;
+
+/* Opens the invocation file and fixes the window. */
+static int population_open(const hb_sample_opts *o, const char *inv, hb_csv **c, population *pp,
+                           hb_sample_result *res, hb_error *err)
+{
+    int rc;
+    if ((rc = open_with_header(inv, c, err)) || (rc = inv_header(*c, &pp->minutes, err)))
+        return rc;
+    size_t start = (size_t)(o->start_minute > 0 ? o->start_minute - 1 : 0);
+    if (start >= pp->minutes)
+        return hb_fail(err, HB_EINPUT, "--start %zu but %s has %zu minutes", start + 1, inv,
+                       pp->minutes);
+    size_t width = pp->minutes - start;
+    if (o->minutes > 0 && (size_t)o->minutes < width)
+        width = (size_t)o->minutes;
+    pp->start = start;
+    pp->width = width;
+    res->minutes = width;
+    pp->counts = malloc(pp->minutes * sizeof *pp->counts);
+    if (!pp->counts)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The current row's minute counts into pp->counts, after checking its shape. */
+static int row_counts(hb_csv *c, const char *inv, population *pp, hb_error *err)
+{
+    int rc;
+    if ((rc = check_width(c, 4 + pp->minutes, err)))
+        return rc;
+    if (!hb_csv_field(c, 2)[0])
+        return hb_fail_at(err, HB_EINPUT, inv, hb_csv_line(c), "HashFunction", "empty");
+    for (size_t m = 0; m < pp->minutes; m++)
+        if ((rc = parse_count(c, m, &pp->counts[m], err)))
+            return rc;
+    return 0;
+}
+
+static int add_eligible(population *pp, hb_csv *c, const char *fname, uint64_t akey, uint64_t sum,
+                        double dur, hb_error *err)
+{
+    if (HB_GROW(pp->fs, pp->cap, pp->nfs + 1) != HB_OK)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    fsum *f = &pp->fs[pp->nfs++];
+    f->line = hb_csv_line(c);
+    f->fkey = fnv(fname, NULL);
+    f->akey = akey;
+    f->calls = sum;
+    f->rate = (double)sum / (double)pp->width;
+    f->dur = dur;
+    f->mem = f->app_mem = -1;
+    f->app_funcs = 0;
+    return 0;
+}
+
+/* One row: counted in res as a row and either a reason it is left out or an eligible function. */
+static int read_row(hb_csv *c, const char *inv, const hb_sample_opts *o, population *pp,
+                    hb_sample_result *res, hb_error *err)
+{
+    int rc = row_counts(c, inv, pp, err);
+    if (rc)
+        return rc;
+    const char *fname = hb_csv_field(c, 2);
+    res->rows++;
+    int added = keyset_add(&pp->seen, fnv(fname, NULL));
+    if (added < 0)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    if (!added) {
+        res->duplicates++;             /* the artifact drops repeated hashes too */
+        return 0;
+    }
+    uint64_t akey = fnv(hb_csv_field(c, 0), hb_csv_field(c, 1));
+    keyval *mk = kv_find(pp->mems, pp->nmem, akey);
+    if (mk)
+        mk->nfun++;
+    uint64_t sum = 0;
+    int in_bounds = 1;
+    for (size_t m = 0; m < pp->width; m++) {
+        uint32_t v = pp->counts[pp->start + m];
+        sum += v;
+        in_bounds &= v >= o->min_per_minute && v <= o->max_per_minute;
+    }
+    keyval *dk = kv_find(pp->durs, pp->ndur, fnv(fname, NULL));
+    if (sum == 0)
+        res->no_calls++;
+    else if (!in_bounds)
+        res->filtered++;
+    else if (!dk)
+        res->no_duration++;
+    else if (!mk)
+        res->no_memory++;
+    else
+        return add_eligible(pp, c, fname, akey, sum, dk->v, err);
+    return 0;
+}
+
+/* Pass 1: a summary per eligible function, with its app's memory split among the app's functions. */
+static int read_population(const hb_sample_opts *o, const char *inv, population *pp,
+                           hb_sample_result *res, hb_error *err)
+{
+    hb_csv *c = NULL;
+    int rc = population_open(o, inv, &c, pp, res, err), r = 0;
+    while (!rc && (r = hb_csv_next(c, err)) > 0)
+        rc = read_row(c, inv, o, pp, res, err);
+    if (c)
+        hb_csv_close(c);
+    if (rc || r < 0)
+        return rc ? rc : -r;
+    for (size_t i = 0; i < pp->nfs; i++) {
+        keyval *mk = kv_find(pp->mems, pp->nmem, pp->fs[i].akey);
+        pp->fs[i].app_mem = mk->v;
+        pp->fs[i].app_funcs = mk->nfun;
+        pp->fs[i].mem = mk->v / (mk->nfun ? mk->nfun : 1);   /* InVitro: split evenly in the app */
+    }
+    res->population = pp->nfs;
+    return 0;
+}
+
+static int too_few(const char *inv, size_t nfs, size_t n, const hb_sample_result *res, hb_error *err)
+{
+    return hb_fail(err, HB_EINPUT,
+                   "%s: %zu functions are eligible but --functions %zu (of %zu rows: %zu repeated, "
+                   "%zu without calls in the window, %zu outside the per-minute bounds, %zu without "
+                   "a duration row, %zu without an app memory row)", inv, nfs, n, res->rows,
+                   res->duplicates, res->no_calls, res->filtered, res->no_duration, res->no_memory);
+}
+
+/* The sample's files in o->out. */
+static int write_sample(const hb_sample_opts *o, const char *inv, const char *dur, const char *mem,
+                        const population *pp, const size_t *chosen, size_t n, chosen_info *ci,
+                        hb_sample_result *res, hb_error *err)
+{
+    int rc;
+    if ((rc = hb_mkdirs(o->out, err)) ||
+        (rc = write_invocations(inv, o, pp->start, pp->width, pp->fs, chosen, n, ci, err)) ||
+        (rc = write_stats(dur, 0, o, pp->fs, chosen, n, ci, err)) ||
+        (rc = write_stats(mem, 1, o, pp->fs, chosen, n, ci, err)) ||
+        (rc = write_mapping(o, pp->fs, chosen, n, ci, res, err)) || (rc = write_summary(o, res, err)))
+        return rc;
+    return write_ini(o, res, err);
+}
+
 int hb_trace_sample(const hb_sample_opts *o, hb_sample_result *res, hb_error *err)
 {
     memset(res, 0, sizeof *res);
@@ -672,123 +849,18 @@ int hb_trace_sample(const hb_sample_opts *o, hb_sample_result *res, hb_error *er
         (rc = dataset_file(o->dir, DUR_STEM, o->day, dur, sizeof dur, err)) ||
         (rc = dataset_file(o->dir, MEM_STEM, o->day, mem, sizeof mem, err)))
         return rc;
-    keyval *durs = NULL, *mems = NULL;
-    size_t ndur = 0, nmem = 0, nfs = 0, cap = 0;
-    fsum *fs = NULL;
-    keyset seen = {0};
-    hb_csv *c = NULL;
-    uint32_t *counts = NULL;
-    size_t *chosen = NULL;
+    population pp = {0};
+    size_t n = (size_t)o->functions, *chosen = NULL;
     chosen_info *ci = NULL;
     gsl_rng *rng = NULL;
-    if ((rc = read_keyed(dur, 0, &durs, &ndur, err)) || (rc = read_keyed(mem, 1, &mems, &nmem, err)))
+    if ((rc = read_keyed(dur, 0, &pp.durs, &pp.ndur, err)) ||
+        (rc = read_keyed(mem, 1, &pp.mems, &pp.nmem, err)) ||
+        (rc = read_population(o, inv, &pp, res, err)))
         goto done;
-
-    /* pass 1: a summary per function */
-    size_t minutes = 0;
-    if ((rc = open_with_header(inv, &c, err)) || (rc = inv_header(c, &minutes, err)))
-        goto done;
-    size_t start = (size_t)(o->start_minute > 0 ? o->start_minute - 1 : 0);
-    if (start >= minutes) {
-        rc = hb_fail(err, HB_EINPUT, "--start %zu but %s has %zu minutes", start + 1, inv, minutes);
+    if (pp.nfs < n) {
+        rc = too_few(inv, pp.nfs, n, res, err);
         goto done;
     }
-    size_t width = minutes - start;
-    if (o->minutes > 0 && (size_t)o->minutes < width)
-        width = (size_t)o->minutes;
-    res->minutes = width;
-    counts = malloc(minutes * sizeof *counts);
-    if (!counts) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory");
-        goto done;
-    }
-    int r;
-    while ((r = hb_csv_next(c, err)) > 0) {
-        if ((rc = check_width(c, 4 + minutes, err)))
-            goto done;
-        const char *fname = hb_csv_field(c, 2);
-        if (!fname[0]) {
-            rc = hb_fail_at(err, HB_EINPUT, inv, hb_csv_line(c), "HashFunction", "empty");
-            goto done;
-        }
-        for (size_t m = 0; m < minutes; m++)
-            if ((rc = parse_count(c, m, &counts[m], err)))
-                goto done;
-        res->rows++;
-        int added = keyset_add(&seen, fnv(fname, NULL));
-        if (added < 0) {
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            goto done;
-        }
-        if (!added) {
-            res->duplicates++;         /* the artifact drops repeated hashes too */
-            continue;
-        }
-        uint64_t akey = fnv(hb_csv_field(c, 0), hb_csv_field(c, 1));
-        keyval *mk = kv_find(mems, nmem, akey);
-        if (mk)
-            mk->nfun++;
-        uint64_t sum = 0;
-        int in_bounds = 1;
-        for (size_t m = 0; m < width; m++) {
-            uint32_t v = counts[start + m];
-            sum += v;
-            in_bounds &= v >= o->min_per_minute && v <= o->max_per_minute;
-        }
-        keyval *dk = kv_find(durs, ndur, fnv(fname, NULL));
-        if (sum == 0) {
-            res->no_calls++;
-            continue;
-        }
-        if (!in_bounds) {
-            res->filtered++;
-            continue;
-        }
-        if (!dk) {
-            res->no_duration++;
-            continue;
-        }
-        if (!mk) {
-            res->no_memory++;
-            continue;
-        }
-        if (HB_GROW(fs, cap, nfs + 1) != HB_OK) {
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            goto done;
-        }
-        fsum *f = &fs[nfs++];
-        f->line = hb_csv_line(c);
-        f->fkey = fnv(fname, NULL);
-        f->akey = akey;
-        f->calls = sum;
-        f->rate = (double)sum / (double)width;
-        f->dur = dk->v;
-        f->mem = f->app_mem = -1;
-        f->app_funcs = 0;
-    }
-    if (r < 0) {
-        rc = -r;
-        goto done;
-    }
-    hb_csv_close(c);
-    c = NULL;
-    for (size_t i = 0; i < nfs; i++) {
-        keyval *mk = kv_find(mems, nmem, fs[i].akey);
-        fs[i].app_mem = mk->v;
-        fs[i].app_funcs = mk->nfun;
-        fs[i].mem = mk->v / (mk->nfun ? mk->nfun : 1);   /* InVitro: split evenly in the app */
-    }
-    res->population = nfs;
-    size_t n = (size_t)o->functions;
-    if (nfs < n) {
-        rc = hb_fail(err, HB_EINPUT,
-                     "%s: %zu functions are eligible but --functions %zu (of %zu rows: %zu repeated, "
-                     "%zu without calls in the window, %zu outside the per-minute bounds, %zu without "
-                     "a duration row, %zu without an app memory row)", inv, nfs, n, res->rows,
-                     res->duplicates, res->no_calls, res->filtered, res->no_duration, res->no_memory);
-        goto done;
-    }
-
     chosen = malloc(n * sizeof *chosen);
     ci = calloc(n, sizeof *ci);
     rng = hb_rng_new(o->seed, "trace-sample");
@@ -796,34 +868,25 @@ int hb_trace_sample(const hb_sample_opts *o, hb_sample_result *res, hb_error *er
         rc = hb_fail(err, HB_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = choose(o, fs, nfs, n, rng, chosen, res, err)))
+    if ((rc = choose(o, pp.fs, pp.nfs, n, rng, chosen, res, err)))
         goto done;
     res->chosen = n;
     for (size_t k = 0; k < n; k++)
-        res->invocations += fs[chosen[k]].calls;
-
-    if ((rc = hb_mkdirs(o->out, err)) ||
-        (rc = write_invocations(inv, o, start, width, fs, chosen, n, ci, err)) ||
-        (rc = write_stats(dur, 0, o, fs, chosen, n, ci, err)) ||
-        (rc = write_stats(mem, 1, o, fs, chosen, n, ci, err)) ||
-        (rc = write_mapping(o, fs, chosen, n, ci, res, err)) || (rc = write_summary(o, res, err)))
-        goto done;
-    rc = write_ini(o, res, err);
+        res->invocations += pp.fs[chosen[k]].calls;
+    rc = write_sample(o, inv, dur, mem, &pp, chosen, n, ci, res, err);
 done:
-    if (c)
-        hb_csv_close(c);
     if (ci)
-        for (size_t k = 0; k < (size_t)o->functions; k++)
+        for (size_t k = 0; k < n; k++)
             free(ci[k].mem_row);
     free(ci);
     free(chosen);
     if (rng)
         gsl_rng_free(rng);
-    free(counts);
-    free(seen.slot);
-    free(fs);
-    free(durs);
-    free(mems);
+    free(pp.counts);
+    free(pp.seen.slot);
+    free(pp.fs);
+    free(pp.durs);
+    free(pp.mems);
     return rc;
 }
 

@@ -249,6 +249,56 @@ static void blank_comments(char *text)
     }
 }
 
+static const char *const PROFILE_COLS[] = {"function_id", "param", "x_gt", "x_le", "a", "b", "c"};
+
+/* The header: ci[k] gets the index of PROFILE_COLS[k]. */
+static int profile_header(hb_csv *c, const char *path, int ci[7], hb_error *err)
+{
+    int r = hb_csv_next(c, err), rc;
+    if (r <= 0)
+        return r < 0 ? -r : hb_fail(err, HB_EINPUT, "%s: empty profile", path);
+    if ((rc = hb_csv_take_header(c, err)))
+        return rc;
+    for (int k = 0; k < 7; k++)
+        if ((ci[k] = hb_csv_col(c, PROFILE_COLS[k])) < 0)
+            return hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), PROFILE_COLS[k], "missing column "
+                              "(expected function_id,param,x_gt,x_le,a,b,c)");
+    return 0;
+}
+
+/* One row: a constant (value in a) or an interval of a curve of one function. */
+static int profile_row(hb_csv *c, const int ci[7], const char *path, hb_profile *p, hb_error *err)
+{
+    long line = hb_csv_line(c);
+    int f = hb_function_find(hb_csv_field(c, (size_t)ci[0])), rc;
+    if (f < 0)
+        return hb_fail_at(err, HB_EINPUT, path, line, "function_id", "unknown function '%s'",
+                          hb_csv_field(c, (size_t)ci[0]));
+    double v[5];
+    for (int k = 0; k < 5; k++)
+        if ((rc = hb_csv_double(c, (size_t)ci[k + 2], PROFILE_COLS[k + 2], &v[k], err)))
+            return rc;
+    const char *param = hb_csv_field(c, (size_t)ci[1]);
+    hb_profile_func *pf = &p->f[f];
+    pf->present = 1;
+    for (int k = 0; k < 5; k++)
+        if (strcmp(param, CONSTS[k]) == 0) {
+            *const_of(pf, k) = v[2];
+            return 0;
+        }
+    for (int k = 0; k < 3; k++)
+        if (strcmp(param, CURVES[k]) == 0) {
+            if ((rc = hb_profile_curve_add(curve_of(pf, k), v[0], v[1], v[2], v[3], v[4], err))) {
+                char why[HB_ERRMSG_MAX];  /* the curve's reason, copied: err->msg is rewritten */
+                snprintf(why, sizeof why, "%s", err ? err->msg : "bad interval");
+                hb_fail_at(err, rc, path, line, param, "%s", why);
+                return rc;
+            }
+            return 0;
+        }
+    return hb_fail_at(err, HB_EINPUT, path, line, "param", "unknown parameter '%s'", param);
+}
+
 int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
 {
     *out = NULL;
@@ -269,60 +319,15 @@ int hb_profile_load(const char *path, hb_profile **out, hb_error *err)
     for (int i = 0; i < HB_NWORKLOADS; i++)
         for (int k = 0; k < 5; k++)
             *const_of(&p->f[i], k) = NAN;
-    int r = hb_csv_next(c, err);
-    if (r <= 0) {
-        rc = r < 0 ? -r : hb_fail(err, HB_EINPUT, "%s: empty profile", path);
+    int ci[7] = {0}, r = 0;
+    if ((rc = profile_header(c, path, ci, err)))
         goto done;
-    }
-    if ((rc = hb_csv_take_header(c, err)))
-        goto done;
-    static const char *const cols[] = {"function_id", "param", "x_gt", "x_le", "a", "b", "c"};
-    int ci[7];
-    for (int k = 0; k < 7; k++)
-        if ((ci[k] = hb_csv_col(c, cols[k])) < 0) {
-            rc = hb_fail_at(err, HB_EINPUT, path, hb_csv_line(c), cols[k], "missing column "
-                            "(expected function_id,param,x_gt,x_le,a,b,c)");
-            goto done;
-        }
-    while ((r = hb_csv_next(c, err)) > 0) {
-        long line = hb_csv_line(c);
-        int f = hb_function_find(hb_csv_field(c, (size_t)ci[0]));
-        if (f < 0) {
-            rc = hb_fail_at(err, HB_EINPUT, path, line, "function_id", "unknown function '%s'",
-                            hb_csv_field(c, (size_t)ci[0]));
-            goto done;
-        }
-        double v[5];
-        for (int k = 0; k < 5; k++)
-            if ((rc = hb_csv_double(c, (size_t)ci[k + 2], cols[k + 2], &v[k], err)))
-                goto done;
-        const char *param = hb_csv_field(c, (size_t)ci[1]);
-        hb_profile_func *pf = &p->f[f];
-        pf->present = 1;
-        int done_one = 0;
-        for (int k = 0; k < 5 && !done_one; k++)
-            if (strcmp(param, CONSTS[k]) == 0) {
-                *const_of(pf, k) = v[2];
-                done_one = 1;
-            }
-        for (int k = 0; k < 3 && !done_one; k++)
-            if (strcmp(param, CURVES[k]) == 0) {
-                if ((rc = hb_profile_curve_add(curve_of(pf, k), v[0], v[1], v[2], v[3], v[4], err))) {
-                    hb_fail_at(err, rc, path, line, param, "%s", err ? err->msg : "bad interval");
-                    goto done;
-                }
-                done_one = 1;
-            }
-        if (!done_one) {
-            rc = hb_fail_at(err, HB_EINPUT, path, line, "param", "unknown parameter '%s'", param);
-            goto done;
-        }
-    }
-    if (r < 0) {
+    while (!rc && (r = hb_csv_next(c, err)) > 0)
+        rc = profile_row(c, ci, path, p, err);
+    if (!rc && r < 0)
         rc = -r;
-        goto done;
-    }
-    rc = hb_profile_validate(p, path, err);
+    if (!rc)
+        rc = hb_profile_validate(p, path, err);
 done:
     hb_csv_close(c);
     free(text);

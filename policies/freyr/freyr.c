@@ -15,7 +15,7 @@
 struct freyr_policy {
     int n_funcs;                       /* the run's functions (ctx->n_funcs); the network's input
                                         * does not depend on it (features.h: per-call state only) */
-    hb_func_config *funcs;             /* n_funcs each */
+    const hb_func_config *funcs;       /* the run's table (ctx->funcs): valid until destroy */
     freyr_fstats *f;
     freyr_agent *agent;
     int own_agent;
@@ -39,21 +39,14 @@ static int policy_alloc(const hb_policy_ctx *ctx, freyr_policy **out, hb_error *
 {
     freyr_policy *p = calloc(1, sizeof *p);
     size_t n = ctx->n_funcs > 0 ? (size_t)ctx->n_funcs : 0;
-    if (p) {
-        p->funcs = calloc(n ? n : 1, sizeof *p->funcs);
+    if (p)
         p->f = calloc(n ? n : 1, sizeof *p->f);
-    }
-    if (!p || !p->funcs || !p->f) {
-        if (p) {
-            free(p->funcs);
-            free(p->f);
-        }
+    if (!p || !p->f) {
         free(p);
         return hb_fail(err, HB_ENOMEM, "freyr: out of memory");
     }
     p->n_funcs = (int)n;
-    if (n)
-        memcpy(p->funcs, ctx->funcs, n * sizeof *p->funcs);
+    p->funcs = ctx->funcs;
     p->rng = ctx->rng;
     *out = p;
     return 0;
@@ -168,7 +161,6 @@ static void freyr_destroy(void *state)
         free(p->agent);
     }
     free(p->step_of);
-    free(p->funcs);
     free(p->f);
     free(p);
 }

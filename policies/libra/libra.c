@@ -46,8 +46,14 @@ static void set(hb_res *r, int d, double v)
         r->cpu = v;
 }
 
+/* A loan as the history string names it; formatted only when the history is written. */
+typedef struct traj_entry {
+    char id[sizeof ((hb_invocation *)0)->activation_id];   /* the other call's */
+    double v;                          /* + received, - lent */
+} traj_entry;
+
 typedef struct traj {
-    char *s;
+    traj_entry *e;
     size_t n, cap;
 } traj;
 
@@ -60,7 +66,9 @@ typedef struct libra_call {
     int restore[ND];                   /* safeguarded, still below its user allocation (admit =
                                         * predicted: restored as the invoker's capacity frees) */
     traj t[ND];                        /* "otherId:+v" received, "otherId:-v" lent */
-    char *history;                     /* the artifact's history string, made at on_end */
+    char *history;                     /* the artifact's history string: room made at on_end,
+                                        * written by the artifact hook (only runs that write it) */
+    size_t history_cap;
     struct libra_call *prev, *next;    /* every call not yet released, for clean-up */
 } libra_call;
 
@@ -99,23 +107,40 @@ typedef struct libra {
 
 static int traj_add(traj *t, const char *id, double v)
 {
-    char buf[96];
-    int k = snprintf(buf, sizeof buf, "%s%s:%s%g", t->n ? " " : "", id, v < 0 ? "-" : "", fabs(v));
-    if (k < 0)
-        return -1;
-    if (t->n + (size_t)k + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 128;
-        while (cap < t->n + (size_t)k + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s)
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        traj_entry *e = realloc(t->e, cap * sizeof *e);
+        if (!e)
             return -1;
-        t->s = s;
+        t->e = e;
         t->cap = cap;
     }
-    memcpy(t->s + t->n, buf, (size_t)k + 1);
-    t->n += (size_t)k;
+    traj_entry *e = &t->e[t->n++];
+    memcpy(e->id, id, sizeof e->id);
+    e->id[sizeof e->id - 1] = '\0';
+    e->v = v;
     return 0;
+}
+
+/* Bytes an entry takes at most: " " id ":" "-" and %g of a finite or infinite double (<= 12). */
+#define TRAJ_ENTRY_MAX (sizeof ((traj_entry *)0)->id + 16)
+/* "%d;%g %g;%.0f %.0f;" at most: two %.0f of doubles up to 1e308 and the rest */
+#define HISTORY_HEAD_MAX 768
+
+/* "otherId:+v" received, "otherId:-v" lent, separated by spaces. */
+static size_t traj_format(const traj *t, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->n && k < cap; i++) {
+        const traj_entry *e = &t->e[i];
+        int w = snprintf(out + k, cap - k, "%s%s:%s%g", i ? " " : "", e->id, e->v < 0 ? "-" : "",
+                         fabs(e->v));
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+    return k < cap ? k : cap - 1;
 }
 
 /* ---- loans ---- */
@@ -307,7 +332,7 @@ static void call_free(libra *L, libra_call *lc)
     if (lc->next)
         lc->next->prev = lc->prev;
     for (int d = 0; d < ND; d++)
-        free(lc->t[d].s);
+        free(lc->t[d].e);
     free(lc->history);
     free(lc);
 }
@@ -640,16 +665,16 @@ static int libra_end(void *state, hb_invoker *iv, hb_invocation *inv, hb_error *
     /* its resources are free: restores still short, and (continuous) the pool offered again */
     if ((L->continuous || L->admit_predicted) && (rc = reoffer(L, iv, li, err)))
         return rc;
-    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms); the
-     * call's state stays on policy_data until the engine has written it and releases it */
-    size_t len = 96 + lc->t[D_MEM].n + lc->t[D_CPU].n;
+    /* room for the artifact's history, formatted by the artifact hook only when a run writes it
+     * (formatting every loan cost bench an eighth of its time); the call's state stays on
+     * policy_data until the engine has written it and releases it */
+    size_t len = HISTORY_HEAD_MAX + (lc->t[D_MEM].n + lc->t[D_CPU].n) * TRAJ_ENTRY_MAX;
     free(lc->history);
     lc->history = malloc(len);
     if (!lc->history)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    snprintf(lc->history, len, "%d;%g %g;%.0f %.0f;%s;%s", inv->safeguard, lc->delta0[D_MEM],
-             lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3,
-             lc->t[D_MEM].s ? lc->t[D_MEM].s : "", lc->t[D_CPU].s ? lc->t[D_CPU].s : "");
+    lc->history_cap = len;
+    lc->history[0] = '\0';
     return 0;
 }
 
@@ -683,6 +708,19 @@ static void libra_artifact(void *state, const hb_invocation *inv, hb_artifact_fi
     const libra_call *lc = inv->policy_data;
     if (!lc)
         return;
+    /* the artifact's history: S;MD CD;MI CI;MEMTRAJ;CPUTRAJ (MB, cores, MB x ms, core x ms) */
+    libra_call *w = inv->policy_data;
+    if (w->history && !w->history[0]) {
+        size_t cap = w->history_cap;
+        int k = snprintf(w->history, cap, "%d;%g %g;%.0f %.0f;", inv->safeguard, lc->delta0[D_MEM],
+                         lc->delta0[D_CPU], lc->idle[D_MEM] / 1e3, lc->idle[D_CPU] / 1e3);
+        size_t at = k > 0 && (size_t)k < cap ? (size_t)k : 0;
+        at += traj_format(&lc->t[D_MEM], w->history + at, cap - at);
+        if (at + 1 < cap) {
+            w->history[at++] = ';';
+            traj_format(&lc->t[D_CPU], w->history + at, cap - at);
+        }
+    }
     out->history = lc->history;
     out->cpu_idle_s = lc->idle[D_CPU] / 1e6;
     out->memory_idle_mb_s = lc->idle[D_MEM] / 1e6;

@@ -114,6 +114,15 @@ check "bench --json exits 0" test $? -eq 0
 for k in invocations seconds invocations_per_second peak_rss_mb; do
     check "bench --json has $k" grep -q "\"$k\":" "$TMP/bench.json"
 done
+# every policy benches, freyr on the shipped checkpoint; --all: one JSON object per policy
+"$HB" bench --invocations 2000 --policy freyr --json > "$TMP/bench.json" 2>&1
+check "bench --policy freyr exits 0" test $? -eq 0
+"$HB" bench --invocations 2000 --all --json > "$TMP/bench.json" 2>&1
+check "bench --all --json exits 0" test $? -eq 0
+for p in default fixed libra libra-np greedy ensure freyr; do
+    check "bench --all --json has $p" test "$(grep -c "\"policy\": \"$p\"" "$TMP/bench.json")" -eq 1
+done
+check "bench --all --json: one line per policy" test "$(wc -l < "$TMP/bench.json")" -eq 7
 for c in run trace bench version help; do
     "$HB" $c --help > /dev/null 2>&1
     check "$c --help exits 0" test $? -eq 0

@@ -168,6 +168,61 @@ START_TEST(file_sizes_go_by_event_index)
 }
 END_TEST
 
-HB_TEST_MAIN("events", even_is_the_artifacts_formula, even_with_more_than_60_calls_fires_at_the_minute,
+/* Many functions, many ties: the minute comes out in (time, index) order with every event once,
+ * whether the per-function runs are merged (generated times) or sorted (a trace's own times). */
+static void check_order(hb_trace *t, hb_arrival arr)
+{
+    gsl_rng *r = hb_rng_new(7, "arrivals");
+    hb_eventgen *g;
+    hb_error e;
+    ck_assert_int_eq(hb_eventgen_new(t, arr, HB_SIZES_MULTI, r, NULL, &g, &e), 0);
+    static hb_event ev[20000];
+    static unsigned char seen[20000];
+    memset(seen, 0, sizeof seen);
+    size_t n = collect(g, ev, 20000);
+    ck_assert_uint_eq(n, t->total);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_lt(ev[i].index, t->total);
+        ck_assert(!seen[ev[i].index]);
+        seen[ev[i].index] = 1;
+        if (i)
+            ck_assert(ev[i - 1].t < ev[i].t || (ev[i - 1].t == ev[i].t && ev[i - 1].index < ev[i].index));
+    }
+    hb_eventgen_free(g);
+    gsl_rng_free(r);
+}
+
+START_TEST(a_minute_comes_out_in_time_then_index_order)
+{
+    enum { NF = 40, NM = 3 };
+    static hb_trace_func funcs[NF];
+    static uint32_t counts[NF * NM];
+    static hb_time offs[20000];
+    hb_trace t;
+    memset(&t, 0, sizeof t);
+    memset(funcs, 0, sizeof funcs);
+    t.funcs = funcs;
+    t.counts = counts;
+    t.n_funcs = NF;
+    t.n_minutes = NM;
+    for (int f = 0; f < NF; f++) {
+        funcs[f].bench = f % HB_NWORKLOADS;
+        for (int m = 0; m < NM; m++) {
+            counts[f * NM + m] = (uint32_t)((f * 7 + m * 13) % 90);   /* some zero, up to 89 */
+            t.total += counts[f * NM + m];
+        }
+    }
+    check_order(&t, HB_ARRIVAL_POISSON);
+    check_order(&t, HB_ARRIVAL_UNIFORM);
+    check_order(&t, HB_ARRIVAL_EVEN);  /* ties at the same seconds across functions */
+    /* a trace's own times, out of order within a function: sorted, not merged */
+    for (uint64_t i = 0; i < t.total; i++)
+        offs[i] = (hb_time)((i * 7919) % 60) * HB_SEC;
+    t.offsets = offs;
+    check_order(&t, HB_ARRIVAL_EVEN);
+}
+END_TEST
+
+HB_TEST_MAIN("events", a_minute_comes_out_in_time_then_index_order, even_is_the_artifacts_formula, even_with_more_than_60_calls_fires_at_the_minute,
              equidistant_spreads_exactly, uniform_and_poisson_are_seeded_and_stay_in_the_minute,
              random_sizes_follow_the_artifacts_ranges, file_sizes_go_by_event_index)
