@@ -146,14 +146,9 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* A --cell's log (DIR/logs/ID.log) holds what `harvestbench run --quiet` prints: failed runs and
- * the closing table. */
+/* A --cell's log (DIR/logs/ID.log) gets what `run --quiet` prints: failed runs, closing table. */
 static int quiet_flag = 1;
-
-static void print_result(const hb_run_result *res)
-{
-    hb_print_run_result(res, 1);
-}
+static void print_result(const hb_run_result *res) { hb_print_run_result(res, 1); }
 
 /* Merges the cells of s into sweep.csv and sweep.md. */
 static int merge(const sweep *s, int quiet)

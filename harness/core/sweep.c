@@ -654,8 +654,6 @@ int sweep_run_cell(const sweep *s, size_t cell, const sweep_cell_hooks *hooks, h
         hb_config_locate_path(&x.cfg, err);
     else
         rc = hb_experiment_run(&spec, &res, err);
-    if (res && res->experiment_rc && rc != res->experiment_rc)
-        fprintf(stderr, "harvestbench sweep --cell: %s\n", res->experiment_err.msg);
     if (res && hooks && hooks->on_result)
         hooks->on_result(res);
     char id[SWEEP_ID_MAX];
