@@ -7,6 +7,8 @@
 #                   ASan+UBSan, then each fuzz target for 30 s (tests/check.sh; every phase runs)
 #   make ci-bench   the CI regression gate: configs/ci.ini checked against results/ci-baseline/
 #   make ci-baseline  refresh results/ci-baseline/ after an intended change (docs/ci.md)
+#   make sensitivity  Libra's sensitivity map: every sweep of configs/sensitivity*.ini into
+#                   results/sensitivity/ with heatmaps (docs/libra.md; under 2 min on 2 cores)
 #   make bench      the simulator benchmark (harvestbench bench)
 #   make soak       a 10-minute soak of `harvestbench serve` on loopback (tests/soak/soak.sh;
 #                   SOAK_SECONDS=N for another length); not part of make check
@@ -80,7 +82,7 @@ WORKLOAD_BINS  :=
 EXTRA_TEST_BIN :=
 -include workloads/workloads.mk
 
-.PHONY: all demo check test test-san bench clean deps paper install FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
+.PHONY: all demo check test test-san bench clean deps paper sensitivity install FORCE ci-bench ci-baseline freyr-demo freyr-paper soak
 all: $(BIN) $(WORKLOAD_BINS)
 
 deps:
@@ -189,6 +191,11 @@ demo: deps
 paper: deps
 	@$(MAKE) --no-print-directory all
 	sh scripts/paper.sh configs/paper.ini results/paper
+
+# Libra's sensitivity map: configs/sensitivity.ini and configs/sensitivity/*.ini (docs/libra.md).
+sensitivity: deps
+	@$(MAKE) --no-print-directory all
+	HB=$(BIN) JOBS=$$(nproc) sh scripts/sensitivity.sh results/sensitivity
 
 bench: deps
 	@$(MAKE) --no-print-directory all

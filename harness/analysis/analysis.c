@@ -76,9 +76,41 @@ static double share(size_t hits, size_t total)
     return total ? (double)hits / (double)total : NAN;
 }
 
+/* The policy's own replicates of mean, p99, censored mean and success share (NAN when
+ * paired_only: hb_boot_opts). -1 when out of memory. */
+static int latency_boot(const hb_group *g, const hb_group *gc, const size_t *hits, const size_t *tot,
+                        size_t K, size_t B, unsigned long seed_stream, unsigned long call_stream,
+                        gsl_rng *sr, gsl_rng *cr, int paired_only, hb_policy_stats *s)
+{
+    if (paired_only) {
+        static const int skip[4] = {HB_REP_MEAN, HB_REP_P99, HB_REP_CMEAN, HB_REP_SUCCESS};
+        for (int i = 0; i < 4; i++)
+            for (size_t b = 0; b < B; b++)
+                s->rep[skip[i]][b] = NAN;
+        return 0;
+    }
+    gsl_rng_set(cr, call_stream);
+    gsl_rng_set(sr, seed_stream);
+    if (hb_boot_mean_quantile(g, K, B, 0.99, sr, cr, s->rep[HB_REP_MEAN], s->rep[HB_REP_P99]))
+        return -1;
+    gsl_rng_set(sr, seed_stream);
+    if (hb_boot_mean_quantile(gc, K, B, 0.99, sr, cr, s->rep[HB_REP_CMEAN], NULL))
+        return -1;
+    gsl_rng_set(sr, seed_stream);
+    hb_boot_share(hits, tot, K, B, sr, cr, s->rep[HB_REP_SUCCESS]);
+    return 0;
+}
+
 int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
                             unsigned long seed_stream, unsigned long call_stream,
                             hb_policy_stats *s, hb_error *err)
+{
+    return hb_policy_stats_compute_opt(pr, o, seed_stream, call_stream, 0, s, err);
+}
+
+int hb_policy_stats_compute_opt(const hb_policy_runs *pr, const hb_boot_opts *o,
+                                unsigned long seed_stream, unsigned long call_stream,
+                                int paired_only, hb_policy_stats *s, hb_error *err)
 {
     memset(s, 0, sizeof *s);
     s->name = pr->name;
@@ -179,19 +211,10 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
     s->cens_p50 = hb_quantile_sorted(s->cens, s->ncens, 0.50);
     s->cens_p99 = hb_quantile_sorted(s->cens, s->ncens, 0.99);
 
-    gsl_rng_set(cr, call_stream);
-    gsl_rng_set(sr, seed_stream);
-    if (hb_boot_mean_quantile(g, K, B, 0.99, sr, cr, s->rep[HB_REP_MEAN], s->rep[HB_REP_P99])) {
+    if (latency_boot(g, gc, hits, tot, K, B, seed_stream, call_stream, sr, cr, paired_only, s)) {
         rc = hb_fail(err, HB_ENOMEM, "out of memory computing statistics of %s", pr->name);
         goto out;
     }
-    gsl_rng_set(sr, seed_stream);
-    if (hb_boot_mean_quantile(gc, K, B, 0.99, sr, cr, s->rep[HB_REP_CMEAN], NULL)) {
-        rc = hb_fail(err, HB_ENOMEM, "out of memory computing statistics of %s", pr->name);
-        goto out;
-    }
-    gsl_rng_set(sr, seed_stream);
-    hb_boot_share(hits, tot, K, B, sr, cr, s->rep[HB_REP_SUCCESS]);
     for (int m = 0; m < 4; m++) {   /* HB_REP_CPU_ALLOC.. in util_parts order */
         for (size_t k = 0; k < K; k++) {
             num[k] = integral(&pr->runs[k], util_parts[m][0]);
@@ -216,7 +239,8 @@ int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
                       &s->cens_mean_ci};
     for (int i = 0; i < 5; i++) {
         memcpy(tmp, s->rep[which[i]], B * sizeof *tmp);
-        *dest[i] = hb_boot_percentile_ci(tmp, B, o->level);
+        *dest[i] = paired_only && which[i] != HB_REP_CPU_ALLOC && which[i] != HB_REP_MEM_ALLOC
+                   ? (hb_ci){NAN, NAN} : hb_boot_percentile_ci(tmp, B, o->level);
     }
     free(tmp);
     /* Utilization is resampled over seeds only: one seed says nothing about its variation. */

@@ -69,6 +69,13 @@ unsigned long hb_stream_seed(unsigned long seed, const char *name, const char *t
 int hb_policy_stats_compute(const hb_policy_runs *pr, const hb_boot_opts *o,
                             unsigned long seed_stream, unsigned long call_stream,
                             hb_policy_stats *out, hb_error *err);
+/* The same, and with paired_only 1 without the policy's own bootstrap of mean, p99, censored
+ * mean and success share (those replicates, mean_ci, p99_ci and cens_mean_ci are NAN): a change
+ * paired by invocation draws replicates of its own and never reads them, so sweep.csv
+ * (sweep_report.c) needs only the rest, which is the same bytes as with 0. */
+int hb_policy_stats_compute_opt(const hb_policy_runs *pr, const hb_boot_opts *o,
+                                unsigned long seed_stream, unsigned long call_stream,
+                                int paired_only, hb_policy_stats *out, hb_error *err);
 void hb_policy_stats_free(hb_policy_stats *s);
 
 typedef struct hb_change {

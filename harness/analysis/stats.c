@@ -514,29 +514,75 @@ void hb_change_pct(const double *a, const double *b, size_t B, double *out)
 
 /* ---- paired bootstrap ---- */
 
-/* The q-quantile of n unsorted values (reordered), as gsl_stats_quantile_from_sorted_data would
- * give on their sorted copy. */
-static double quantile_unsorted(double *v, size_t n, double q)
+/* A replicate side's values: those >= tau from the front of v, the others from the back (v holds
+ * cap), so that a high quantile is selected among the few values >= tau (as hb_boot_mean_quantile
+ * does). Every value < tau is smaller than every value >= tau, so rank r of the whole is rank
+ * r - nlo of the front part whenever r >= nlo: the same value as a select over everything. */
+typedef struct tail_buf {
+    double *v, tau;
+    size_t cap, nhi, nlo;
+} tail_buf;
+
+static inline void tail_put(tail_buf *t, double x)
 {
+    if (x >= t->tau)
+        t->v[t->nhi++] = x;
+    else
+        t->v[t->cap - 1 - t->nlo++] = x;
+}
+
+/* The q-quantile of the side's values, as gsl_stats_quantile_from_sorted_data would give on their
+ * sorted copy. Reorders them. */
+static double tail_quantile(tail_buf *t, double q)
+{
+    size_t n = t->nhi + t->nlo;
     if (n == 0)
         return NAN;
     double index = q * (double)(n - 1);
     size_t lhs = (size_t)index;
     double delta = index - (double)lhs;
-    double v0 = gsl_stats_select(v, 1, n, lhs);
-    double v1 = (lhs + 1 < n && delta > 0.0) ? gsl_stats_select(v, 1, n, lhs + 1) : v0;
+    double *v = t->v;
+    size_t m = t->nhi, r0 = lhs - t->nlo;
+    if (lhs < t->nlo) {                /* the ranks lie below tau: select over every value */
+        memmove(v + t->nhi, v + t->cap - t->nlo, t->nlo * sizeof *v);
+        m = n;
+        r0 = lhs;
+    }
+    double v0 = gsl_stats_select(v, 1, m, r0);
+    double v1 = (lhs + 1 < n && delta > 0.0) ? gsl_stats_select(v, 1, m, r0 + 1) : v0;
     return (1 - delta) * v0 + delta * v1;
+}
+
+/* The pooled quantile at 1 - 5(1 - q) of one side's non-NaN values (-inf: keep every value). */
+static double tail_threshold(const hb_pair_group *g, size_t K, int side, double q, double *buf)
+{
+    double tail = 5.0 * (1.0 - q);
+    if (!(tail < 0.5))
+        return -INFINITY;
+    size_t n = 0;
+    for (size_t k = 0; k < K; k++)
+        for (size_t i = 0; i < g[k].n; i++) {
+            double x = side ? g[k].b[i] : g[k].a[i];
+            if (!isnan(x))
+                buf[n++] = x;
+        }
+    if (n == 0)
+        return -INFINITY;
+    return gsl_stats_select(buf, 1, n, (size_t)((1.0 - tail) * (double)(n - 1)));
 }
 
 int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng *seed_rng,
                    gsl_rng *call_rng, double *const rep[HB_PR_N])
 {
-    size_t maxn = 0;
-    for (size_t k = 0; k < K; k++)
+    size_t maxn = 0, total = 0;
+    for (size_t k = 0; k < K; k++) {
         if (g[k].n > maxn)
             maxn = g[k].n;
+        total += g[k].n;
+    }
     size_t *pick = malloc((K ? K : 1) * sizeof *pick);
-    size_t cap = K * maxn > 0 ? K * maxn : 1;
+    size_t cap = K * maxn > total ? K * maxn : total;
+    cap = cap ? cap : 1;
     double *ba = malloc(cap * sizeof *ba);
     double *bb = malloc(cap * sizeof *bb);
     if (!pick || !ba || !bb) {
@@ -545,12 +591,15 @@ int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng
         free(bb);
         return -1;
     }
+    tail_buf ta = {ba, tail_threshold(g, K, 0, q, ba), cap, 0, 0};
+    tail_buf tb = {bb, tail_threshold(g, K, 1, q, bb), cap, 0, 0};
     int full_seed = full_range(seed_rng), full_call = full_range(call_rng);
     for (size_t b = 0; b < B; b++) {
         for (size_t k = 0; k < K; k++)
             pick[k] = draw_any(seed_rng, K, full_seed);
         double sa = 0.0, sb = 0.0, sca = 0.0, scb = 0.0;
-        size_t na = 0, nb = 0, nc = 0, nall = 0;
+        size_t nc = 0, nall = 0;
+        ta.nhi = ta.nlo = tb.nhi = tb.nlo = 0;
         int cens = K > 0;
         for (size_t k = 0; k < K; k++) {
             const hb_pair_group *x = &g[pick[k]];
@@ -561,11 +610,11 @@ int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng
                 size_t i = draw_any(call_rng, x->n, full_call);   /* one index, both sides */
                 if (!isnan(x->a[i])) {
                     sa += x->a[i];
-                    ba[na++] = x->a[i];
+                    tail_put(&ta, x->a[i]);
                 }
                 if (!isnan(x->b[i])) {
                     sb += x->b[i];
-                    bb[nb++] = x->b[i];
+                    tail_put(&tb, x->b[i]);
                 }
                 if (cens && x->ca && x->cb) {
                     sca += x->ca[i];
@@ -574,10 +623,11 @@ int hb_boot_paired(const hb_pair_group *g, size_t K, size_t B, double q, gsl_rng
                 }
             }
         }
+        size_t na = ta.nhi + ta.nlo, nb = tb.nhi + tb.nlo;
         rep[HB_PR_MEAN_A][b] = na ? sa / (double)na : NAN;
         rep[HB_PR_MEAN_B][b] = nb ? sb / (double)nb : NAN;
-        rep[HB_PR_Q_A][b] = quantile_unsorted(ba, na, q);
-        rep[HB_PR_Q_B][b] = quantile_unsorted(bb, nb, q);
+        rep[HB_PR_Q_A][b] = tail_quantile(&ta, q);
+        rep[HB_PR_Q_B][b] = tail_quantile(&tb, q);
         rep[HB_PR_CMEAN_A][b] = cens && nc ? sca / (double)nc : NAN;
         rep[HB_PR_CMEAN_B][b] = cens && nc ? scb / (double)nc : NAN;
         rep[HB_PR_SUCC_A][b] = nall ? (double)na / (double)nall : NAN;

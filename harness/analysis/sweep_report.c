@@ -137,9 +137,18 @@ static int cell_compute(const char *dir, cell_stats *c, hb_error *err)
         ss[i].seeds_b = ss[base].seeds_a;
         ss[i].calls_b = ss[base].calls_a;
     }
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = hb_policy_stats_compute(&res->policies[i], &o, ss[i].seeds_a, ss[i].calls_a, &c->st[i],
-                                     err);
+    /* sweep.csv reads a policy's own latency replicates only for a change not paired by
+     * invocation (hb_policy_stats_compute_opt, analysis.h): the numbers are those of `compare`, in less time */
+    int all_paired = 1;
+    for (size_t i = 0; i < n; i++)
+        if (i != base && hb_runs_pairing(&res->policies[i], bp) != HB_PAIR_INVOCATION)
+            all_paired = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int paired_only = i == base ? all_paired
+                          : hb_runs_pairing(&res->policies[i], bp) == HB_PAIR_INVOCATION;
+        rc = hb_policy_stats_compute_opt(&res->policies[i], &o, ss[i].seeds_a, ss[i].calls_a,
+                                         paired_only, &c->st[i], err);
+    }
     for (size_t i = 0; i < n && !rc; i++)
         if (i != base)
             rc = hb_vs_compute(&res->policies[i], bp, &c->st[i], &c->st[base],

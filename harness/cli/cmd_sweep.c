@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "compare_opts.h"
+#include "run_print.h"
 #include "sweep.h"
 #include "sweep_report.h"
 #include "sweep_slurm.h"
@@ -145,6 +146,10 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
+/* A --cell's log (DIR/logs/ID.log) gets what `run --quiet` prints: failed runs, closing table. */
+static int quiet_flag = 1;
+static void print_result(const hb_run_result *res) { hb_print_run_result(res, 1); }
+
 /* Merges the cells of s into sweep.csv and sweep.md. */
 static int merge(const sweep *s, int quiet)
 {
@@ -179,8 +184,10 @@ static int run(opts *o)
         if (sweep_cell_parse(&s, o->cell, &c))
             rc = hb_fail(&err, HB_EINPUT, "--cell: '%s' is not a cell of this sweep (0000 to "
                          "%04zu)", o->cell, s.ncells - 1);
-        else if (!sweep_cell_done(&s, c))
-            rc = sweep_run_cell(&s, c, &err);      /* removes the cell's old rows */
+        else if (!sweep_cell_done(&s, c)) {
+            sweep_cell_hooks h = {hb_print_run_line, &quiet_flag, print_result};
+            rc = sweep_run_cell(&s, c, &h, &err);  /* removes the cell's old rows */
+        }
         char rows[HB_PATH_MAX + 64];
         sweep_rows_path(&s, c, "csv", rows, sizeof rows);
         if (!rc && access(rows, R_OK) != 0)

@@ -20,6 +20,7 @@
 
 #include "csv_reader.h"
 #include "engine.h"
+#include "experiment_run.h"
 #include "files.h"
 #include "registry.h"
 #include "seed.h"
@@ -53,6 +54,23 @@ void sweep_free(sweep *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Appends one value to the axis; a value listed twice is an error. */
+static int add_value(const char *file, long line, sweep_axis *a, const char *v, hb_error *err)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->values[i], v) == 0)
+            return hb_fail_at(err, HB_EINPUT, file, line, a->key, "the value '%s' is listed twice",
+                              v);
+    char **nv = realloc(a->values, (a->n + 1) * sizeof *nv);
+    if (!nv)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    a->values = nv;
+    if (!(nv[a->n] = strdup(v)))
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    a->n++;
+    return 0;
+}
+
 /* Splits "a, b, c" (or "a|b|c" when a '|' is present) into the axis' values. */
 static int split_values(const char *file, long line, sweep_axis *a, const char *value, hb_error *err)
 {
@@ -72,23 +90,25 @@ static int split_values(const char *file, long line, sweep_axis *a, const char *
                             "(values are separated by '%c')", sep);
             break;
         }
-        for (size_t i = 0; i < a->n; i++)
-            if (strcmp(a->values[i], v) == 0) {
-                rc = hb_fail_at(err, HB_EINPUT, file, line, a->key, "the value '%s' is listed "
-                                "twice", v);
+        long lo, hi;
+        char tail;
+        if (sscanf(v, "%ld..%ld%c", &lo, &hi, &tail) == 2 && strstr(v, "..")) {
+            /* an integer range: every integer from lo to hi (1,000 seeds fit on a line) */
+            if (hi < lo || hi - lo >= 100000) {
+                rc = hb_fail_at(err, HB_EINPUT, file, line, a->key, "the range '%s' must be "
+                                "LO..HI with LO <= HI and at most 100000 values", v);
                 break;
             }
+            char num[32];
+            for (long k = lo; !rc && k <= hi; k++) {
+                snprintf(num, sizeof num, "%ld", k);
+                rc = add_value(file, line, a, num, err);
+            }
+        } else {
+            rc = add_value(file, line, a, v, err);
+        }
         if (rc)
             break;
-        char **nv = realloc(a->values, (a->n + 1) * sizeof *nv);
-        if (!nv || !(nv[a->n] = strdup(v))) {
-            if (nv)
-                a->values = nv;
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            break;
-        }
-        a->values = nv;
-        a->n++;
         if (!end)
             break;
         p = end + 1;
@@ -263,7 +283,16 @@ static int check_values(const sweep *s, hb_error *err)
     return 0;
 }
 
+static int load(const char *config_path, int check, sweep *s, hb_error *err);
+
 int sweep_load(const char *config_path, sweep *s, hb_error *err)
+{
+    return load(config_path, 1, s, err);
+}
+
+/* check 0: the values are not checked again (one configuration load per value): a stored sweep,
+ * whose values were checked when it started and whose configuration is unchanged (its hash). */
+static int load(const char *config_path, int check, sweep *s, hb_error *err)
 {
     memset(s, 0, sizeof *s);
     if (!realpath(config_path, s->config))
@@ -286,7 +315,7 @@ int sweep_load(const char *config_path, sweep *s, hb_error *err)
     s->exe[n] = '\0';
     int seed_set = 0;
     rc = parse_section(s->config, s, &seed_set, err);
-    if (!rc)
+    if (!rc && check)
         rc = check_values(s, err);
     if (rc) {
         sweep_free(s);
@@ -579,44 +608,6 @@ static void log_path(const sweep *s, size_t cell, char *buf, size_t n)
     snprintf(buf, n, "%s/logs/%s.log", s->out, id);
 }
 
-/* `harvestbench run CONFIG --out DIR/cells/ID --quiet [--resume] --set ...`, output appended to
- * DIR/logs/ID.log. */
-static int spawn_run(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
-{
-    char **sets;
-    size_t n;
-    int rc = sweep_cell_sets(s, cell, &sets, &n, err);
-    if (rc)
-        return rc;
-    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96], log[HB_PATH_MAX + 64];
-    sweep_cell_dir(s, cell, dir, sizeof dir);
-    snprintf(man, sizeof man, "%s/manifest.json", dir);
-    log_path(s, cell, log, sizeof log);
-    char **argv = calloc(8 + 2 * n, sizeof *argv);
-    if (!argv) {
-        sweep_sets_free(sets, n);
-        return hb_fail(err, HB_ENOMEM, "out of memory");
-    }
-    size_t k = 0;
-    argv[k++] = (char *)"harvestbench";
-    argv[k++] = (char *)"run";
-    argv[k++] = (char *)s->config;
-    argv[k++] = (char *)"--out";
-    argv[k++] = dir;
-    argv[k++] = (char *)"--quiet";
-    if (file_exists(man))
-        argv[k++] = (char *)"--resume";
-    for (size_t i = 0; i < n; i++) {
-        argv[k++] = (char *)"--set";
-        argv[k++] = sets[i];
-    }
-    argv[k] = NULL;
-    rc = spawn(s->exe, argv, log, 0, pid, err);
-    free(argv);
-    sweep_sets_free(sets, n);
-    return rc;
-}
-
 int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err)
 {
     char id[SWEEP_ID_MAX], log[HB_PATH_MAX + 64];
@@ -632,27 +623,49 @@ static int cell_status(int status)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-int sweep_run_cell(const sweep *s, size_t cell, hb_error *err)
+int sweep_run_cell(const sweep *s, size_t cell, const sweep_cell_hooks *hooks, hb_error *err)
 {
-    pid_t pid;
     char rows[HB_PATH_MAX + 64];
     sweep_rows_path(s, cell, "csv", rows, sizeof rows);
     remove(rows);                      /* stale once the cell runs again */
     sweep_rows_path(s, cell, "md", rows, sizeof rows);
     remove(rows);
-    int rc = spawn_run(s, cell, &pid, err);
+    char **sets;
+    size_t n;
+    int rc = sweep_cell_sets(s, cell, &sets, &n, err);
     if (rc)
         return rc;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return hb_fail(err, HB_EIO, "waitpid: %s", strerror(errno));
+    char dir[HB_PATH_MAX + 64], man[HB_PATH_MAX + 96];
+    sweep_cell_dir(s, cell, dir, sizeof dir);
+    snprintf(man, sizeof man, "%s/manifest.json", dir);
+    /* what `harvestbench run CONFIG --out DIR/cells/ID --quiet [--resume] --set ...` does, in this
+     * process: one exec (and one dynamic link of the binary) less per cell */
+    hb_experiment x;
+    memset(&x, 0, sizeof x);
+    hb_run_spec spec = {
+        .x = &x, .sets = (const char *const *)sets, .n_sets = (int)n, .out = dir,
+        .resume = file_exists(man), .usage = 1, .quiet = 1, .who = "harvestbench sweep --cell",
+        .catch_signals = 1, .on_run = hooks ? hooks->on_run : NULL,
+        .on_run_ctx = hooks ? hooks->on_run_ctx : NULL,
+    };
+    hb_run_result *res = NULL;
+    rc = hb_config_load(s->config, &x.cfg, err);
+    if (rc)
+        hb_config_locate_path(&x.cfg, err);
+    else
+        rc = hb_experiment_run(&spec, &res, err);
+    if (res && hooks && hooks->on_result)
+        hooks->on_result(res);
     char id[SWEEP_ID_MAX];
     sweep_cell_id(cell, id);
-    if (cell_status(status) != 0)
-        return hb_fail(err, HB_ERUN, "cell %s failed (exit %d); see %s/logs/%s.log", id,
-                       cell_status(status), s->out, id);
-    return 0;
+    if (!rc && res && !res->complete)
+        rc = hb_fail(err, HB_EINTR, "interrupted");
+    if (rc)
+        rc = hb_error_wrap(err, "cell %s", id);
+    hb_run_result_free(res);
+    hb_experiment_free(&x);
+    sweep_sets_free(sets, n);
+    return rc;
 }
 
 int sweep_run_local(const sweep *s, int jobs, int quiet, hb_error *err)
@@ -738,7 +751,7 @@ int sweep_load_dir(const char *dir, sweep *s, hb_error *err)
         cJSON_Delete(old);
         return hb_fail(err, HB_EINPUT, "%s: no config_file", path);
     }
-    rc = sweep_load(cf->valuestring, s, err);
+    rc = load(cf->valuestring, 0, s, err);
     if (!rc && !realpath(dir, s->out))
         rc = hb_fail(err, HB_EIO, "%s: %s", dir, strerror(errno));
     if (!rc) {

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "experiment_run.h"
 #include "hb_error.h"
 
 #define SWEEP_ID_MAX 24
@@ -50,7 +51,8 @@ int sweep_load(const char *config_path, sweep *s, hb_error *err);
 void sweep_free(sweep *s);
 
 /* Opens the sweep stored in DIR (DIR/sweep.json names its configuration), for --collect and
- * --cell: the configuration must still describe the same sweep. s->out is DIR, absolute. */
+ * --cell: the configuration must still describe the same sweep (its hash; the values, checked when
+ * the sweep started, are not checked again). s->out is DIR, absolute. */
 int sweep_load_dir(const char *dir, sweep *s, hb_error *err);
 
 /* The value index of axis a in cell c. */
@@ -86,11 +88,19 @@ int sweep_prepare_out(sweep *s, const char *dir, int resume, hb_error *err);
  * (which runs it and writes its rows of sweep.csv, sweep_report.h), its output in DIR/logs/ID.log;
  * the child dies with us. What --jobs and the Slurm array tasks run. */
 int sweep_spawn_cell(const sweep *s, size_t cell, pid_t *pid, hb_error *err);
-/* Runs one cell to its end: `harvestbench run CONFIG --out DIR/cells/ID --quiet --set ...` (with
- * --resume when the cell has a manifest), as a child process whose output is appended to
- * DIR/logs/ID.log. HB_OK, or HB_ERUN naming the log when the run failed. This is the one place a
- * cell's run is started (an in-process run would replace the child here). */
-int sweep_run_cell(const sweep *s, size_t cell, hb_error *err);
+/* What the caller of sweep_run_cell sees of the run (NULL members: nothing). */
+typedef struct sweep_cell_hooks {
+    void (*on_run)(void *ctx, const hb_run_entry *run, const hb_run_stats *st, const hb_error *err);
+    void *on_run_ctx;
+    void (*on_result)(const hb_run_result *res);     /* once, after the runs */
+} sweep_cell_hooks;
+
+/* Runs one cell to its end in this process: what `harvestbench run CONFIG --out DIR/cells/ID
+ * --quiet --set ...` does (with --resume when the cell has a manifest), through hb_experiment_run
+ * (experiment_run.h). Removes the cell's stale rows first. HB_OK; else the run's code (HB_EINTR
+ * when interrupted) with err naming the cell. hooks may be NULL. This is the one place a cell's
+ * run is started. */
+int sweep_run_cell(const sweep *s, size_t cell, const sweep_cell_hooks *hooks, hb_error *err);
 
 /* Runs every cell not yet complete, jobs at a time, progress on stderr unless quiet. Returns HB_OK,
  * or HB_ERUN with the failed cells listed in err; the others keep running to their end. */

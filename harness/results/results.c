@@ -75,6 +75,29 @@ static void sb_printf(strbuf *b, const char *fmt, ...)
     }
 }
 
+/* Appends n bytes: what sb_printf(b, "%s", t) does, without a second pass through printf (the
+ * usage rows are most of a simulated run's time). */
+static void sb_put(strbuf *b, const char *t, size_t n)
+{
+    if (b->oom)
+        return;
+    if (!b->s || b->n + n >= b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 512;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, t, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
 /* A number with up to 6 decimals and no trailing zeros, never in exponent form. */
 static void sb_num(strbuf *b, double v)
 {
@@ -83,6 +106,13 @@ static void sb_num(strbuf *b, double v)
         return;
     }
     char tmp[64];
+    if (fabs(v) < 1e15 && v == (double)(long long)v) {
+        /* an integer (capacities, counts, zeros: most of usage.csv) prints as "%.6f" does once its
+         * zeros are stripped, without the floating-point conversion; -0 prints as 0 */
+        int k = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+        sb_put(b, tmp, (size_t)k);
+        return;
+    }
     int k = snprintf(tmp, sizeof tmp, "%.6f", v);
     if (k <= 0 || (size_t)k >= sizeof tmp) {
         sb_printf(b, "%.17g", v);
@@ -98,7 +128,7 @@ static void sb_num(strbuf *b, double v)
     }
     if (strcmp(tmp, "-0") == 0)
         memcpy(tmp, "0", 2);
-    sb_printf(b, "%s", tmp);
+    sb_put(b, tmp, strlen(tmp));
 }
 
 /* Microseconds as milliseconds or seconds, exactly (no binary rounding). */
@@ -480,70 +510,70 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, const hb_call
     sb_printf(b, "%llu,%s,%s,%lld,%d,", (unsigned long long)inv->index, inv->activation_id,
               hb_functions[inv->workload].id, (long long)inv->input_size, inv->invoker);
     sb_us(b, inv->arrival, 1);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     if (ended) {
         sb_us(b, inv->start, 1);
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_us(b, inv->end, 1);
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_us(b, inv->start - inv->arrival, 0);
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_us(b, inv->exec_start - inv->start, 0);
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_us(b, inv->end - inv->exec_start, 0);
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_us(b, inv->end - inv->arrival, 0);
     } else {
         sb_printf(b, ",,,,,");
     }
     sb_printf(b, ",%d,%s,", inv->cold_start, hb_outcome_name(inv->outcome));
     sb_num(b, inv->user.cpu);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->user.mem_mb);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     if (inv->pred.cpu >= 0)
         sb_num(b, inv->pred.cpu);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     if (inv->pred.mem_mb >= 0)
         sb_num(b, inv->pred.mem_mb);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     if (inv->pred_duration_s >= 0)
         sb_num(b, inv->pred_duration_s * 1e3);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->alloc_mean.cpu);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->alloc_mean.mem_mb);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->cpu_peak);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->mem_peak_mb);
     const double rs[] = {inv->harvested_cpu_s, inv->harvested_mem_mb_s, inv->borrowed_cpu_s,
                          inv->borrowed_mem_mb_s};
     for (int i = 0; i < 4; i++) {
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         sb_num(b, rs[i]);
     }
     sb_printf(b, ",%d,", inv->safeguard);
     if (inv->base_duration_ms >= 0)
         sb_num(b, inv->base_duration_ms);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->dispatch_late_ms);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->borrowed_running_cpu_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->borrowed_running_mem_mb_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_csv_field(b, inv->trace_name ? inv->trace_name : "");
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_csv_field(b, inv->error_msg);
     for (size_t i = 0; i < ext->n; i++) {
-        sb_printf(b, ",");
+        sb_put(b, ",", 1);
         if (ext->v[i].text)
             sb_csv_field(b, ext->v[i].text);
         else
             sb_num(b, ext->v[i].num);   /* NaN: empty */
     }
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     p->inv_len = b->n;
 
     /* artifact trajectory: booleans as Python writes them, times in seconds */
@@ -555,41 +585,41 @@ static int format_rows(hb_run_writer *w, const hb_invocation *inv, const hb_call
               inv->outcome == HB_TIMEOUT ? "True" : "False");
     /* the artifact's cpu and memory: what the policy asked for (its prediction, else its start) */
     sb_num(b, inv->pred.cpu >= 0 ? inv->pred.cpu : inv->alloc_start.cpu);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, (inv->pred.mem_mb >= 0 ? inv->pred.mem_mb : inv->alloc_start.mem_mb) / HB_MEM_UNIT_MB);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, ok ? inv->cpu_peak : 0);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, ok ? inv->mem_peak_mb : 0);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     if (ext->artifact.history)
         sb_csv_field(b, ext->artifact.history);
     else
         sb_printf(b, "0;0 0;0 0;;");
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->pred_duration_s > 0 ? inv->pred_duration_s : 0);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, dur_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, lat_s);
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     p->traj_len = b->n - p->inv_len;
 
     /* artifact delta: positive = accelerated, negative = harvested (core x s, MB x s) */
     sb_printf(b, "%llu,%s,%s,", (unsigned long long)inv->index, inv->activation_id,
               inv->safeguard ? "True" : "False");
     sb_num(b, inv->borrowed_cpu_s - inv->harvested_cpu_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, inv->borrowed_mem_mb_s - inv->harvested_mem_mb_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, ext->artifact.cpu_idle_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, ext->artifact.memory_idle_mb_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, dur_s);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, lat_s);
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     p->delta_len = b->n - p->inv_len - p->traj_len;
     if (b->oom)
         return hb_fail(err, HB_ENOMEM, "out of memory");
@@ -665,15 +695,15 @@ static int artifact_usage_row(hb_run_writer *w, hb_error *err)
     b->n = 0;
     sb_printf(b, "%lld,", (long long)w->bin + 1);
     sb_num(b, w->cpu_used);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, w->cpu_alloc);
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     size_t k = b->n;
     sb_printf(b, "%lld,", (long long)w->bin + 1);
     sb_num(b, w->mem_used);
-    sb_printf(b, ",");
+    sb_put(b, ",", 1);
     sb_num(b, w->mem_alloc);
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     if (b->oom)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     if (fwrite(b->s, 1, k, w->f[F_CPU].f) != k || fwrite(b->s + k, 1, b->n - k, w->f[F_MEM].f) != b->n - k)
@@ -703,10 +733,10 @@ int hb_writer_usage(hb_run_writer *w, const hb_usage_row *r, hb_error *err)
                         r->cpu_borrowed, r->mem_harvested_mb, r->mem_borrowed_mb};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         if (i)
-            sb_printf(b, ",");
+            sb_put(b, ",", 1);
         sb_num(b, v[i]);
     }
-    sb_printf(b, "\n");
+    sb_put(b, "\n", 1);
     if (b->oom)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     if (fwrite(b->s, 1, b->n, w->f[F_USAGE].f) != b->n)

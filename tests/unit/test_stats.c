@@ -633,6 +633,51 @@ START_TEST(paired_bootstrap_draws_the_same_calls_for_both)
 }
 END_TEST
 
+START_TEST(paired_bootstrap_tail_selection_is_exact)
+{
+    /* hb_boot_paired selects a high quantile among a replicate's values above a threshold (falling
+     * back to all values when the ranks lie below it): each side must equal the naive replicate
+     * (the same draws, sorted) exactly, for quantiles with and without the tail, and with the
+     * fallback exercised by two seeds on very different scales; side b is ordered otherwise. */
+    enum { B = 400, N0 = 500, N1 = 300 };
+    static double a0[N0], a1[N1], b0[N0], b1[N1], rp[HB_PR_N][B], mn[B], qa[B], qb[B];
+    gsl_rng *r = rng(4);
+    for (int i = 0; i < N0; i++) {
+        a0[i] = 10.0 + floor(gsl_rng_uniform(r) * 50.0);   /* ties */
+        b0[i] = 5000.0 - a0[i] * 7;
+    }
+    for (int i = 0; i < N1; i++) {
+        a1[i] = 1000.0 + gsl_rng_uniform(r) * 1000.0;
+        b1[i] = gsl_rng_uniform(r) * 100.0;
+    }
+    hb_pair_group g[] = {{a0, b0, NULL, NULL, N0}, {a1, b1, NULL, NULL, N1}};
+    hb_group ga[] = {{a0, N0}, {a1, N1}}, gb[] = {{b0, N0}, {b1, N1}};
+    double *rep[HB_PR_N];
+    for (int j = 0; j < HB_PR_N; j++)
+        rep[j] = rp[j];
+    double qs[] = {0.99, 0.999, 0.5, 0.95, 1.0, 0.0};
+    for (size_t t = 0; t < N_OF(qs); t++) {
+        gsl_rng *s1 = rng(100 + t), *c1 = rng(200 + t);
+        ck_assert_int_eq(hb_boot_paired(g, 2, B, qs[t], s1, c1, rep), 0);
+        for (int side = 0; side < 2; side++) {
+            gsl_rng *s2 = rng(100 + t), *c2 = rng(200 + t);
+            naive_replicates(side ? gb : ga, 2, B, qs[t], s2, c2, mn, side ? qb : qa);
+            gsl_rng_free(s2);
+            gsl_rng_free(c2);
+        }
+        for (int b = 0; b < B; b++) {
+            ck_assert_msg(rep[HB_PR_Q_A][b] == qa[b], "q=%g b=%d: a %.17g vs %.17g", qs[t], b,
+                          rep[HB_PR_Q_A][b], qa[b]);
+            ck_assert_msg(rep[HB_PR_Q_B][b] == qb[b], "q=%g b=%d: b %.17g vs %.17g", qs[t], b,
+                          rep[HB_PR_Q_B][b], qb[b]);
+        }
+        gsl_rng_free(s1);
+        gsl_rng_free(c1);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(signflip_exact_by_hand)
 {
     /* all of one sign: only the two all-same-sign assignments reach |sum|: p = 2 / 2^n */
@@ -665,7 +710,8 @@ START_TEST(signflip_exact_by_hand)
 END_TEST
 
 HB_TEST_MAIN("stats", quantile_matches_brief_definition,
-             paired_bootstrap_draws_the_same_calls_for_both, signflip_exact_by_hand,
+             paired_bootstrap_draws_the_same_calls_for_both,
+             paired_bootstrap_tail_selection_is_exact, signflip_exact_by_hand,
              quantile_and_mean_edge_cases, median_ci_le_boudec,
              mann_whitney_hand_example_with_ties, mann_whitney_separated_samples,
              mann_whitney_edge_cases, cliffs_delta_hand_and_brute_force, wilcoxon_exact_by_hand,

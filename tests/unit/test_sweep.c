@@ -124,6 +124,29 @@ START_TEST(bad_axes_name_file_line_and_key)
 }
 END_TEST
 
+START_TEST(integer_ranges_expand)
+{
+    /* LO..HI lists every integer from LO to HI, mixed with plain values */
+    char p[64];
+    sweep s;
+    hb_error e = {0};
+    ck_assert_int_eq(load("[sweep]\nexperiment.seed = 1..1000\ntrace.per_minute = 1, 3..5, 9\n", &s,
+                          &e, p), 0);
+    ck_assert_uint_eq(s.axes[0].n, 1000);
+    ck_assert_str_eq(s.axes[0].values[0], "1");
+    ck_assert_str_eq(s.axes[0].values[999], "1000");
+    ck_assert_uint_eq(s.axes[1].n, 5);
+    ck_assert_str_eq(s.axes[1].values[1], "3");
+    ck_assert_str_eq(s.axes[1].values[3], "5");
+    ck_assert_str_eq(s.axes[1].values[4], "9");
+    ck_assert_uint_eq(s.ncells, 5000);
+    sweep_free(&s);
+    unlink(p);
+    expect_error("[sweep]\nexperiment.seed = 5..1\n", 11, "experiment.seed", "LO <= HI");
+    expect_error("[sweep]\ntrace.per_minute = 1..3, 2\n", 11, "trace.per_minute", "twice");
+}
+END_TEST
+
 START_TEST(the_overprovisioned_rule_is_seeded_and_nested)
 {
     /* seed 1 orders the catalog dh, dv, eg, gd, ms, ir, ip, vp, alu, knn (FNV-1a 64 of "1:ID",
@@ -225,5 +248,6 @@ START_TEST(resume_skips_only_complete_cells)
 END_TEST
 
 HB_TEST_MAIN("sweep", axes_are_read_in_file_order_and_multiplied, cell_ids_are_stable,
-             bad_axes_name_file_line_and_key, the_overprovisioned_rule_is_seeded_and_nested,
+             bad_axes_name_file_line_and_key, integer_ranges_expand,
+             the_overprovisioned_rule_is_seeded_and_nested,
              derived_axes_set_every_functions_user_size, resume_skips_only_complete_cells)
