@@ -134,6 +134,49 @@ static int derived_check(const char *file, sweep_axis *a, hb_error *err)
 }
 
 /* Reads the [sweep] lines of the file (the configuration loader skips that section). */
+/* One `KEY = VALUES` line of [sweep]: the seed, or an axis (a configuration key or a derived one). */
+static int add_axis(const char *path, long lineno, const char *key, char *value, sweep *s,
+                    int *seed_set, hb_error *err)
+{
+    if (strcmp(key, "seed") == 0) {
+        int64_t v = 0;
+        int rc = 0;
+        if (hb_parse_int64(value, &v) || v < 0)
+            rc = hb_fail_at(err, HB_EINPUT, path, lineno, "seed", "'%s' must be an integer "
+                            ">= 0", value);
+        s->seed = (uint64_t)v;
+        *seed_set = 1;
+        return rc;
+    }
+    int derived = 0;
+    for (int i = 0; DERIVED[i]; i++)
+        derived |= strcmp(key, DERIVED[i]) == 0;
+    if (!derived && !strchr(key, '.'))
+        return hb_fail_at(err, HB_EINPUT, path, lineno, key, "unknown sweep key (expected "
+                          "SECTION.KEY, overprovisioned_share, overprovision_ratio, "
+                          "underprovision_ratio or seed)");
+    for (size_t i = 0; i < s->naxes; i++)
+        if (strcmp(s->axes[i].key, key) == 0)
+            return hb_fail_at(err, HB_EINPUT, path, lineno, key, "set twice (first at line %ld)",
+                              s->axes[i].line);
+    if (strlen(key) >= sizeof s->axes[0].key)
+        return hb_fail_at(err, HB_EINPUT, path, lineno, NULL, "key too long");
+    sweep_axis *na = realloc(s->axes, (s->naxes + 1) * sizeof *na);
+    if (!na)
+        return hb_fail(err, HB_ENOMEM, "out of memory");
+    s->axes = na;
+    sweep_axis *a = &s->axes[s->naxes++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->key, sizeof a->key, "%s", key);
+    a->line = lineno;
+    a->derived = derived;
+    int rc = split_values(path, lineno, a, value, err);
+    if (!rc && derived)
+        rc = derived_check(path, a, err);
+    s->has_derived |= derived;
+    return rc;
+}
+
 static int parse_section(const char *path, sweep *s, int *seed_set, hb_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -168,51 +211,7 @@ static int parse_section(const char *path, sweep *s, int *seed_set, hb_error *er
         if (c)
             *c = '\0';
         value = trim(value);
-        if (strcmp(key, "seed") == 0) {
-            int64_t v = 0;
-            if (hb_parse_int64(value, &v) || v < 0)
-                rc = hb_fail_at(err, HB_EINPUT, path, lineno, "seed", "'%s' must be an integer "
-                                ">= 0", value);
-            s->seed = (uint64_t)v;
-            *seed_set = 1;
-            continue;
-        }
-        int derived = 0;
-        for (int i = 0; DERIVED[i]; i++)
-            derived |= strcmp(key, DERIVED[i]) == 0;
-        if (!derived && !strchr(key, '.')) {
-            rc = hb_fail_at(err, HB_EINPUT, path, lineno, key, "unknown sweep key (expected "
-                            "SECTION.KEY, overprovisioned_share, overprovision_ratio, "
-                            "underprovision_ratio or seed)");
-            break;
-        }
-        for (size_t i = 0; i < s->naxes; i++)
-            if (strcmp(s->axes[i].key, key) == 0) {
-                rc = hb_fail_at(err, HB_EINPUT, path, lineno, key, "set twice (first at line %ld)",
-                                s->axes[i].line);
-                break;
-            }
-        if (rc)
-            break;
-        if (strlen(key) >= sizeof s->axes[0].key) {
-            rc = hb_fail_at(err, HB_EINPUT, path, lineno, NULL, "key too long");
-            break;
-        }
-        sweep_axis *na = realloc(s->axes, (s->naxes + 1) * sizeof *na);
-        if (!na) {
-            rc = hb_fail(err, HB_ENOMEM, "out of memory");
-            break;
-        }
-        s->axes = na;
-        sweep_axis *a = &s->axes[s->naxes++];
-        memset(a, 0, sizeof *a);
-        snprintf(a->key, sizeof a->key, "%s", key);
-        a->line = lineno;
-        a->derived = derived;
-        rc = split_values(path, lineno, a, value, err);
-        if (!rc && derived)
-            rc = derived_check(path, a, err);
-        s->has_derived |= derived;
+        rc = add_axis(path, lineno, key, value, s, seed_set, err);
     }
     fclose(f);
     if (!rc && s->naxes == 0)
