@@ -18,8 +18,7 @@
 
 /* ---- files ---- */
 
-/* A gnuplot single-quoted string: '' stands for a quote. */
-static void gp_str(FILE *f, const char *s)
+void hb_gp_quote(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
@@ -74,8 +73,7 @@ int hb_find_program(const char *name)
     return 0;
 }
 
-/* Runs `gnuplot SCRIPT` in dir without DISPLAY, output appended to dir/gnuplot.log. 0 on success. */
-static int run_gnuplot(const char *dir, const char *script)
+int hb_gnuplot_run(const char *dir, const char *script)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -168,9 +166,9 @@ static int write_cdf(const char *dir, const hb_policy_stats *st, size_t n, int *
         file_part(part, sizeof part, st[i].name);
         snprintf(name, sizeof name, "latency_cdf.%s.dat", part);
         fprintf(o.f, "%s", first ? "" : ", \\\n     ");
-        gp_str(o.f, name);
+        hb_gp_quote(o.f, name);
         fprintf(o.f, " using 1:2 with steps lw 2 title ");
-        gp_str(o.f, st[i].name);
+        hb_gp_quote(o.f, st[i].name);
         first = 0;
     }
     fputc('\n', o.f);
@@ -265,7 +263,7 @@ static int write_forest(const char *dir, const hb_policy_stats *st, const hb_vs_
     char title[256];
     snprintf(title, sizeof title, "Change against %s (%%; dots: point estimate, whiskers: 95%% "
              "bootstrap CI; left of 0 is lower)", st[base].name);
-    gp_str(o.f, title);
+    hb_gp_quote(o.f, title);
     fprintf(o.f, "\nset yrange [%zu.5:-0.5]\nset grid xtics\nunset key\n"
                  "set xzeroaxis\nset arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 "
                  "lc rgb 'gray30'\nset offsets graph 0.1, graph 0.1, 0, 0\n", row ? row - 1 : 0);
@@ -336,7 +334,7 @@ static int write_usage(const char *dir, const char *policy, const hb_run *run, c
     char title[256];
     snprintf(title, sizeof title, "%s: resources over time (seed-%d, all invokers)", policy,
              run->seed_index);
-    gp_str(o.f, title);
+    hb_gp_quote(o.f, title);
     fprintf(o.f, "\nset grid\nset key outside right top\nset xlabel 'time (s)'\nset yrange [0:*]\nset offsets 0, 0, graph 0.05, 0\n"
                  "set title 'CPU'\nset ylabel 'cores'\n"
                  "plot '%s.dat' using 1:4 with lines lw 2 title 'used', \\\n"
@@ -397,7 +395,7 @@ static int write_harvest(const char *dir, const char *policy, const hb_run *run,
     char title[256];
     snprintf(title, sizeof title, "%s: harvested (lent) and borrowed resources over time (seed-%d)",
              policy, run->seed_index);
-    gp_str(o.f, title);
+    hb_gp_quote(o.f, title);
     fprintf(o.f, "\nset grid\nset key outside right top\nset xlabel 'time (s)'\nset yrange [0:*]\nset offsets 0, 0, graph 0.05, 0\n"
                  "set title 'CPU'\nset ylabel 'cores'\n"
                  "plot '%s.dat' using 1:2 with lines lw 2 title 'lent (harvested)', \\\n"
@@ -473,7 +471,7 @@ int hb_plots_write(const char *dir, const hb_results *res, const hb_policy_stats
         snprintf(png, sizeof png, "%s/%s.png", dir, set->plots[i].name);
         remove(png);
         struct stat sb;
-        if (run_gnuplot(dir, script) == 0 && stat(png, &sb) == 0 && sb.st_size > 0)
+        if (hb_gnuplot_run(dir, script) == 0 && stat(png, &sb) == 0 && sb.st_size > 0)
             set->plots[i].drawn = 1;
         else
             set->failed++;

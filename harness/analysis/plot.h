@@ -42,5 +42,9 @@ void hb_plot_set_free(hb_plot_set *set);
 
 /* 1 if an executable called name is in a directory of $PATH. */
 int hb_find_program(const char *name);
+/* A gnuplot single-quoted string: '' stands for a quote. */
+void hb_gp_quote(FILE *f, const char *s);
+/* Runs `gnuplot SCRIPT` in dir without DISPLAY, output appended to dir/gnuplot.log. 0 on success. */
+int hb_gnuplot_run(const char *dir, const char *script);
 
 #endif

@@ -2,13 +2,11 @@
 #include "sweep_report.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analysis.h"
@@ -445,17 +443,6 @@ static int cmp_num(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void gp_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 static void safe_name(char *dst, size_t n, const char *src)
 {
     size_t k = 0;
@@ -463,32 +450,6 @@ static void safe_name(char *dst, size_t n, const char *src)
         dst[k++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *src))
                    ? *src : '_';
     dst[k] = '\0';
-}
-
-static int run_gnuplot(const char *dir, const char *script)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(126);
-        int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        unsetenv("DISPLAY");
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* One heatmap of one policy: the data as a matrix, the script, the png. */
@@ -530,21 +491,21 @@ static int plot_one(const char *pdir, const char *policy, const char *metric, co
     char title[600];
     snprintf(title, sizeof title, "%s: %s change vs baseline (%%)%s", policy, metric,
              averaged ? ", mean over the other axes" : "");
-    gp_quote(f, title);
+    hb_gp_quote(f, title);
     fputs("\nset xlabel ", f);
-    gp_quote(f, xa);
+    hb_gp_quote(f, xa);
     fputs("\nset ylabel ", f);
-    gp_quote(f, ya);
+    hb_gp_quote(f, ya);
     fputs("\nset xtics (", f);
     for (size_t i = 0; i < nx; i++) {
         fputs(i ? ", " : "", f);
-        gp_quote(f, xs[i]);
+        hb_gp_quote(f, xs[i]);
         fprintf(f, " %zu", i);
     }
     fputs(")\nset ytics (", f);
     for (size_t j = 0; j < ny; j++) {
         fputs(j ? ", " : "", f);
-        gp_quote(f, ys[j]);
+        hb_gp_quote(f, ys[j]);
         fprintf(f, " %zu", j);
     }
     /* stats before the ranges: a one-column stats filters by the x range */
@@ -559,7 +520,7 @@ static int plot_one(const char *pdir, const char *policy, const char *metric, co
     fclose(f);
     char script[420];
     snprintf(script, sizeof script, "%s.gp", stem);
-    if (hb_find_program("gnuplot") && run_gnuplot(pdir, script) == 0)
+    if (hb_find_program("gnuplot") && hb_gnuplot_run(pdir, script) == 0)
         (*drawn)++;
     printf("%s/%s.png\n", pdir, stem);
     return 0;
