@@ -14,6 +14,8 @@
  *     container a cgroup with the call's limits, warm ActionLoop processes or dockerskeleton
  *     processes per call, timeouts killed, out-of-memory kills read from the group. cmd_serve.c
  *     uses it (--runner local, the default where cgroups can be made).
+ * What both keep of a request and build from it (the copied request, the __OW_* environment, the
+ * code unpacked as `exec`) is runner_job.h's.
  *
  * Contract for an implementation:
  *   - start() copies what it keeps from the request (the caller's strings may go away when start

@@ -4,6 +4,7 @@
  * runs on a thread of its own, which waits for the process. */
 #define _GNU_SOURCE
 #include "runner.h"
+#include "runner_job.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -23,7 +24,6 @@
 #include "clock.h"
 #include "dynbuf.h"
 #include "files.h"
-#include "common/ow_zip.h"
 
 #define ARGV_MAX_PARAMS (64 * 1024)    /* larger parameters go on stdin (MAX_ARG_STRLEN is 128 KB) */
 
@@ -54,25 +54,14 @@ typedef struct exec_runner {
 
 struct job {
     exec_runner *r;
-    char *activation_id, *action, *api_host, *code_key, *code_path, *image, *params;
-    int is_zip;
-    hb_run_limits limits;
-    int64_t deadline_ms;
-    hb_run_done_fn done;
-    void *ctx;
+    hb_run_job q;                      /* the request, copied */
     pid_t pid;                         /* under r->mu; 0 when no process runs */
     job *prev, *next;
 };
 
 static void job_free(job *j)
 {
-    free(j->activation_id);
-    free(j->action);
-    free(j->api_host);
-    free(j->code_key);
-    free(j->code_path);
-    free(j->image);
-    free(j->params);
+    hb_run_job_clear(&j->q);
     free(j);
 }
 
@@ -141,8 +130,8 @@ static void container_release(exec_runner *r, container *c, int keep)
 /* The dockerskeleton image's /init: the code into the container as `exec`. */
 static int container_init(const job *j, const container *c, char *msg, size_t n)
 {
-    if (!j->code_path) {
-        snprintf(msg, n, "Failed to pull container image '%s'.", j->image ? j->image : "");
+    if (!j->q.code_path) {
+        snprintf(msg, n, "Failed to pull container image '%s'.", j->q.image ? j->q.image : "");
         return -1;
     }
     if (mkdir(c->dir, 0700) != 0) {
@@ -151,20 +140,8 @@ static int container_init(const job *j, const container *c, char *msg, size_t n)
     }
     char exec_path[1300];
     snprintf(exec_path, sizeof exec_path, "%s/exec", c->dir);
-    char *data = NULL;
-    size_t len = 0;
     hb_error err;
-    int rc = hb_read_text(j->code_path, &data, &len, &err);
-    if (!rc && j->is_zip) {
-        rc = ow_unzip_exec((const unsigned char *)data, len, exec_path, &err);
-    } else if (!rc) {
-        int fd = open(exec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-        if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-            rc = hb_fail(&err, HB_EIO, "%s: %s", exec_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-    }
-    free(data);
+    int rc = hb_run_write_exec(&j->q, exec_path, &err);
     if (rc) {
         snprintf(msg, n, "The action failed during initialization: %.400s", err.msg);
         return -1;
@@ -189,11 +166,11 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
     char exec_path[1300], params_path[1300];
     snprintf(exec_path, sizeof exec_path, "%s/exec", c->dir);
     snprintf(params_path, sizeof params_path, "%s/.params.json", c->dir);
-    int big = strlen(j->params) > ARGV_MAX_PARAMS;
+    int big = strlen(j->q.params) > ARGV_MAX_PARAMS;
     if (big) {
         int fd = open(params_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t len = strlen(j->params);
-        if (fd < 0 || write(fd, j->params, len) != (ssize_t)len) {
+        size_t len = strlen(j->q.params);
+        if (fd < 0 || write(fd, j->q.params, len) != (ssize_t)len) {
             snprintf(po->msg, sizeof po->msg, "cannot write the parameters: %s", strerror(errno));
             if (fd >= 0)
                 close(fd);
@@ -205,15 +182,9 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
         snprintf(po->msg, sizeof po->msg, "pipe: %s", strerror(errno));
         goto fail;
     }
-    char env_id[128], env_name[600], env_ns[300], env_deadline[64], env_host[600];
-    snprintf(env_id, sizeof env_id, "__OW_ACTIVATION_ID=%s", j->activation_id);
-    snprintf(env_name, sizeof env_name, "__OW_ACTION_NAME=/%s", j->action);
-    snprintf(env_ns, sizeof env_ns, "__OW_NAMESPACE=%.*s", (int)strcspn(j->action, "/"), j->action);
-    snprintf(env_deadline, sizeof env_deadline, "__OW_DEADLINE=%lld", (long long)j->deadline_ms);
-    snprintf(env_host, sizeof env_host, "__OW_API_HOST=%s", j->api_host ? j->api_host : "");
-    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", env_id, env_name, env_ns,
-                    env_deadline, env_host, NULL};
-    char *argv[] = {exec_path, big ? NULL : j->params, NULL};
+    hb_run_env env;
+    hb_run_env_init(&env, &j->q);
+    char *argv[] = {exec_path, big ? NULL : j->q.params, NULL};
 
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -234,7 +205,7 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
                                       POSIX_SPAWN_SETSIGDEF);
     pid_t pid = 0;
     pthread_mutex_lock(&r->mu);
-    int src = r->stopping ? ECANCELED : posix_spawn(&pid, exec_path, &fa, &at, argv, envp);
+    int src = r->stopping ? ECANCELED : posix_spawn(&pid, exec_path, &fa, &at, argv, env.envp);
     if (!src)
         j->pid = pid;
     pthread_mutex_unlock(&r->mu);
@@ -247,7 +218,7 @@ static int spawn_and_wait(job *j, const container *c, proc_out *po)
         snprintf(po->msg, sizeof po->msg, "cannot start the action: %s", strerror(src));
         goto fail;
     }
-    int64_t limit = hb_mono_ms() + j->limits.timeout_ms;
+    int64_t limit = hb_mono_ms() + j->q.limits.timeout_ms;
     struct pollfd fds[2] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}};
     int open_fds = 2;
     char chunk[65536];
@@ -364,7 +335,7 @@ static void *job_thread(void *arg)
     container *expired = NULL;
     int cold = 0;
     pthread_mutex_lock(&r->mu);
-    container *c = container_take(r, j->code_key, &cold, &expired);
+    container *c = container_take(r, j->q.code_key, &cold, &expired);
     pthread_mutex_unlock(&r->mu);
     while (expired) {
         container *e = expired;
@@ -408,7 +379,7 @@ static void *job_thread(void *arg)
     } else if (po.timed_out) {
         res.status = HB_RUN_TIMEOUT;
         snprintf(msg, sizeof msg, "The action exceeded its time limits of %lld milliseconds.",
-                 (long long)j->limits.timeout_ms);
+                 (long long)j->q.limits.timeout_ms);
     } else if (po.nomem) {
         res.status = HB_RUN_INTERNAL;
         snprintf(msg, sizeof msg, "out of memory holding the action's output");
@@ -440,7 +411,7 @@ report:
     res.logs = hb_dyn_str(&logs);
     if (c)
         container_release(r, c, keep);
-    j->done(j->ctx, &res);
+    j->q.done(j->q.ctx, &res);
     hb_dyn_free(&po.out);
     hb_dyn_free(&po.err);
     hb_dyn_free(&logs);
@@ -458,8 +429,6 @@ report:
     return NULL;
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
 static int exec_start(hb_runner *rr, const hb_run_request *q, hb_error *err)
 {
     exec_runner *r = rr->impl;
@@ -467,22 +436,10 @@ static int exec_start(hb_runner *rr, const hb_run_request *q, hb_error *err)
     if (!j)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     j->r = r;
-    j->activation_id = strdup(q->activation_id);
-    j->action = strdup(q->action);
-    j->api_host = dup_or_null(q->api_host);
-    j->code_key = strdup(q->code.key);
-    j->code_path = dup_or_null(q->code.path);
-    j->image = dup_or_null(q->code.image);
-    j->params = strdup(q->params ? q->params : "{}");
-    j->is_zip = q->code.is_zip;
-    j->limits = q->limits;
-    j->deadline_ms = q->deadline_ms;
-    j->done = q->done;
-    j->ctx = q->ctx;
-    if (!j->activation_id || !j->action || !j->code_key || !j->params ||
-        (q->code.path && !j->code_path)) {
-        job_free(j);
-        return hb_fail(err, HB_ENOMEM, "out of memory");
+    int rc = hb_run_job_copy(&j->q, q, err);
+    if (rc) {
+        free(j);
+        return rc;
     }
     pthread_mutex_lock(&r->mu);
     if (r->stopping) {

@@ -33,16 +33,11 @@
 #include "dynbuf.h"
 #include "files.h"
 #include "common/executor.h"
-#include "common/ow_zip.h"
 #include "runner.h"
+#include "runner_job.h"
 
 typedef struct lr_job {
-    char *activation_id, *action, *api_host, *code_key, *code_path, *image, *params;
-    int is_zip;
-    hb_run_limits limits;
-    int64_t deadline_ms;
-    hb_run_done_fn done;
-    void *ctx;
+    hb_run_job q;                      /* the request, copied */
     int64_t unpack_ms;                 /* the code was unpacked for this call */
     int actionloop;
     struct lr_job *next;
@@ -81,13 +76,7 @@ static int64_t epoch_of(int64_t mono_ns)
 
 static void job_free(lr_job *j)
 {
-    free(j->activation_id);
-    free(j->action);
-    free(j->api_host);
-    free(j->code_key);
-    free(j->code_path);
-    free(j->image);
-    free(j->params);
+    hb_run_job_clear(&j->q);
     free(j);
 }
 
@@ -95,7 +84,7 @@ static void report(lr_job *j, hb_run_status st, const char *msg, int64_t start_m
 {
     int64_t t = hb_epoch_ms();
     hb_run_result r = {st, NULL, msg, start_ms ? start_ms : t, t, 0, 0, ""};
-    j->done(j->ctx, &r);
+    j->q.done(j->q.ctx, &r);
 }
 
 /* ---- code ---- */
@@ -104,15 +93,15 @@ static void report(lr_job *j, hb_run_status st, const char *msg, int64_t start_m
 static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
 {
     for (lr_code *c = r->codes; c; c = c->next)
-        if (strcmp(c->key, j->code_key) == 0)
+        if (strcmp(c->key, j->q.code_key) == 0)
             return c->dir;
-    if (!j->code_path) {
-        snprintf(msg, n, "Failed to pull container image '%s'.", j->image ? j->image : "");
+    if (!j->q.code_path) {
+        snprintf(msg, n, "Failed to pull container image '%s'.", j->q.image ? j->q.image : "");
         return NULL;
     }
     int64_t t0 = hb_mono_ms();
     lr_code *c = calloc(1, sizeof *c);
-    if (!c || !(c->key = strdup(j->code_key))) {
+    if (!c || !(c->key = strdup(j->q.code_key))) {
         free(c);
         snprintf(msg, n, "out of memory");
         return NULL;
@@ -120,21 +109,9 @@ static const char *code_dir(local_runner *r, lr_job *j, char *msg, size_t n)
     snprintf(c->dir, sizeof c->dir, "%s/c%llu", r->work_dir, (unsigned long long)++r->n_codes);
     char exec_path[1200];
     snprintf(exec_path, sizeof exec_path, "%s/exec", c->dir);
-    char *data = NULL;
-    size_t len = 0;
     hb_error err;
     int rc = mkdir(c->dir, 0700) != 0 ? hb_fail(&err, HB_EIO, "%s: %s", c->dir, strerror(errno))
-                                      : hb_read_text(j->code_path, &data, &len, &err);
-    if (!rc && j->is_zip) {
-        rc = ow_unzip_exec((const unsigned char *)data, len, exec_path, &err);
-    } else if (!rc) {
-        int fd = open(exec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-        if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-            rc = hb_fail(&err, HB_EIO, "%s: %s", exec_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-    }
-    free(data);
+                                      : hb_run_write_exec(&j->q, exec_path, &err);
     /* the actions' user owns its code directory (its working directory, writable as /action is
      * in OpenWhisk's container); root's files stay out of its reach */
     if (!rc && r->run_as &&
@@ -182,7 +159,7 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *e, hb_error
     case HB_EXEC_TIMEOUT:
         r.status = HB_RUN_TIMEOUT;
         snprintf(msg, sizeof msg, "The action exceeded its time limits of %lld milliseconds.",
-                 (long long)j->limits.timeout_ms);
+                 (long long)j->q.limits.timeout_ms);
         break;
     case HB_EXEC_OOM:
         r.status = HB_RUN_OOM;
@@ -223,7 +200,7 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *e, hb_error
         }
     }
     r.logs = logs ? logs : "";
-    j->done(j->ctx, &r);
+    j->q.done(j->q.ctx, &r);
     free(logs);
     job_free(j);
     return 0;
@@ -231,22 +208,22 @@ static int on_done(void *ctx, hb_exec_call *x, const hb_exec_result *e, hb_error
 
 static char *actionloop_request(const lr_job *j)
 {
-    cJSON *req = cJSON_CreateObject(), *val = cJSON_Parse(j->params ? j->params : "{}");
+    cJSON *req = cJSON_CreateObject(), *val = cJSON_Parse(j->q.params ? j->q.params : "{}");
     if (!req || !cJSON_IsObject(val)) {
         cJSON_Delete(req);
         cJSON_Delete(val);
         return NULL;
     }
     char name[700], ns[300], deadline[32];
-    snprintf(name, sizeof name, "/%s", j->action);
-    snprintf(ns, sizeof ns, "%.*s", (int)strcspn(j->action, "/"), j->action);
-    snprintf(deadline, sizeof deadline, "%lld", (long long)j->deadline_ms);
+    snprintf(name, sizeof name, "/%s", j->q.action);
+    snprintf(ns, sizeof ns, "%.*s", (int)strcspn(j->q.action, "/"), j->q.action);
+    snprintf(deadline, sizeof deadline, "%lld", (long long)j->q.deadline_ms);
     cJSON_AddItemToObject(req, "value", val);
-    cJSON_AddStringToObject(req, "activation_id", j->activation_id);
+    cJSON_AddStringToObject(req, "activation_id", j->q.activation_id);
     cJSON_AddStringToObject(req, "action_name", name);
     cJSON_AddStringToObject(req, "namespace", ns);
     cJSON_AddStringToObject(req, "deadline", deadline);
-    cJSON_AddStringToObject(req, "api_host", j->api_host ? j->api_host : "");
+    cJSON_AddStringToObject(req, "api_host", j->q.api_host ? j->q.api_host : "");
     char *s = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     return s;
@@ -264,15 +241,9 @@ static void start_job(local_runner *r, lr_job *j)
     }
     char path[1200];
     snprintf(path, sizeof path, "%s/exec", dir);
-    int actionloop = j->actionloop = j->image && strstr(j->image, "actionloop");
-    char env_id[128], env_name[600], env_ns[300], env_deadline[64], env_host[600];
-    snprintf(env_id, sizeof env_id, "__OW_ACTIVATION_ID=%s", j->activation_id);
-    snprintf(env_name, sizeof env_name, "__OW_ACTION_NAME=/%s", j->action);
-    snprintf(env_ns, sizeof env_ns, "__OW_NAMESPACE=%.*s", (int)strcspn(j->action, "/"), j->action);
-    snprintf(env_deadline, sizeof env_deadline, "__OW_DEADLINE=%lld", (long long)j->deadline_ms);
-    snprintf(env_host, sizeof env_host, "__OW_API_HOST=%s", j->api_host ? j->api_host : "");
-    char *env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", env_id, env_name, env_ns,
-                   env_deadline, env_host, NULL};
+    int actionloop = j->actionloop = j->q.image && strstr(j->q.image, "actionloop");
+    hb_run_env env;
+    hb_run_env_init(&env, &j->q);
     char *req = actionloop ? actionloop_request(j) : NULL;
     if (actionloop && !req) {
         report(j, HB_RUN_INTERNAL, "out of memory (or parameters that are not an object)", t0);
@@ -281,11 +252,11 @@ static void start_job(local_runner *r, lr_job *j)
     }
     /* the Libra fork's limits carry cores (a quota); stock OpenWhisk's CPU shares follow memory */
     hb_exec_spec s = {
-        .pool = r->pool, .key = j->code_key, .path = path, .oneshot = !actionloop,
-        .request = actionloop ? req : (j->params ? j->params : "{}"),
-        .limits = {j->limits.cpu > 0 ? j->limits.cpu : 0, j->limits.memory_mb, j->limits.memory_mb},
-        .timeout_ns = j->limits.timeout_ms > 0 ? j->limits.timeout_ms * 1000000 : 0,
-        .env = env, .dir = dir,
+        .pool = r->pool, .key = j->q.code_key, .path = path, .oneshot = !actionloop,
+        .request = actionloop ? req : (j->q.params ? j->q.params : "{}"),
+        .limits = {j->q.limits.cpu > 0 ? j->q.limits.cpu : 0, j->q.limits.memory_mb, j->q.limits.memory_mb},
+        .timeout_ns = j->q.limits.timeout_ms > 0 ? j->q.limits.timeout_ms * 1000000 : 0,
+        .env = env.envp, .dir = dir,
         .ev = {NULL, on_done, j},
     };
     hb_exec_call *x;
@@ -351,31 +322,16 @@ static void *runner_thread(void *arg)
 
 /* ---- the runner interface ---- */
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
 static int lr_start(hb_runner *rr, const hb_run_request *q, hb_error *err)
 {
     local_runner *r = rr->impl;
     lr_job *j = calloc(1, sizeof *j);
     if (!j)
         return hb_fail(err, HB_ENOMEM, "out of memory");
-    j->activation_id = strdup(q->activation_id);
-    j->action = strdup(q->action);
-    j->api_host = dup_or_null(q->api_host);
-    j->code_key = strdup(q->code.key);
-    j->code_path = dup_or_null(q->code.path);
-    j->image = dup_or_null(q->code.image);
-    j->params = strdup(q->params ? q->params : "{}");
-    j->is_zip = q->code.is_zip;
-    j->limits = q->limits;
-    j->deadline_ms = q->deadline_ms;
-    j->done = q->done;
-    j->ctx = q->ctx;
-    if (!j->activation_id || !j->action || !j->code_key || !j->params ||
-        (q->api_host && !j->api_host) || (q->code.path && !j->code_path) ||
-        (q->code.image && !j->image)) {
-        job_free(j);
-        return hb_fail(err, HB_ENOMEM, "out of memory");
+    int rc = hb_run_job_copy(&j->q, q, err);
+    if (rc) {
+        free(j);
+        return rc;
     }
     pthread_mutex_lock(&r->mu);
     if (r->stopping) {
