@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "hb_backend.h"
+#include "dynbuf.h"
 #include "invoker_model.h"
 #include "workload_model.h"
 #include "seed.h"
@@ -58,7 +59,7 @@ typedef struct sim_call {
     hb_time tick_t;
     /* usage = timeline: the call's phases (docs/simulator.md); work_left is the current phase's */
     int tl;
-    hb_call_timeline tlv;              /* kept across reuse of the struct (its buffer) */
+    hb_call_timeline tlv;              /* its phases while it runs (a buffer from sim.spare_tl) */
     size_t ph;
     double phase_work, done_prev;      /* work of the current phase, of the completed ones */
     hb_time wait_end;                  /* end of a wait phase; -1 in a work phase */
@@ -95,6 +96,11 @@ typedef struct sim {
     hb_time last_event;
     sim_call *free_calls;
     size_t live_calls;
+    /* phase buffers of ended calls, for the next call that starts: a queued call holds none, so
+     * a long queue costs no timeline memory (an overloaded replay queued 2 KB of stale phases
+     * per waiting call when the buffers stayed with the recycled call structs) */
+    hb_call_timeline *spare_tl;
+    size_t n_spare_tl, cap_spare_tl;
     hb_error *err;                     /* the error of the advance in progress */
     int failed;
 } sim;
@@ -502,9 +508,7 @@ static hb_im_call *sim_call_new(void *ctx)
         s->free_calls = c->free_next;
     else if (!(c = calloc(1, sizeof *c)))
         return NULL;
-    hb_call_timeline keep = c->tlv;    /* reuse its phase buffer */
     memset(c, 0, sizeof *c);
-    c->tlv = keep;
     c->t_done.kind = TK_DONE;
     c->t_oom.kind = TK_OOM;
     c->t_timeout.kind = TK_TIMEOUT;
@@ -522,6 +526,13 @@ static void sim_call_free(void *ctx, hb_im_call *mc)
     timer_heap_cancel(&s->heap, &c->t_oom);
     timer_heap_cancel(&s->heap, &c->t_timeout);
     timer_heap_cancel(&s->heap, &c->t_ramp);
+    if (c->tlv.p) {                    /* its phase buffer goes to the next call that starts */
+        if (HB_GROW(s->spare_tl, s->cap_spare_tl, s->n_spare_tl + 1) == HB_OK)
+            s->spare_tl[s->n_spare_tl++] = c->tlv;
+        else
+            hb_call_timeline_free(&c->tlv);
+        memset(&c->tlv, 0, sizeof c->tlv);
+    }
     c->free_next = s->free_calls;
     s->free_calls = c;
     s->live_calls--;
@@ -536,6 +547,8 @@ static int sim_start(void *ctx, hb_im_call *mc, hb_error *err)
     hb_invocation *inv = c->m.inv;
     const hb_profile_func *pf = &s->prof->f[inv->workload];
     if (s->prof->usage == HB_USAGE_TIMELINE) {
+        if (!c->tlv.p && s->n_spare_tl)
+            c->tlv = s->spare_tl[--s->n_spare_tl];
         int rc = call_timeline(s, c);
         if (rc)
             return rc;
@@ -685,6 +698,9 @@ static void sim_close(void *state)
         hb_call_timeline_free(&c->tlv);
         free(c);
     }
+    for (size_t i = 0; i < s->n_spare_tl; i++)
+        hb_call_timeline_free(&s->spare_tl[i]);
+    free(s->spare_tl);
     free(s->x);
     free(s);
 }
