@@ -51,6 +51,7 @@ typedef struct freyr_agent {
     freyr_mlp actor, critic;
     freyr_adam adam_actor, adam_critic;
     freyr_ppo_params hp;
+    double *xs, *zs;                   /* scratch of freyr_agent_policy: the allowed rows */
 } freyr_agent;
 
 /* Networks initialised from rng (actor first, then critic). */
