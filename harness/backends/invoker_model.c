@@ -122,8 +122,13 @@ int hb_im_usage_add(hb_im_invoker *iv, int v, hb_time t0, hb_time t1, double lev
     return 0;
 }
 
-int hb_im_flush(hb_im *m, hb_time t, hb_error *err)
+int hb_im_flush_seconds(hb_im *m, hb_time t, hb_error *err)
 {
+    if (!m->usage_rows) {              /* nothing writes rows (bench): the seconds just pass */
+        if (t / HB_SEC > m->bin0)
+            m->bin0 = t / HB_SEC;
+        return 0;
+    }
     while ((m->bin0 + 1) * HB_SEC <= t) {
         hb_time edge = (m->bin0 + 1) * HB_SEC;
         for (int i = 0; i < m->n; i++) {
@@ -184,6 +189,19 @@ int hb_im_contrib_update(hb_im_call *c, hb_time now)
             iv->lv[i] += v[i] - c->contrib[i];
             c->contrib[i] = v[i];
         }
+    return rc;
+}
+
+int hb_im_rate_set(hb_im_call *c, hb_time now, double rate)
+{
+    /* what hb_im_contrib_update gives when only the rate changed: every other quantity would add
+     * its own difference, +0 */
+    hb_im_invoker *iv = c->iv;
+    int rc = lv_advance(iv, now);
+    c->rate = rate;
+    double v = c->phase == HB_IM_RUN ? rate : 0;
+    iv->lv[V_CPU_USED] += v - c->contrib[V_CPU_USED];
+    c->contrib[V_CPU_USED] = v;
     return rc;
 }
 

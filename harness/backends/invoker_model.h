@@ -152,6 +152,9 @@ int hb_im_end(hb_im_call *c, hb_time end, hb_outcome outcome, double mem_now, hb
 void hb_im_seg_close(hb_im_call *c, hb_time now);
 /* Recomputes what a running call adds to its invoker's levels (after a rate change). */
 int hb_im_contrib_update(hb_im_call *c, hb_time now);
+/* The same when only the call's rate changed (to `rate`), cheaper: the simulator's CPU sharing
+ * changes every rate of an oversubscribed invoker at each start and end. */
+int hb_im_rate_set(hb_im_call *c, hb_time now, double rate);
 /* The invoker's used-memory level jumps by d_mb, or its slope changes by d_slope, at `now`. */
 int hb_im_mem_jump(hb_im_invoker *iv, hb_time now, double d_mb);
 int hb_im_mem_slope(hb_im_invoker *iv, hb_time now, double d_slope);
@@ -176,8 +179,14 @@ static inline int hb_im_tick(hb_im_invoker *iv, hb_time now, hb_error *err)
 }
 
 int hb_im_tick_all(hb_im *m, hb_time now, hb_error *err);
-/* Writes every second that ends by t, all invokers in lockstep. */
-int hb_im_flush(hb_im *m, hb_time t, hb_error *err);
+/* Writes every second that ends by t, all invokers in lockstep. Inline: the simulator asks at
+ * every event, and most events end no second. */
+int hb_im_flush_seconds(hb_im *m, hb_time t, hb_error *err);
+
+static inline int hb_im_flush(hb_im *m, hb_time t, hb_error *err)
+{
+    return t < (m->bin0 + 1) * HB_SEC ? 0 : hb_im_flush_seconds(m, t, err);
+}
 /* At the end of a run: writes up to t and the partial second holding it. */
 int hb_im_flush_last(hb_im *m, hb_time t, hb_error *err);
 

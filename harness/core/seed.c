@@ -27,15 +27,22 @@ gsl_rng *hb_rng_new(uint64_t seed, const char *stream)
     return r;
 }
 
-void hb_activation_id(uint64_t key, uint64_t index, char out[33])
+/* Eight bytes as 16 hex digits, most significant first, a byte (two digits) at a time. */
+static void hex16(uint64_t v, char *out)
 {
     static const char hex[] = "0123456789abcdef";
+    for (int i = 7; i >= 0; i--, v >>= 8) {
+        out[2 * i] = hex[(v >> 4) & 15];
+        out[2 * i + 1] = hex[v & 15];
+    }
+}
+
+void hb_activation_id(uint64_t key, uint64_t index, char out[33])
+{
     uint64_t a = splitmix64(key ^ index);
     uint64_t b = splitmix64(a ^ 0x5851f42d4c957f2dULL);
-    for (int i = 0; i < 16; i++) {
-        out[15 - i] = hex[(a >> (4 * i)) & 15];
-        out[31 - i] = hex[(b >> (4 * i)) & 15];
-    }
+    hex16(a, out);
+    hex16(b, out + 16);
     out[32] = '\0';
 }
 

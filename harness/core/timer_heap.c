@@ -7,9 +7,12 @@
 
 #define D 4                            /* children per node */
 
+/* The same order as `a->t < b->t || (a->t == b->t && a->seq < b->seq)`, in bitwise operators so
+ * that the compiler can pick among a node's children without a branch per comparison (the
+ * branches mispredicted half the time: sift_down was an eighth of `bench`). */
 static inline int before(const timer_entry *a, const timer_entry *b)
 {
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+    return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
 }
 
 static inline void place(timer_heap *h, size_t i, timer_entry e)
@@ -41,8 +44,7 @@ static void sift_down(timer_heap *h, size_t i)
             break;
         size_t m = c, end = c + D < n ? c + D : n;
         for (size_t k = c + 1; k < end; k++)
-            if (before(&h->a[k], &h->a[m]))
-                m = k;
+            m = before(&h->a[k], &h->a[m]) ? k : m;
         if (!before(&h->a[m], &e))
             break;
         place(h, i, h->a[m]);

@@ -93,7 +93,8 @@ double hb_profile_eval(const hb_profile_curve *c, double x)
             lo = mid + 1;
     }
     const hb_profile_piece *p = &c->p[lo];
-    double xl = x >= 1.0 ? x * log2(x) : 0.0;
+    /* x log2 x only where it has a coefficient (c x 0 is the same signed zero as c x xl, xl >= 0) */
+    double xl = x >= 1.0 && p->c != 0 ? x * log2(x) : 0.0;
     return p->a + p->b * x + p->c * xl;
 }
 

@@ -55,6 +55,7 @@ typedef struct sim_call {
     double mem_peak;                   /* MB (its start: m.mem_start) */
     hb_time exec_t0;
     double ramp_us;
+    double mem_top;                    /* mem_at_d at the end of the ramp (x = 1), once */
     double tick_done;                  /* work done at the last monitor sample */
     hb_time tick_t;
     /* usage = timeline: the call's phases (docs/simulator.md); work_left is the current phase's */
@@ -133,7 +134,10 @@ static double mem_at_d(const sim_call *c, double t)
         return c->mem_cur;
     if (c->ramp_us <= 0)
         return c->mem_peak;
-    double x = (t - (double)c->exec_t0) / c->ramp_us;
+    double dt = t - (double)c->exec_t0;
+    if (dt >= c->ramp_us)              /* x clips to 1: the value at the ramp's end, kept */
+        return c->mem_top;
+    double x = dt / c->ramp_us;
     x = x < 0 ? 0 : (x > 1 ? 1 : x);
     return c->m.mem_start + (c->mem_peak - c->m.mem_start) * x;
 }
@@ -316,8 +320,7 @@ static void recompute_rates(sim *s, hb_im_invoker *mi)
         if (c->m.phase != PH_RUN || iv->rates[i] == c->m.rate)
             continue;
         hb_im_seg_close(&c->m, s->now);
-        c->m.rate = iv->rates[i];
-        nomem(s, hb_im_contrib_update(&c->m, s->now));
+        nomem(s, hb_im_rate_set(&c->m, s->now, iv->rates[i]));
         schedule_done(s, c);
     }
 }
@@ -436,6 +439,7 @@ static void exec_begin(sim *s, sim_call *c)
     inv->base_duration_ms = c->work_total / fmin(c->par, inv->user.cpu) / 1e3;
     double r0 = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
     c->ramp_us = r0 > 0 ? pf->mem_ramp_frac * c->work_total / r0 : 0;
+    c->mem_top = c->m.mem_start + (c->mem_peak - c->m.mem_start) * 1.0;
     if (c->ramp_us > 0 && c->mem_peak > c->m.mem_start) {
         c->m.mem_slope = (c->mem_peak - c->m.mem_start) / c->ramp_us;
         nomem(s, hb_im_mem_slope(c->m.iv, s->now, c->m.mem_slope));
