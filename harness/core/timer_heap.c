@@ -199,6 +199,25 @@ sim_timer *timer_heap_pop_due(timer_heap *h, hb_time until)
     return t;
 }
 
+sim_timer *timer_heap_fire_due(timer_heap *h, hb_time until, uint64_t *seq)
+{
+    timer_entry *q = lane_head(h);
+    *seq = 0;
+    if (h->n && (!q || before(&h->a[0], q))) {
+        if (h->a[0].t > until)
+            return NULL;
+        *seq = h->a[0].seq;            /* it stays at the root while it fires */
+        return h->a[0].tm;
+    }
+    return timer_heap_pop_due(h, until);
+}
+
+void timer_heap_fired(timer_heap *h, sim_timer *t, uint64_t seq)
+{
+    if (seq && t->slot && t->slot != TIMER_IN_LANE && t->seq == seq)
+        timer_heap_cancel(h, t);       /* not set again while it fired: now it goes */
+}
+
 sim_timer *timer_heap_pop(timer_heap *h)
 {
     return timer_heap_pop_due(h, INT64_MAX);

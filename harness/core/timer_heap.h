@@ -55,6 +55,13 @@ sim_timer *timer_heap_top(timer_heap *h);
 sim_timer *timer_heap_pop(timer_heap *h);
 /* The next timer, taken, if it is due at or before `until`; else NULL (nothing taken). */
 sim_timer *timer_heap_pop_due(timer_heap *h, hb_time until);
+/* The next timer due at or before `until`, for firing: a lane timer is taken, as by pop_due, but a
+ * heap timer stays at the root (still scheduled, at its time, the least key) while it fires, so
+ * that setting it again - a call's next phase or its end after a cold start - moves it once
+ * instead of removing it and inserting it. After firing, timer_heap_fired(h, t, *seq) removes it
+ * if it was not set again. The order of events is the same: the heap holds the same keys. */
+sim_timer *timer_heap_fire_due(timer_heap *h, hb_time until, uint64_t *seq);
+void timer_heap_fired(timer_heap *h, sim_timer *t, uint64_t seq);
 static inline int timer_scheduled(const sim_timer *t) { return t->slot != 0; }
 
 #endif

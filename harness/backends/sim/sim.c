@@ -821,8 +821,10 @@ static int sim_advance(void *state, hb_time until, hb_error *err)
     s->err = err;
     s->failed = 0;
     sim_timer *t;
-    while ((t = timer_heap_pop_due(&s->heap, until))) {
+    uint64_t seq;
+    while ((t = timer_heap_fire_due(&s->heap, until, &seq))) {
         int rc = run_timer(s, t);
+        timer_heap_fired(&s->heap, t, seq);
         if (rc)
             return rc;
     }
@@ -840,9 +842,11 @@ static int sim_drain(void *state, hb_error *err)
     s->err = err;
     s->failed = 0;
     sim_timer *t;
+    uint64_t seq;
     /* ticks only run while calls do, so the heap empties when the work is done */
-    while ((t = timer_heap_pop(&s->heap))) {
+    while ((t = timer_heap_fire_due(&s->heap, INT64_MAX, &seq))) {
         int rc = run_timer(s, t);
+        timer_heap_fired(&s->heap, t, seq);
         if (rc)
             return rc;
     }
