@@ -1,6 +1,7 @@
 /* invoker_model.c - see invoker_model.h. The simulator's CSVs are byte-identical for a config and
  * seed, so the floating-point operations here keep the order they had in sim.c. */
 #include "invoker_model.h"
+#include "fminmax.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -178,11 +179,11 @@ int hb_im_contrib_update(hb_im_call *c, hb_time now)
     v[V_RUNNING] = 1;
     /* lent and received against the user allocation; CPU only where CPU is a quota */
     if (inv->cpu_hard) {
-        v[V_CPU_HARV] = fmax(0, inv->user.cpu - inv->alloc.cpu);
-        v[V_CPU_BORR] = fmax(0, inv->alloc.cpu - inv->user.cpu);
+        v[V_CPU_HARV] = hb_fmax(0, inv->user.cpu - inv->alloc.cpu);
+        v[V_CPU_BORR] = hb_fmax(0, inv->alloc.cpu - inv->user.cpu);
     }
-    v[V_MEM_HARV] = fmax(0, inv->user.mem_mb - inv->alloc.mem_mb);
-    v[V_MEM_BORR] = fmax(0, inv->alloc.mem_mb - inv->user.mem_mb);
+    v[V_MEM_HARV] = hb_fmax(0, inv->user.mem_mb - inv->alloc.mem_mb);
+    v[V_MEM_BORR] = hb_fmax(0, inv->alloc.mem_mb - inv->user.mem_mb);
     int rc = lv_advance(iv, now);
     for (int i = 0; i < NV; i++)
         if (i != V_MEM_USED) {

@@ -137,6 +137,21 @@ int timer_heap_set(timer_heap *h, sim_timer *t, hb_time when)
     return 0;
 }
 
+void timer_heap_reserve(timer_heap *h, sim_timer *t, hb_time when)
+{
+    t->t = when;
+    t->seq = ++h->seq;
+}
+
+int timer_heap_insert_reserved(timer_heap *h, sim_timer *t)
+{
+    if (HB_GROW(h->a, h->cap, h->n + 1) != HB_OK)
+        return -1;
+    place(h, h->n++, (timer_entry){t->t, t->seq, t});
+    sift_up(h, h->n - 1);
+    return 0;
+}
+
 int timer_heap_set_lane(timer_heap *h, sim_timer *t, hb_time when)
 {
     if (h->q_n && when < lane_at(h, h->q_n - 1)->t)

@@ -50,6 +50,13 @@ int timer_heap_set(timer_heap *h, sim_timer *t, hb_time when);
  * until its time has passed or the heap is freed (its stale entry is read then). */
 int timer_heap_set_lane(timer_heap *h, sim_timer *t, hb_time when);
 void timer_heap_cancel(timer_heap *h, sim_timer *t);
+/* A timer's key taken now (its time and the next sequence) without scheduling it, and its
+ * insertion later with that key: it fires exactly where it would have had it been set when the key
+ * was taken, provided it is inserted before anything after it is taken from the heap. For timers
+ * that seldom fire and would only weigh on the heap (a call's timeout, while its end is sure to
+ * come first). t must not be scheduled; -1 when out of memory. */
+void timer_heap_reserve(timer_heap *h, sim_timer *t, hb_time when);
+int timer_heap_insert_reserved(timer_heap *h, sim_timer *t);
 /* The next timer (heap or lane), without taking it; NULL when none. */
 sim_timer *timer_heap_top(timer_heap *h);
 sim_timer *timer_heap_pop(timer_heap *h);

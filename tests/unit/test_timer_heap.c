@@ -152,6 +152,124 @@ START_TEST(random_operations_match_the_reference)
 }
 END_TEST
 
+START_TEST(a_reserved_key_fires_where_it_was_taken)
+{
+    timer_heap h = {0};
+    sim_timer a = {0}, r = {0}, b = {0};
+    ck_assert_int_eq(timer_heap_set(&h, &a, 10), 0);        /* seq 1 */
+    timer_heap_reserve(&h, &r, 10);                         /* seq 2, not in the heap */
+    ck_assert(!timer_scheduled(&r));
+    ck_assert_int_eq(timer_heap_set(&h, &b, 10), 0);        /* seq 3 */
+    ck_assert_int_eq(timer_heap_insert_reserved(&h, &r), 0);
+    ck_assert(timer_scheduled(&r));
+    ck_assert_ptr_eq(timer_heap_pop(&h), &a);
+    ck_assert_ptr_eq(timer_heap_pop(&h), &r);
+    ck_assert_ptr_eq(timer_heap_pop(&h), &b);
+    ck_assert_ptr_null(timer_heap_pop(&h));
+    timer_heap_free(&h);
+}
+END_TEST
+
+START_TEST(a_firing_timer_stays_until_fired_and_moves_if_set_again)
+{
+    timer_heap h = {0};
+    sim_timer a = {0}, b = {0}, l = {0};
+    uint64_t seq;
+    ck_assert_int_eq(timer_heap_set(&h, &a, 5), 0);
+    ck_assert_int_eq(timer_heap_set(&h, &b, 7), 0);
+    ck_assert_int_eq(timer_heap_set_lane(&h, &l, 6), 0);
+    ck_assert_ptr_null(timer_heap_fire_due(&h, 4, &seq));
+    /* a heap timer: still scheduled while it fires; not set again, fired() removes it */
+    ck_assert_ptr_eq(timer_heap_fire_due(&h, 10, &seq), &a);
+    ck_assert(timer_scheduled(&a));
+    timer_heap_fired(&h, &a, seq);
+    ck_assert(!timer_scheduled(&a));
+    /* a lane timer is taken at once */
+    ck_assert_ptr_eq(timer_heap_fire_due(&h, 10, &seq), &l);
+    ck_assert(!timer_scheduled(&l));
+    timer_heap_fired(&h, &l, seq);
+    /* set again while it fires: it stays, at its new place */
+    ck_assert_ptr_eq(timer_heap_fire_due(&h, 10, &seq), &b);
+    ck_assert_int_eq(timer_heap_set(&h, &a, 8), 0);
+    ck_assert_int_eq(timer_heap_set(&h, &b, 9), 0);
+    timer_heap_fired(&h, &b, seq);
+    ck_assert(timer_scheduled(&b));
+    ck_assert_ptr_eq(timer_heap_pop(&h), &a);
+    ck_assert_ptr_eq(timer_heap_pop(&h), &b);
+    ck_assert_ptr_null(timer_heap_pop(&h));
+    timer_heap_free(&h);
+}
+END_TEST
+
+/* The simulator's loop: fire_due, then while firing set the timer again or others, cancel
+ * others, hold keys and insert them later; the order is the reference's throughout. */
+START_TEST(firing_and_reserved_keys_match_the_reference)
+{
+    for (int round = 0; round < 4; round++) {
+        rng_state = 0x2545f4914f6cdd1dULL + (uint64_t)round;
+        timer_heap h = {0};
+        static sim_timer t[NT];
+        static int on[NT], held[NT];
+        memset(t, 0, sizeof t);
+        memset(on, 0, sizeof on);
+        memset(held, 0, sizeof held);
+        hb_time now = 0;
+        for (int op = 0; op < 100000; op++) {
+            uint64_t r = rnd();
+            int i = (int)(r % NT);
+            hb_time when = now + (hb_time)((r >> 32) % (round < 2 ? 8 : 100000));
+            switch ((r >> 20) % 6) {
+            case 0: case 1:
+                if (!held[i]) {
+                    ck_assert_int_eq(timer_heap_set(&h, &t[i], when), 0);
+                    on[i] = 1;
+                }
+                break;
+            case 2:                     /* hold a key (reference: it counts from now) */
+                if (!on[i] && !held[i]) {
+                    timer_heap_reserve(&h, &t[i], when);
+                    held[i] = 1;
+                }
+                break;
+            case 3:
+                if (!held[i]) {
+                    timer_heap_cancel(&h, &t[i]);
+                    on[i] = 0;
+                }
+                break;
+            default: {
+                /* every held key goes in before anything after it is taken */
+                for (int k = 0; k < NT; k++)
+                    if (held[k]) {
+                        ck_assert_int_eq(timer_heap_insert_reserved(&h, &t[k]), 0);
+                        held[k] = 0;
+                        on[k] = 1;
+                    }
+                sim_timer *want = ref_min(t, on, NT);
+                uint64_t seq;
+                sim_timer *got = timer_heap_fire_due(&h, INT64_MAX, &seq);
+                ck_assert_ptr_eq(got, want);
+                if (!got)
+                    break;
+                now = got->t;
+                int again = (r >> 40) % 2;
+                if (again) {
+                    ck_assert_int_eq(timer_heap_set(&h, got, now + (hb_time)((r >> 44) % 50)), 0);
+                } else {
+                    on[got - t] = 0;
+                }
+                timer_heap_fired(&h, got, seq);
+                ck_assert_int_eq(timer_scheduled(got), again);
+            }
+            }
+        }
+        timer_heap_free(&h);
+    }
+}
+END_TEST
+
 HB_TEST_MAIN("timer_heap", equal_times_fire_in_the_order_they_were_set,
              the_lane_merges_with_the_heap_by_time_then_sequence,
-             random_operations_match_the_reference)
+             random_operations_match_the_reference, a_reserved_key_fires_where_it_was_taken,
+             a_firing_timer_stays_until_fired_and_moves_if_set_again,
+             firing_and_reserved_keys_match_the_reference)

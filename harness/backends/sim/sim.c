@@ -35,6 +35,7 @@
 
 #include "hb_backend.h"
 #include "dynbuf.h"
+#include "fminmax.h"
 #include "invoker_model.h"
 #include "workload_model.h"
 #include "seed.h"
@@ -49,6 +50,8 @@ enum { TK_DONE, TK_OOM, TK_TIMEOUT, TK_TICK, TK_RAMP };
 typedef struct sim_call {
     hb_im_call m;                      /* the invoker model's part (first) */
     sim_timer t_done, t_oom, t_timeout, t_ramp;
+    int timeout_held;                  /* t_timeout has its key (timer_heap_reserve) but waits out
+                                        * of the heap while t_done is sure to come first */
     double work_left;                  /* core-microseconds */
     double work_total;
     double par;                        /* most cores it can use */
@@ -66,6 +69,8 @@ typedef struct sim_call {
     hb_time wait_end;                  /* end of a wait phase; -1 in a work phase */
     double mem_cur;                    /* memory of the current phase */
     hb_time win_t0;                    /* its open monitor window: start, work done in it */
+    hb_time win_end;                   /* ... and its end, (win_t0 / M + 1) M (kept: a division
+                                        * per phase was a tenth of bench under timelines) */
     double win_work;
     struct sim_call *free_next;
 } sim_call;
@@ -162,7 +167,7 @@ static void win_close(sim_call *c, hb_time t)
 static void win_add(sim_call *c, hb_time M, hb_time t0, hb_time t1, double r)
 {
     while (t0 < t1) {
-        hb_time wend = (c->win_t0 / M + 1) * M;
+        hb_time wend = c->win_end;
         if (t1 < wend) {
             c->win_work += r * (double)(t1 - t0);
             return;
@@ -176,6 +181,7 @@ static void win_add(sim_call *c, hb_time M, hb_time t0, hb_time t1, double r)
             t0 += (t1 - t0) / M * M;
             c->win_t0 = t0;
         }
+        c->win_end = t0 + M;           /* t0 is on the grid here */
     }
 }
 
@@ -239,18 +245,41 @@ static int ensure_scratch(sim_inv *iv, size_t n)
     return 0;
 }
 
+/* A held timeout goes into the heap unless the call's next event is sure to come before it (a
+ * t_done set after now with a smaller key): a call ends, or sets t_done again, before its
+ * timeout's key is reached, so the heap is always complete where it is read. Most calls end long
+ * before their timeout, and their timeouts never enter the heap (each was an insertion and a
+ * removal, and a third of the heap's size). */
+static void timeout_check(sim *s, sim_call *c)
+{
+    if (!c->timeout_held)
+        return;
+    const sim_timer *d = &c->t_done, *o = &c->t_timeout;
+    if (timer_scheduled(d) && d->t > s->now && (d->t < o->t || (d->t == o->t && d->seq < o->seq)))
+        return;
+    c->timeout_held = 0;
+    if (timer_heap_insert_reserved(&s->heap, &c->t_timeout))
+        fail(s, HB_ENOMEM, "%s", "out of memory");
+}
+
+/* The call's timeout: its key now, its place in the heap only when needed (timeout_check). */
+static void timeout_hold(sim *s, sim_call *c, hb_time when)
+{
+    timer_heap_reserve(&s->heap, &c->t_timeout, when);
+    c->timeout_held = 1;
+}
+
 static void schedule_done(sim *s, sim_call *c)
 {
     if (c->tl && c->m.phase == PH_RUN && c->wait_end >= 0) {
         arm(s, &c->t_done, c->wait_end);   /* a wait: no allocation shortens it */
-        return;
-    }
-    if (c->m.rate > 0) {
+    } else if (c->m.rate > 0) {
         double us = ceil(c->work_left / c->m.rate);
         arm(s, &c->t_done, s->now + (us > 0 ? (hb_time)us : 0));
     } else {
         timer_heap_cancel(&s->heap, &c->t_done);
     }
+    timeout_check(s, c);
 }
 
 /* Recomputes the rates of the running calls of an invoker (weighted max-min fairness). */
@@ -269,8 +298,8 @@ static void recompute_rates(sim *s, hb_im_invoker *mi)
         hb_invocation *inv = c->m.inv;
         double cap = 0, w = 1;
         if (c->m.phase == PH_RUN) {
-            cap = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
-            w = inv->cpu_hard ? 1024.0 : fmax(inv->alloc.mem_mb, 1.0);
+            cap = inv->cpu_hard ? hb_fmin(c->par, inv->alloc.cpu) : c->par;
+            w = inv->cpu_hard ? 1024.0 : hb_fmax(inv->alloc.mem_mb, 1.0);
         }
         iv->caps[i] = cap > 0 ? cap : 0;
         iv->weights[i] = w;
@@ -353,7 +382,7 @@ static void schedule_oom(sim *s, sim_call *c)
 static double call_cap(const sim_call *c)
 {
     const hb_invocation *inv = c->m.inv;
-    return inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
+    return inv->cpu_hard ? hb_fmin(c->par, inv->alloc.cpu) : c->par;
 }
 
 /* Enters phase i of a timeline call: its demand, its work or wait, its memory. */
@@ -412,10 +441,12 @@ static void exec_begin_timeline(sim *s, sim_call *c)
     c->mem_cur = c->m.mem_start;
     c->done_prev = 0;
     c->win_t0 = s->now;
+    c->win_end = s->monitor > 0 ? (s->now / s->monitor + 1) * s->monitor : 0;
     c->win_work = 0;
     if (inv->timeout > 0)
-        arm(s, &c->t_timeout, s->now + inv->timeout);
+        timeout_hold(s, c, s->now + inv->timeout);
     phase_enter(s, c, 0);
+    timeout_check(s, c);
 }
 
 static void exec_begin(sim *s, sim_call *c)
@@ -430,14 +461,14 @@ static void exec_begin(sim *s, sim_call *c)
     }
     const hb_profile_func *pf = &s->prof->f[inv->workload];
     double x = (double)inv->input_size;
-    c->par = fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
-    double exec_s = fmax(hb_profile_eval(&pf->exec_s, x), 0);
+    c->par = hb_fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
+    double exec_s = hb_fmax(hb_profile_eval(&pf->exec_s, x), 0);
     /* common random numbers: the draw depends on the seed and the event index only */
     double noise = call_noise(s, inv);
-    c->work_total = c->work_left = exec_s * 1e6 * fmin(pf->ref_cores, c->par) * noise *
+    c->work_total = c->work_left = exec_s * 1e6 * hb_fmin(pf->ref_cores, c->par) * noise *
                                    work_scale(s, inv);
-    inv->base_duration_ms = c->work_total / fmin(c->par, inv->user.cpu) / 1e3;
-    double r0 = inv->cpu_hard ? fmin(c->par, inv->alloc.cpu) : c->par;
+    inv->base_duration_ms = c->work_total / hb_fmin(c->par, inv->user.cpu) / 1e3;
+    double r0 = inv->cpu_hard ? hb_fmin(c->par, inv->alloc.cpu) : c->par;
     c->ramp_us = r0 > 0 ? pf->mem_ramp_frac * c->work_total / r0 : 0;
     c->mem_top = c->m.mem_start + (c->mem_peak - c->m.mem_start) * 1.0;
     if (c->ramp_us > 0 && c->mem_peak > c->m.mem_start) {
@@ -449,9 +480,10 @@ static void exec_begin(sim *s, sim_call *c)
         nomem(s, hb_im_mem_jump(c->m.iv, s->now, c->mem_peak - c->m.mem_start));
     }
     if (inv->timeout > 0)
-        arm(s, &c->t_timeout, s->now + inv->timeout);
+        timeout_hold(s, c, s->now + inv->timeout);
     schedule_oom(s, c);
     recompute_rates(s, c->m.iv);
+    timeout_check(s, c);
 }
 
 /* The call's timeline: drawn from (seed, index), its function and size only, never from anything a
@@ -560,7 +592,7 @@ static int sim_start(void *ctx, hb_im_call *mc, hb_error *err)
         c->mem_peak = c->tlv.mem_peak_mb;
         c->m.mem_start = c->tlv.p[0].mem_mb;   /* a cold start holds the first sample's memory */
     } else {
-        c->mem_peak = fmax(hb_profile_eval(&pf->mem_peak_mb, (double)inv->input_size), 0);
+        c->mem_peak = hb_fmax(hb_profile_eval(&pf->mem_peak_mb, (double)inv->input_size), 0);
         c->m.mem_start = pf->mem_start_frac * c->mem_peak;
     }
     return 0;
