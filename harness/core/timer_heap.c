@@ -7,12 +7,10 @@
 
 #define D 4                            /* children per node */
 
-/* The same order as `a->t < b->t || (a->t == b->t && a->seq < b->seq)`, in bitwise operators so
- * that the compiler can pick among a node's children without a branch per comparison (the
- * branches mispredicted half the time: sift_down was an eighth of `bench`). */
+/* (A branch-free form with bitwise operators measured no faster in `bench`: medians of 5.) */
 static inline int before(const timer_entry *a, const timer_entry *b)
 {
-    return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
 static inline void place(timer_heap *h, size_t i, timer_entry e)
@@ -78,20 +76,26 @@ static timer_entry *lane_head(timer_heap *h)
     return NULL;
 }
 
-static int lane_push(timer_heap *h, timer_entry e)
+/* Grows the ring (a power of two), unwrapping it. */
+static int lane_grow(timer_heap *h)
 {
-    if (h->q_n == h->q_cap) {          /* grow the ring (a power of two), unwrapping it */
-        size_t cap = h->q_cap ? h->q_cap * 2 : 64;
-        timer_entry *q = malloc(cap * sizeof *q);
-        if (!q)
-            return -1;
-        for (size_t k = 0; k < h->q_n; k++)
-            q[k] = *lane_at(h, k);
-        free(h->q);
-        h->q = q;
-        h->q_cap = cap;
-        h->q_head = 0;
-    }
+    size_t cap = h->q_cap ? h->q_cap * 2 : 64;
+    timer_entry *q = malloc(cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (size_t k = 0; k < h->q_n; k++)
+        q[k] = *lane_at(h, k);
+    free(h->q);
+    h->q = q;
+    h->q_cap = cap;
+    h->q_head = 0;
+    return 0;
+}
+
+static inline int lane_push(timer_heap *h, timer_entry e)
+{
+    if (h->q_n == h->q_cap && lane_grow(h))
+        return -1;
     *lane_at(h, h->q_n++) = e;
     return 0;
 }
@@ -224,7 +228,13 @@ sim_timer *timer_heap_fire_due(timer_heap *h, hb_time until, uint64_t *seq)
         *seq = h->a[0].seq;            /* it stays at the root while it fires */
         return h->a[0].tm;
     }
-    return timer_heap_pop_due(h, until);
+    if (!q || q->t > until)
+        return NULL;
+    sim_timer *t = q->tm;              /* the lane's head, taken */
+    t->slot = 0;
+    h->q_head = (h->q_head + 1) & (h->q_cap - 1);
+    h->q_n--;
+    return t;
 }
 
 void timer_heap_fired(timer_heap *h, sim_timer *t, uint64_t seq)
