@@ -82,6 +82,11 @@ typedef struct sim_inv {
     double *caps, *weights, *rates;
     size_t *order;
     size_t cap_scratch;
+    /* the last sharing found the cores not oversubscribed (every running call at its cap): it
+     * stays so while no cap grows, as each growth recomputes; an end cannot oversubscribe them
+     * (the sum of the remaining caps, added in the same order, is no larger), so the sharing
+     * after an end is skipped */
+    int under;
 } sim_inv;
 
 typedef struct sim {
@@ -99,6 +104,13 @@ typedef struct sim {
     uint64_t noise_seed;
     uint64_t tl_seed;                  /* the timeline draws: per call from (seed, index) */
     hb_time monitor;                   /* [cluster] monitor_ms: the grid cpu_peak is sampled on */
+    /* usage = flat: the profile's curves of a workload at the size of its last call (a function
+     * is usually called at one size, and three lookups a call were 3% of bench) */
+    struct flat_curves {
+        int64_t size;
+        int valid;
+        double par, exec_s, mem_peak;
+    } curves[HB_NWORKLOADS];
     hb_time last_event;
     sim_call *free_calls;
     size_t live_calls;
@@ -287,6 +299,7 @@ static void recompute_rates(sim *s, hb_im_invoker *mi)
 {
     sim_inv *iv = xv(s, mi);
     size_t n = mi->n_run;
+    iv->under = n == 0;
     if (n == 0 || ensure_scratch(iv, n)) {
         if (n)
             fail(s, HB_ENOMEM, "%s", "out of memory");
@@ -307,6 +320,7 @@ static void recompute_rates(sim *s, hb_im_invoker *mi)
     }
     double C = mi->pub.capacity.cpu;
     if (sum <= C + EPS) {
+        iv->under = 1;
         for (size_t i = 0; i < n; i++)
             iv->rates[i] = iv->caps[i];
     } else {
@@ -449,6 +463,19 @@ static void exec_begin_timeline(sim *s, sim_call *c)
     timeout_check(s, c);
 }
 
+/* The flat model's curves at the call's size: the same values as evaluating them again. */
+static const struct flat_curves *curves_at(sim *s, const hb_invocation *inv)
+{
+    struct flat_curves *k = &s->curves[inv->workload];
+    if (!k->valid || k->size != inv->input_size) {
+        const hb_profile_func *pf = &s->prof->f[inv->workload];
+        double x = (double)inv->input_size;
+        *k = (struct flat_curves){inv->input_size, 1, hb_profile_eval(&pf->parallelism, x),
+                                  hb_profile_eval(&pf->exec_s, x), hb_profile_eval(&pf->mem_peak_mb, x)};
+    }
+    return k;
+}
+
 static void exec_begin(sim *s, sim_call *c)
 {
     hb_invocation *inv = c->m.inv;
@@ -460,9 +487,9 @@ static void exec_begin(sim *s, sim_call *c)
         return;
     }
     const hb_profile_func *pf = &s->prof->f[inv->workload];
-    double x = (double)inv->input_size;
-    c->par = hb_fmax(hb_profile_eval(&pf->parallelism, x), 0.01);
-    double exec_s = hb_fmax(hb_profile_eval(&pf->exec_s, x), 0);
+    const struct flat_curves *k = curves_at(s, inv);
+    c->par = hb_fmax(k->par, 0.01);
+    double exec_s = hb_fmax(k->exec_s, 0);
     /* common random numbers: the draw depends on the seed and the event index only */
     double noise = call_noise(s, inv);
     c->work_total = c->work_left = exec_s * 1e6 * hb_fmin(pf->ref_cores, c->par) * noise *
@@ -592,7 +619,7 @@ static int sim_start(void *ctx, hb_im_call *mc, hb_error *err)
         c->mem_peak = c->tlv.mem_peak_mb;
         c->m.mem_start = c->tlv.p[0].mem_mb;   /* a cold start holds the first sample's memory */
     } else {
-        c->mem_peak = hb_fmax(hb_profile_eval(&pf->mem_peak_mb, (double)inv->input_size), 0);
+        c->mem_peak = hb_fmax(curves_at(s, inv)->mem_peak, 0);
         c->m.mem_start = pf->mem_start_frac * c->mem_peak;
     }
     return 0;
@@ -664,7 +691,11 @@ static void sim_stop(void *ctx, hb_im_call *mc)
         timer_heap_cancel(&s->heap, &xv(s, mc->iv)->tick);
 }
 
-static void sim_settle(void *ctx, hb_im_invoker *iv) { recompute_rates(ctx, iv); }
+static void sim_settle(void *ctx, hb_im_invoker *iv)
+{
+    if (!xv(ctx, iv)->under)           /* an end changes no rate of an invoker not oversubscribed */
+        recompute_rates(ctx, iv);
+}
 
 static const hb_im_ops SIM_IM_OPS = {
     .now = sim_clock, .call_new = sim_call_new, .call_free = sim_call_free, .start = sim_start,
