@@ -8,10 +8,9 @@
  *   index); the first whose free CPU and memory both hold the call's reserve wins; else a random
  *   invoker is forced. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-#include "hb_policy.h"
+#include "placement.h"
 
 static int gcd(int a, int b)
 {
@@ -37,19 +36,31 @@ static int random_invoker(const hb_cluster_view *v)
     return v->rng ? (int)gsl_rng_uniform_int(v->rng, (unsigned long)v->n) : 0;
 }
 
-int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
+const char *hb_sharding_name(const hb_invocation *inv)
 {
-    if (v->n <= 1)
-        return 0;
-    char fqn[128];
     /* each function of the run is an action of its own, named as in the trace (the ten workloads'
      * ids when the trace is the artifact's) */
-    snprintf(fqn, sizeof fqn, "guest/%s", inv->trace_name ? inv->trace_name : hb_functions[inv->workload].id);
-    int32_t h = java_hash("guest") ^ java_hash(fqn);
+    return inv->trace_name ? inv->trace_name : hb_functions[inv->workload].id;
+}
+
+hb_shard_route hb_sharding_route(const char *name, int n)
+{
+    hb_shard_route r = {0, 1};
+    if (n <= 1)
+        return r;
+    /* Java's hash of "guest/NAME" as the 127 characters a 128-byte name buffer keeps */
+    static const char ns[] = "guest/";
+    uint32_t hf = 0;
+    size_t len = 0;
+    for (const char *p = ns; *p && len < 127; p++, len++)
+        hf = 31u * hf + (unsigned char)*p;
+    for (const char *p = name; *p && len < 127; p++, len++)
+        hf = 31u * hf + (unsigned char)*p;
+    int32_t h = java_hash("guest") ^ (int32_t)hf;
     int64_t hash = h < 0 ? -(int64_t)h : h;
     int steps[64], n_steps = 0;
-    for (int cur = 1; cur <= v->n && n_steps < 64; cur++) {
-        if (gcd(cur, v->n) != 1)
+    for (int cur = 1; cur <= n && n_steps < 64; cur++) {
+        if (gcd(cur, n) != 1)
             continue;
         int ok = 1;
         for (int i = 0; i < n_steps && ok; i++)
@@ -57,13 +68,28 @@ int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
         if (ok)
             steps[n_steps++] = cur;
     }
-    int home = (int)(hash % v->n), step = steps[hash % n_steps];
+    r.home = (int)(hash % n);
+    r.step = steps[hash % n_steps];
+    return r;
+}
+
+int hb_place_sharding_routed(hb_shard_route r, const hb_invocation *inv, const hb_cluster_view *v)
+{
+    if (v->n <= 1)
+        return 0;
     for (int i = 0; i < v->n; i++) {
-        int k = (int)((home + (int64_t)i * step) % v->n);
+        int k = (int)((r.home + (int64_t)i * r.step) % v->n);
         if (v->inv[k].free.mem_mb >= inv->reserve.mem_mb - 1e-9)
             return k;
     }
     return random_invoker(v);
+}
+
+int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
+{
+    if (v->n <= 1)
+        return 0;
+    return hb_place_sharding_routed(hb_sharding_route(hb_sharding_name(inv), v->n), inv, v);
 }
 
 int hb_place_jsq(const hb_invocation *inv, const hb_cluster_view *v)
