@@ -249,6 +249,33 @@ START_TEST(timeout_kills_at_the_limit)
 }
 END_TEST
 
+/* A call's timeout waits outside the event queue while its end is sure to come first (sim.c,
+ * timeout_check); when sharing moves the end past the timeout, or onto it, the timeout fires where it
+ * always did: at exec_start + timeout, and before an end at the same microsecond (it was set first). */
+static void timeout_case(double timeout_s, double second_at, hb_outcome want, double want_end)
+{
+    world w;
+    /* 4 core-s at up to 2 cores, on 2 cores; CPU shares, a core reserved each: alone 2 s */
+    world_open(&w, flat_profile(4, 2, 100, 1, 0), 2, 8192, 600);
+    submit(&w, 0, 0, 0, 1, 256, 0);                          /* runs from 0.5 (cold start) */
+    w.inv[0].timeout = (hb_time)llround(timeout_s * 1e6);    /* read when the run starts */
+    if (second_at >= 0)
+        submit(&w, 1, second_at, 1, 1, 256, 0);              /* from second_at + 0.5: 1 core each */
+    drain(&w);
+    ck_assert_int_eq(w.inv[0].outcome, want);
+    ASSERT_T(w.inv[0].end, want_end);
+    world_close(&w);
+}
+
+START_TEST(a_timeout_fires_where_it_would_when_sharing_moves_the_end)
+{
+    timeout_case(2.8, -1, HB_SUCCESS, 2.5);                  /* alone: ends at 2.5, before 3.3 */
+    timeout_case(2.8, 1.0, HB_TIMEOUT, 3.3);                 /* shared from 1.5: its end 3.5 > 3.3 */
+    timeout_case(3.0, 1.0, HB_TIMEOUT, 3.5);                 /* its end 3.5 = its timeout: timeout */
+    timeout_case(3.2, 1.0, HB_SUCCESS, 3.5);                 /* its end 3.5 < 3.7 */
+}
+END_TEST
+
 START_TEST(resize_respects_capacity_and_kills_below_usage)
 {
     world w;
@@ -635,6 +662,7 @@ HB_TEST_MAIN("sim", hard_limit_runs_at_min_of_quota_and_parallelism, warm_start_
              shares_split_oversubscribed_cores_by_memory, shares_are_work_conserving_with_small_jobs,
              queue_is_fifo_with_head_of_line_blocking,
              memory_over_the_limit_is_killed_where_the_ramp_crosses_it, timeout_kills_at_the_limit,
+             a_timeout_fires_where_it_would_when_sharing_moves_the_end,
              resize_respects_capacity_and_kills_below_usage, an_impossible_call_ends_as_error,
              resources_received_during_a_cold_start_do_not_accelerate,
              timeline_two_phases_under_a_cap_take_the_computed_time,
