@@ -50,8 +50,7 @@ typedef struct engine {
     hb_func_config *own_funcs;         /* the table when no experiment bound one to the config */
     gsl_rng *r_arr, *r_size, *r_pol;   /* the run's streams: arrivals, input sizes, the policy */
     hb_eventgen *gen;
-    hb_shard_route *routes;            /* per trace function: its sharding route, once placed */
-    unsigned char *routed;
+    hb_shard_route *routes;            /* per trace function: its sharding route (step 0: not yet) */
     int policy_made;                   /* 1: the engine created the policy instance (and destroys it) */
 } engine;
 
@@ -310,15 +309,11 @@ static int place_call(engine *e, hb_invocation *inv, hb_error *err)
                                          (unsigned long long)inv->index)
                          : hb_fail(err, HB_ERUN, "policy %s placed call %llu on invoker %d of %d",
                                    e->pol->name, (unsigned long long)inv->index, k, v.n);
-    } else if (v.n <= 1) {
-        k = 0;
     } else {
-        int f = inv->trace_func;       /* the route depends on the name only: hashed once */
-        if (!e->routed[f]) {
-            e->routes[f] = hb_sharding_route(hb_sharding_name(inv), v.n);
-            e->routed[f] = 1;
-        }
-        k = hb_place_sharding_routed(e->routes[f], inv, &v);
+        hb_shard_route *r = &e->routes[inv->trace_func];   /* it depends on the name: hashed once */
+        if (r->step == 0)
+            *r = hb_sharding_route(hb_sharding_name(inv), v.n);
+        k = hb_place_sharding_routed(*r, inv, &v);
     }
     inv->invoker = k;
     e->ctl[k].inflight++;
@@ -392,9 +387,7 @@ static int engine_alloc(engine *e, hb_error *err)
     e->wrap = calloc((size_t)cfg->invokers, sizeof *e->wrap);
     size_t nf = sp->trace->n_funcs ? sp->trace->n_funcs : 1;
     e->routes = calloc(nf, sizeof *e->routes);
-    e->routed = calloc(nf, sizeof *e->routed);
-    if (!e->r_arr || !e->r_size || !e->r_pol || !e->rng_place || !e->ctl || !e->wrap ||
-        !e->routes || !e->routed)
+    if (!e->r_arr || !e->r_size || !e->r_pol || !e->rng_place || !e->ctl || !e->wrap || !e->routes)
         return hb_fail(err, HB_ENOMEM, "out of memory");
     for (int i = 0; i < cfg->invokers; i++)
         e->ctl[i] = (hb_invoker_state){0, {cfg->cores, cfg->memory_mb}, {cfg->cores, cfg->memory_mb}};
@@ -547,7 +540,6 @@ static void engine_close(engine *e)
     hb_eventgen_free(e->gen);
     free(e->ctl);
     free(e->routes);
-    free(e->routed);
     free(e->wrap);
     free(e->own_funcs);
     gsl_rng_free(e->r_arr);

@@ -22,13 +22,13 @@ static int gcd(int a, int b)
     return a;
 }
 
-/* Java's String.hashCode, as OpenWhisk hashes entity names. */
-static int32_t java_hash(const char *s)
+/* Java's String.hashCode, as OpenWhisk hashes entity names, continued from h over at most
+ * *room more characters of s (*room counts down). */
+static uint32_t java_hash_on(uint32_t h, const char *s, size_t *room)
 {
-    uint32_t h = 0;
-    for (; *s; s++)
+    for (; *s && *room; s++, (*room)--)
         h = 31u * h + (unsigned char)*s;
-    return (int32_t)h;
+    return h;
 }
 
 static int random_invoker(const hb_cluster_view *v)
@@ -48,15 +48,11 @@ hb_shard_route hb_sharding_route(const char *name, int n)
     hb_shard_route r = {0, 1};
     if (n <= 1)
         return r;
-    /* Java's hash of "guest/NAME" as the 127 characters a 128-byte name buffer keeps */
-    static const char ns[] = "guest/";
-    uint32_t hf = 0;
-    size_t len = 0;
-    for (const char *p = ns; *p && len < 127; p++, len++)
-        hf = 31u * hf + (unsigned char)*p;
-    for (const char *p = name; *p && len < 127; p++, len++)
-        hf = 31u * hf + (unsigned char)*p;
-    int32_t h = java_hash("guest") ^ (int32_t)hf;
+    /* the namespace's hash xor that of "guest/NAME" as the 127 characters a 128-byte name buffer
+     * keeps */
+    size_t ns_room = SIZE_MAX, room = 127;
+    uint32_t fqn = java_hash_on(java_hash_on(0, "guest/", &room), name, &room);
+    int32_t h = (int32_t)(java_hash_on(0, "guest", &ns_room) ^ fqn);
     int64_t hash = h < 0 ? -(int64_t)h : h;
     int steps[64], n_steps = 0;
     for (int cur = 1; cur <= n && n_steps < 64; cur++) {
@@ -87,8 +83,6 @@ int hb_place_sharding_routed(hb_shard_route r, const hb_invocation *inv, const h
 
 int hb_place_sharding(const hb_invocation *inv, const hb_cluster_view *v)
 {
-    if (v->n <= 1)
-        return 0;
     return hb_place_sharding_routed(hb_sharding_route(hb_sharding_name(inv), v->n), inv, v);
 }
 

@@ -9,7 +9,7 @@
 #include "hb_policy.h"
 
 typedef struct hb_shard_route {
-    int home, step;
+    int home, step;                    /* step >= 1; a zeroed route is one not computed yet */
 } hb_shard_route;
 
 /* The route of the action "guest/NAME" among n >= 1 invokers. */

@@ -40,14 +40,8 @@ static void hex16(uint64_t v, char *out)
                                 "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
                                 "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
                                 "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-    memcpy(out + 0, pairs + 2 * (v >> 56 & 255), 2);   /* unrolled: once per call */
-    memcpy(out + 2, pairs + 2 * (v >> 48 & 255), 2);
-    memcpy(out + 4, pairs + 2 * (v >> 40 & 255), 2);
-    memcpy(out + 6, pairs + 2 * (v >> 32 & 255), 2);
-    memcpy(out + 8, pairs + 2 * (v >> 24 & 255), 2);
-    memcpy(out + 10, pairs + 2 * (v >> 16 & 255), 2);
-    memcpy(out + 12, pairs + 2 * (v >> 8 & 255), 2);
-    memcpy(out + 14, pairs + 2 * (v & 255), 2);
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        memcpy(out + 2 * i, pairs + 2 * (v & 255), 2);
 }
 
 void hb_activation_id(uint64_t key, uint64_t index, char out[33])

@@ -42,7 +42,8 @@ static void sift_down(timer_heap *h, size_t i)
             break;
         size_t m = c, end = c + D < n ? c + D : n;
         for (size_t k = c + 1; k < end; k++)
-            m = before(&h->a[k], &h->a[m]) ? k : m;
+            if (before(&h->a[k], &h->a[m]))
+                m = k;
         if (!before(&h->a[m], &e))
             break;
         place(h, i, h->a[m]);

@@ -58,7 +58,6 @@ typedef struct sim_call {
     double mem_peak;                   /* MB (its start: m.mem_start) */
     hb_time exec_t0;
     double ramp_us;
-    double mem_top;                    /* mem_at_d at the end of the ramp (x = 1), once */
     double tick_done;                  /* work done at the last monitor sample */
     hb_time tick_t;
     /* usage = timeline: the call's phases (docs/simulator.md); work_left is the current phase's */
@@ -152,8 +151,8 @@ static double mem_at_d(const sim_call *c, double t)
     if (c->ramp_us <= 0)
         return c->mem_peak;
     double dt = t - (double)c->exec_t0;
-    if (dt >= c->ramp_us)              /* x clips to 1: the value at the ramp's end, kept */
-        return c->mem_top;
+    if (dt >= c->ramp_us)              /* x clips to 1: the value at the ramp's end, no division */
+        return c->m.mem_start + (c->mem_peak - c->m.mem_start);
     double x = dt / c->ramp_us;
     x = x < 0 ? 0 : (x > 1 ? 1 : x);
     return c->m.mem_start + (c->mem_peak - c->m.mem_start) * x;
@@ -459,8 +458,7 @@ static void exec_begin_timeline(sim *s, sim_call *c)
     c->win_work = 0;
     if (inv->timeout > 0)
         timeout_hold(s, c, s->now + inv->timeout);
-    phase_enter(s, c, 0);
-    timeout_check(s, c);
+    phase_enter(s, c, 0);              /* its schedule_done places the held timeout */
 }
 
 /* The flat model's curves at the call's size: the same values as evaluating them again. */
@@ -497,7 +495,6 @@ static void exec_begin(sim *s, sim_call *c)
     inv->base_duration_ms = c->work_total / hb_fmin(c->par, inv->user.cpu) / 1e3;
     double r0 = inv->cpu_hard ? hb_fmin(c->par, inv->alloc.cpu) : c->par;
     c->ramp_us = r0 > 0 ? pf->mem_ramp_frac * c->work_total / r0 : 0;
-    c->mem_top = c->m.mem_start + (c->mem_peak - c->m.mem_start) * 1.0;
     if (c->ramp_us > 0 && c->mem_peak > c->m.mem_start) {
         c->m.mem_slope = (c->mem_peak - c->m.mem_start) / c->ramp_us;
         nomem(s, hb_im_mem_slope(c->m.iv, s->now, c->m.mem_slope));
@@ -510,7 +507,7 @@ static void exec_begin(sim *s, sim_call *c)
         timeout_hold(s, c, s->now + inv->timeout);
     schedule_oom(s, c);
     recompute_rates(s, c->m.iv);
-    timeout_check(s, c);
+    timeout_check(s, c);               /* also when the sharing left its t_done unset */
 }
 
 /* The call's timeline: drawn from (seed, index), its function and size only, never from anything a
